@@ -1,0 +1,5 @@
+//! Server functions, by concern. Each is thin: resolve the caller, call the domain service, map the error.
+#[cfg(feature = "ssr")]
+pub mod auth;
+pub mod care;
+pub mod session;

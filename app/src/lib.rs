@@ -1,0 +1,63 @@
+//! caregate's web app: the HTML shell, routes, pages and the server functions the browser calls.
+pub mod api;
+mod components;
+pub mod error;
+mod format;
+pub mod model;
+mod pages;
+#[cfg(feature = "ssr")]
+pub mod state;
+
+use leptos::prelude::*;
+use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};
+use leptos_router::components::{ParentRoute, Route, Router, Routes};
+use leptos_router::path;
+
+use components::{OfficeLayout, PortalLayout};
+use pages::*;
+
+/// The HTML document the server renders around the app.
+pub fn shell(options: LeptosOptions) -> impl IntoView {
+    view! {
+        <!DOCTYPE html>
+        <html lang="en">
+            <head>
+                <meta charset="utf-8"/>
+                <meta name="viewport" content="width=device-width, initial-scale=1"/>
+                <link rel="icon" href="/favicon.svg" type="image/svg+xml"/>
+                <AutoReload options=options.clone()/>
+                <HydrationScripts options/>
+                <MetaTags/>
+            </head>
+            <body>
+                <App/>
+            </body>
+        </html>
+    }
+}
+
+/// The routes: the sign-in page, the caregiver portal under `/portal`, and the office layout at `/`.
+#[component]
+pub fn App() -> impl IntoView {
+    provide_meta_context();
+    view! {
+        <Stylesheet id="leptos" href="/pkg/caregate.css"/>
+        <Title formatter=|page: String| if page.is_empty() { "caregate".to_owned() } else { format!("{page} · caregate") }/>
+        <Router>
+            <Routes fallback=NotFoundPage>
+                <Route path=path!("/login") view=LoginPage/>
+                <ParentRoute path=path!("/portal") view=PortalLayout>
+                    <Route path=path!("") view=PortalDashboardPage/>
+                    <Route path=path!("visits") view=PortalVisitsPage/>
+                    <Route path=path!("schedule") view=PortalSchedulePage/>
+                    <Route path=path!("messages") view=PortalMessagesPage/>
+                </ParentRoute>
+                <ParentRoute path=path!("") view=OfficeLayout>
+                    <Route path=path!("") view=OfficeDashboardPage/>
+                    <Route path=path!("visits") view=OfficeVisitsPage/>
+                    <Route path=path!("patients") view=OfficePatientsPage/>
+                </ParentRoute>
+            </Routes>
+        </Router>
+    }
+}

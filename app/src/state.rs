@@ -1,0 +1,26 @@
+//! `AppState`: what server functions and the server's handlers share, provided to Leptos as context.
+use axum::extract::FromRef;
+use leptos::prelude::LeptosOptions;
+use sea_orm::DatabaseConnection;
+
+/// Built once at start-up by the server from its `Config`.
+#[derive(Clone)]
+pub struct AppState {
+    pub leptos_options: LeptosOptions,
+    pub db: DatabaseConnection,
+    /// Whether cookies carry `Secure` (the public URL is https).
+    pub secure_cookies: bool,
+    /// The URL people and MCP clients use to reach this server, without a trailing slash.
+    pub public_url: String,
+}
+
+impl FromRef<AppState> for LeptosOptions {
+    fn from_ref(state: &AppState) -> Self {
+        state.leptos_options.clone()
+    }
+}
+
+/// The state, inside a server function or a server-rendered component.
+pub fn app_state() -> AppState {
+    leptos::prelude::expect_context::<AppState>()
+}

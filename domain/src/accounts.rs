@@ -1,0 +1,190 @@
+//! Companies and users: creating them, signing in, and loading the signed-in user.
+use chrono::Utc;
+use rand::Rng;
+use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Set};
+
+use crate::entity::{company, user};
+use crate::model::CurrentUser;
+use crate::password::{self, Password, PasswordHash};
+use crate::{DomainError, Role};
+
+/// A validated, normalised (trimmed, lower-case) email address.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Email(String);
+
+impl Email {
+    pub fn parse(raw: &str) -> Result<Email, DomainError> {
+        let email = raw.trim().to_lowercase();
+        let valid = email.len() <= 320
+            && email.split_once('@').is_some_and(|(local, domain)| {
+                !local.is_empty() && domain.contains('.') && !domain.starts_with('.') && !domain.ends_with('.')
+            })
+            && !email.chars().any(char::is_whitespace);
+        if valid {
+            Ok(Email(email))
+        } else {
+            Err(DomainError::Invalid(format!("\"{}\" is not an email address", raw.trim())))
+        }
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// A display name: trimmed, 1–200 characters.
+pub fn parse_name(raw: &str, what: &str) -> Result<String, DomainError> {
+    let name = raw.trim();
+    match name.chars().count() {
+        0 => Err(DomainError::Invalid(format!("{what} is required"))),
+        1..=200 => Ok(name.to_owned()),
+        _ => Err(DomainError::Invalid(format!("{what} can have at most 200 characters"))),
+    }
+}
+
+/// Creates a company with a fresh random 8-digit account number (used by Basic-auth MCP clients).
+pub async fn create_company(db: &impl ConnectionTrait, name: &str) -> Result<company::Model, DomainError> {
+    let name = parse_name(name, "Company name")?;
+    for _ in 0..5 {
+        let account_number = rand::thread_rng().gen_range(10_000_000..100_000_000);
+        let row = company::ActiveModel {
+            name: Set(name.clone()),
+            account_number: Set(account_number),
+            created_at: Set(Utc::now()),
+            ..Default::default()
+        };
+        match row.insert(db).await {
+            Ok(model) => return Ok(model),
+            Err(err) => match DomainError::conflict_on_unique(err, "account number taken") {
+                DomainError::Conflict(_) => continue,
+                other => return Err(other),
+            },
+        }
+    }
+    Err(DomainError::Internal("no free account number after five draws".into()))
+}
+
+/// Removes a company and everything of it (used to undo a half-finished `company create`).
+pub async fn delete_company(db: &impl ConnectionTrait, company_id: i32) -> Result<(), DomainError> {
+    company::Entity::delete_by_id(company_id).exec(db).await?;
+    Ok(())
+}
+
+pub async fn find_company_by_account(db: &impl ConnectionTrait, account_number: i64) -> Result<company::Model, DomainError> {
+    company::Entity::find()
+        .filter(company::Column::AccountNumber.eq(account_number))
+        .one(db)
+        .await?
+        .ok_or(DomainError::NotFound("Company"))
+}
+
+/// What an operator or the seed supplies to add a user.
+pub struct NewUser<'a> {
+    pub company_id: i32,
+    pub email: &'a str,
+    pub name: &'a str,
+    pub role: Role,
+    pub password: Password,
+}
+
+/// Adds a user; a taken email is a 409.
+pub async fn add_user(db: &impl ConnectionTrait, new: NewUser<'_>) -> Result<user::Model, DomainError> {
+    let email = Email::parse(new.email)?;
+    let name = parse_name(new.name, "Name")?;
+    let hash = password::hash(new.password).await?;
+    user::ActiveModel {
+        company_id: Set(new.company_id),
+        email: Set(email.as_str().to_owned()),
+        name: Set(name),
+        password_hash: Set(hash.as_str().to_owned()),
+        role: Set(new.role.as_str().to_owned()),
+        active: Set(true),
+        created_at: Set(Utc::now()),
+        ..Default::default()
+    }
+    .insert(db)
+    .await
+    .map_err(|err| DomainError::conflict_on_unique(err, "A user with that email already exists"))
+}
+
+/// Checks an email and password. Unknown email, wrong password and inactive user all give
+/// [`DomainError::InvalidCredentials`], after the same amount of argon2 work.
+pub async fn authenticate(db: &impl ConnectionTrait, email: &str, password: Password) -> Result<CurrentUser, DomainError> {
+    let found = match Email::parse(email) {
+        Ok(email) => user::Entity::find().filter(user::Column::Email.eq(email.as_str())).one(db).await?,
+        Err(_) => None,
+    };
+    let stored = found.as_ref().map(|user| PasswordHash::from_stored(user.password_hash.clone()));
+    let matches = password::verify(password, stored).await?;
+    match found {
+        Some(user) if matches && user.active => current_user(db, user.id).await?.ok_or(DomainError::InvalidCredentials),
+        _ => Err(DomainError::InvalidCredentials),
+    }
+}
+
+/// Checks the password of an already known user (re-authentication before sensitive actions).
+pub async fn confirm_password(db: &impl ConnectionTrait, user_id: i32, password: Password) -> Result<bool, DomainError> {
+    let user = user::Entity::find_by_id(user_id).one(db).await?.ok_or(DomainError::Unauthenticated)?;
+    password::verify(password, Some(PasswordHash::from_stored(user.password_hash))).await
+}
+
+/// Loads an active user with their company; `None` for unknown or deactivated users.
+pub async fn current_user(db: &impl ConnectionTrait, user_id: i32) -> Result<Option<CurrentUser>, DomainError> {
+    let Some((user, Some(company))) = user::Entity::find_by_id(user_id).find_also_related(company::Entity).one(db).await? else {
+        return Ok(None);
+    };
+    if !user.active {
+        return Ok(None);
+    }
+    let Some(role) = Role::parse(&user.role) else {
+        return Err(DomainError::Internal(format!("user {} has an unknown role", user.id)));
+    };
+    Ok(Some(CurrentUser {
+        id: user.id,
+        name: user.name,
+        email: user.email,
+        role,
+        company_id: company.id,
+        company_name: company.name,
+        company_account: company.account_number,
+    }))
+}
+
+/// Finds a user by email (operator commands).
+pub async fn find_user_by_email(db: &impl ConnectionTrait, email: &str) -> Result<user::Model, DomainError> {
+    let email = Email::parse(email)?;
+    user::Entity::find()
+        .filter(user::Column::Email.eq(email.as_str()))
+        .one(db)
+        .await?
+        .ok_or(DomainError::NotFound("User"))
+}
+
+/// Activates or deactivates a user; a deactivated user can no longer sign in and their sessions stop working.
+pub async fn set_active(db: &impl ConnectionTrait, user_id: i32, active: bool) -> Result<(), DomainError> {
+    let user = user::Entity::find_by_id(user_id).one(db).await?.ok_or(DomainError::NotFound("User"))?;
+    let mut row: user::ActiveModel = user.into();
+    row.active = Set(active);
+    row.update(db).await?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn emails_are_normalised_and_nonsense_is_refused() {
+        assert_eq!(Email::parse("  Root@Sunrise.TEST ").unwrap().as_str(), "root@sunrise.test");
+        for bad in ["", "root", "@sunrise.test", "root@", "root@localhost", "ro ot@sunrise.test", "root@.test"] {
+            assert!(Email::parse(bad).is_err(), "{bad:?} should be refused");
+        }
+    }
+
+    #[test]
+    fn names_are_trimmed_and_bounded() {
+        assert_eq!(parse_name("  Barbara  ", "Name").unwrap(), "Barbara");
+        assert!(parse_name("   ", "Name").is_err());
+        assert!(parse_name(&"x".repeat(201), "Name").is_err());
+    }
+}

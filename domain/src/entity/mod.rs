@@ -1,0 +1,8 @@
+//! SeaORM entities, one per table; only the domain's repositories and services see them.
+pub mod company;
+pub mod message;
+pub mod open_shift;
+pub mod patient;
+pub mod session;
+pub mod user;
+pub mod visit;

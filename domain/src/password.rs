@@ -1,0 +1,143 @@
+//! Passwords and their argon2id hashes: hashing and verification run on the blocking pool.
+use std::sync::OnceLock;
+
+use argon2::password_hash::rand_core::{OsRng, RngCore};
+use argon2::password_hash::{PasswordHash as PhcString, PasswordHasher, PasswordVerifier, SaltString};
+use argon2::{Algorithm, Argon2, Params, Version};
+
+use crate::DomainError;
+
+/// A plaintext password on its way to be hashed or checked. Deliberately not `Debug`, `Display`,
+/// `Serialize` or `Clone`, so it cannot end up in a log line or a response.
+pub struct Password(String);
+
+impl Password {
+    pub fn new(plaintext: impl Into<String>) -> Self {
+        Password(plaintext.into())
+    }
+
+    /// Rejects passwords too short to be worth hashing; the message is shown to the person choosing it.
+    pub fn parse_new(plaintext: impl Into<String>) -> Result<Self, DomainError> {
+        let plaintext = plaintext.into();
+        let length = plaintext.chars().count();
+        if length < 10 {
+            return Err(DomainError::Invalid("Passwords need at least 10 characters".into()));
+        }
+        if length > 200 {
+            return Err(DomainError::Invalid("Passwords can have at most 200 characters".into()));
+        }
+        Ok(Password(plaintext))
+    }
+
+    /// A fresh 20-character password from the OS CSPRNG, for operators who do not choose one.
+    pub fn generate() -> Self {
+        const ALPHABET: &[u8] = b"ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz23456789";
+        let mut bytes = [0u8; 20];
+        OsRng.fill_bytes(&mut bytes);
+        Password(bytes.iter().map(|b| ALPHABET[*b as usize % ALPHABET.len()] as char).collect())
+    }
+
+    /// The plaintext, for the one place that must show it (a generated password printed once).
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+/// An argon2id PHC string. Not `Serialize`: a hash must never leave the server, not even to its owner.
+#[derive(Clone, PartialEq, Eq)]
+pub struct PasswordHash(String);
+
+impl PasswordHash {
+    /// Wraps a PHC string read from the database.
+    pub fn from_stored(phc: String) -> Self {
+        PasswordHash(phc)
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// argon2id with OWASP's minimum: 19 MiB of memory, two passes, one lane.
+pub fn argon2id() -> Argon2<'static> {
+    let params = Params::new(19 * 1024, 2, 1, None).expect("constant argon2 parameters are valid");
+    Argon2::new(Algorithm::Argon2id, Version::V0x13, params)
+}
+
+/// Hashes `secret` with a fresh random salt, synchronously. Callers in async code use [`hash`].
+pub fn hash_blocking(secret: &[u8]) -> Result<PasswordHash, DomainError> {
+    let salt = SaltString::generate(&mut OsRng);
+    argon2id()
+        .hash_password(secret, &salt)
+        .map(|phc| PasswordHash(phc.to_string()))
+        .map_err(|err| DomainError::Internal(format!("argon2 hashing failed: {err}")))
+}
+
+/// Checks `secret` against `hash` synchronously, in constant time with respect to the secret.
+pub fn verify_blocking(secret: &[u8], hash: &PasswordHash) -> bool {
+    match PhcString::new(&hash.0) {
+        Ok(phc) => argon2id().verify_password(secret, &phc).is_ok(),
+        Err(_) => false,
+    }
+}
+
+/// Hashes a password on the blocking pool.
+pub async fn hash(password: Password) -> Result<PasswordHash, DomainError> {
+    tokio::task::spawn_blocking(move || hash_blocking(password.0.as_bytes()))
+        .await
+        .map_err(|err| DomainError::Internal(format!("hashing task failed: {err}")))?
+}
+
+/// Verifies a password on the blocking pool. With no stored hash (unknown email) it still spends the same
+/// work against a dummy hash, so response time does not reveal whether an account exists.
+pub async fn verify(password: Password, stored: Option<PasswordHash>) -> Result<bool, DomainError> {
+    tokio::task::spawn_blocking(move || match stored {
+        Some(hash) => verify_blocking(password.0.as_bytes(), &hash),
+        None => {
+            verify_blocking(password.0.as_bytes(), dummy_hash());
+            false
+        }
+    })
+    .await
+    .map_err(|err| DomainError::Internal(format!("verification task failed: {err}")))
+}
+
+fn dummy_hash() -> &'static PasswordHash {
+    static DUMMY: OnceLock<PasswordHash> = OnceLock::new();
+    DUMMY.get_or_init(|| hash_blocking(b"caregate-timing-equaliser").expect("argon2 hashes a constant"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn a_hashed_password_verifies_and_a_wrong_one_does_not() {
+        let hash = hash(Password::new("correct horse battery")).await.unwrap();
+        assert!(hash.as_str().starts_with("$argon2id$v=19$m=19456,t=2,p=1$"));
+        assert!(verify(Password::new("correct horse battery"), Some(hash.clone())).await.unwrap());
+        assert!(!verify(Password::new("correct horse batterY"), Some(hash)).await.unwrap());
+    }
+
+    #[tokio::test]
+    async fn an_unknown_account_never_verifies() {
+        assert!(!verify(Password::new("caregate-timing-equaliser"), None).await.unwrap());
+    }
+
+    #[test]
+    fn the_same_password_hashes_differently_each_time() {
+        assert_ne!(hash_blocking(b"same").unwrap().as_str(), hash_blocking(b"same").unwrap().as_str());
+    }
+
+    #[test]
+    fn a_corrupt_stored_hash_is_a_failed_check_not_a_panic() {
+        assert!(!verify_blocking(b"anything", &PasswordHash::from_stored("not a phc string".into())));
+    }
+
+    #[test]
+    fn new_passwords_must_be_long_enough() {
+        assert!(Password::parse_new("short").is_err());
+        assert!(Password::parse_new("long enough pass").is_ok());
+        assert_eq!(Password::generate().expose().len(), 20);
+    }
+}

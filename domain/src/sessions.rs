@@ -1,0 +1,127 @@
+//! Server-side sign-in sessions: the cookie carries a random secret, the database only its SHA-256.
+use chrono::{DateTime, Duration, Utc};
+use rand::RngCore;
+use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Set};
+use sha2::{Digest, Sha256};
+
+use crate::accounts;
+use crate::entity::session;
+use crate::model::CurrentUser;
+use crate::DomainError;
+
+/// How long a session lasts after sign-in.
+pub const SESSION_LIFETIME: Duration = Duration::hours(12);
+
+/// How recent a password confirmation must be for sensitive actions such as minting an API key.
+pub const REAUTH_WINDOW: Duration = Duration::minutes(5);
+
+/// The secret in the session cookie. Not `Debug` or `Serialize`: it only ever goes into `Set-Cookie`.
+pub struct SessionToken(String);
+
+impl SessionToken {
+    fn generate() -> Self {
+        let mut bytes = [0u8; 32];
+        rand::rngs::OsRng.fill_bytes(&mut bytes);
+        SessionToken(hex(&bytes))
+    }
+
+    /// Wraps the value read from the cookie.
+    pub fn from_cookie(value: &str) -> Self {
+        SessionToken(value.to_owned())
+    }
+
+    /// The value to put in the cookie.
+    pub fn cookie_value(&self) -> &str {
+        &self.0
+    }
+
+    /// The primary key of the session row: a SHA-256 of the secret, so a database leak yields no usable cookie.
+    fn storage_id(&self) -> String {
+        hex(&Sha256::digest(self.0.as_bytes()))
+    }
+}
+
+/// A valid session with its user.
+#[derive(Debug, Clone)]
+pub struct ActiveSession {
+    pub user: CurrentUser,
+    pub reauthenticated_at: Option<DateTime<Utc>>,
+}
+
+impl ActiveSession {
+    /// Whether the password was confirmed within [`REAUTH_WINDOW`] of `now`.
+    pub fn recently_reauthenticated(&self, now: DateTime<Utc>) -> bool {
+        self.reauthenticated_at.is_some_and(|at| now - at <= REAUTH_WINDOW)
+    }
+}
+
+/// Starts a session for `user_id`; the returned token is the cookie's value.
+pub async fn start(db: &impl ConnectionTrait, user_id: i32) -> Result<SessionToken, DomainError> {
+    let token = SessionToken::generate();
+    let now = Utc::now();
+    session::ActiveModel {
+        id: Set(token.storage_id()),
+        user_id: Set(user_id),
+        created_at: Set(now),
+        expires_at: Set(now + SESSION_LIFETIME),
+        reauthenticated_at: Set(None),
+    }
+    .insert(db)
+    .await?;
+    Ok(token)
+}
+
+/// Resolves a cookie to its session; `None` when unknown, expired, or the user was deactivated.
+pub async fn resolve(db: &impl ConnectionTrait, token: &SessionToken) -> Result<Option<ActiveSession>, DomainError> {
+    let Some(row) = session::Entity::find_by_id(token.storage_id()).one(db).await? else {
+        return Ok(None);
+    };
+    if row.expires_at <= Utc::now() {
+        session::Entity::delete_by_id(row.id).exec(db).await?;
+        return Ok(None);
+    }
+    Ok(accounts::current_user(db, row.user_id)
+        .await?
+        .map(|user| ActiveSession { user, reauthenticated_at: row.reauthenticated_at }))
+}
+
+/// Records a successful password confirmation on this session.
+pub async fn mark_reauthenticated(db: &impl ConnectionTrait, token: &SessionToken) -> Result<(), DomainError> {
+    let row = session::Entity::find_by_id(token.storage_id()).one(db).await?.ok_or(DomainError::Unauthenticated)?;
+    let mut row: session::ActiveModel = row.into();
+    row.reauthenticated_at = Set(Some(Utc::now()));
+    row.update(db).await?;
+    Ok(())
+}
+
+/// Ends one session (sign-out).
+pub async fn end(db: &impl ConnectionTrait, token: &SessionToken) -> Result<(), DomainError> {
+    session::Entity::delete_by_id(token.storage_id()).exec(db).await?;
+    Ok(())
+}
+
+/// Ends every session of a user (password change, deactivation).
+pub async fn end_all_for_user(db: &impl ConnectionTrait, user_id: i32) -> Result<(), DomainError> {
+    session::Entity::delete_many().filter(session::Column::UserId.eq(user_id)).exec(db).await?;
+    Ok(())
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn session_tokens_are_random_and_stored_only_as_their_digest() {
+        let a = SessionToken::generate();
+        let b = SessionToken::generate();
+        assert_ne!(a.cookie_value(), b.cookie_value());
+        assert_eq!(a.cookie_value().len(), 64);
+        assert_eq!(a.storage_id().len(), 64);
+        assert_ne!(a.storage_id(), a.cookie_value());
+        assert_eq!(a.storage_id(), SessionToken::from_cookie(a.cookie_value()).storage_id());
+    }
+}

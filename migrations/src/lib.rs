@@ -1,0 +1,18 @@
+//! The database schema of caregate as ordered SeaORM migrations, shared by SQLite and PostgreSQL.
+pub use sea_orm_migration::prelude::*;
+
+mod m0001_tenancy;
+mod m0002_care_data;
+
+/// Applies caregate's migrations in order; `caregate migrate` and server start-up both run it.
+pub struct Migrator;
+
+#[async_trait::async_trait]
+impl MigratorTrait for Migrator {
+    fn migrations() -> Vec<Box<dyn MigrationTrait>> {
+        vec![
+            Box::new(m0001_tenancy::Migration),
+            Box::new(m0002_care_data::Migration),
+        ]
+    }
+}

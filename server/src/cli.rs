@@ -1,0 +1,175 @@
+//! The `caregate` command line: serve, migrate, seed demo data, and create companies and users.
+use std::io::{BufRead, IsTerminal};
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+use domain::accounts::{self, NewUser};
+use domain::password::Password;
+use domain::{demo, Role};
+use sea_orm::DatabaseConnection;
+
+use crate::config::Config;
+
+#[derive(Parser)]
+#[command(name = "caregate", version, about = "API keys and an MCP endpoint for home-care agencies")]
+pub struct Cli {
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Serve the web app and API (the default).
+    Serve,
+    /// Apply pending database migrations and exit.
+    Migrate,
+    /// Load data into the database.
+    Seed {
+        /// The demo companies Sunrise Home Care and Harbor Care (idempotent).
+        #[arg(long)]
+        demo: bool,
+    },
+    /// Manage companies.
+    Company {
+        #[command(subcommand)]
+        command: CompanyCommand,
+    },
+    /// Manage users.
+    User {
+        #[command(subcommand)]
+        command: UserCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum CompanyCommand {
+    /// Create a company and its first Root User. The password is read from stdin, or generated and printed once.
+    Create {
+        #[arg(long)]
+        name: String,
+        #[arg(long)]
+        root_email: String,
+        /// The Root User's display name.
+        #[arg(long, default_value = "Administrator")]
+        root_name: String,
+    },
+}
+
+#[derive(Subcommand)]
+enum UserCommand {
+    /// Add a user to a company. The password is read from stdin, or generated and printed once.
+    Add {
+        #[arg(long)]
+        company_account: i64,
+        #[arg(long)]
+        email: String,
+        #[arg(long)]
+        name: String,
+        /// root, user or caregiver.
+        #[arg(long, value_parser = parse_role)]
+        role: Role,
+    },
+}
+
+fn parse_role(value: &str) -> Result<Role, String> {
+    Role::parse(value).ok_or_else(|| format!("unknown role {value:?}; use root, user or caregiver"))
+}
+
+/// Runs the command and turns its outcome into an exit code, printing errors to stderr.
+pub async fn run(cli: Cli) -> ExitCode {
+    let config = match Config::from_env() {
+        Ok(config) => config,
+        Err(message) => return fail(&message),
+    };
+    let outcome = match cli.command.unwrap_or(Command::Serve) {
+        Command::Serve => crate::startup::serve(config).await,
+        Command::Migrate => open(&config).await.map(|_| println!("migrations applied")),
+        Command::Seed { demo: true } => seed_demo(&config).await,
+        Command::Seed { demo: false } => Err("nothing to seed: pass --demo".to_owned()),
+        Command::Company { command: CompanyCommand::Create { name, root_email, root_name } } => {
+            create_company(&config, &name, &root_email, &root_name).await
+        }
+        Command::User { command: UserCommand::Add { company_account, email, name, role } } => {
+            add_user(&config, company_account, &email, &name, role).await
+        }
+    };
+    match outcome {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(message) => fail(&message),
+    }
+}
+
+fn fail(message: &str) -> ExitCode {
+    eprintln!("error: {message}");
+    ExitCode::FAILURE
+}
+
+async fn open(config: &Config) -> Result<DatabaseConnection, String> {
+    Ok(crate::startup::build_state(config).await?.db)
+}
+
+fn explain(err: domain::DomainError) -> String {
+    if err.is_internal() {
+        tracing::error!(error = %err, "command failed");
+        "the command failed; see the log above".to_owned()
+    } else {
+        err.to_string()
+    }
+}
+
+async fn seed_demo(config: &Config) -> Result<(), String> {
+    let db = open(config).await?;
+    match demo::seed(&db).await.map_err(explain)? {
+        demo::SeedOutcome::Created => println!("Demo data created."),
+        demo::SeedOutcome::AlreadyPresent => println!("Demo data already present; nothing changed."),
+    }
+    println!("Sign in at {}/login with any of these (password: {}):", config.public_url, demo::DEMO_PASSWORD);
+    for account in demo::DEMO_ACCOUNTS {
+        println!("  {:<22} {:<10} {}", account.email, account.role.as_str(), account.company);
+    }
+    Ok(())
+}
+
+/// The new password: the first line of piped stdin, or a generated one (then `generated` is true).
+fn new_password() -> Result<(Password, bool), String> {
+    let stdin = std::io::stdin();
+    if !stdin.is_terminal() {
+        let mut line = String::new();
+        stdin.lock().read_line(&mut line).map_err(|err| format!("cannot read the password from stdin: {err}"))?;
+        let line = line.trim_end_matches(['\r', '\n']);
+        if !line.is_empty() {
+            return Password::parse_new(line).map(|password| (password, false)).map_err(explain);
+        }
+    }
+    Ok((Password::generate(), true))
+}
+
+async fn create_company(config: &Config, name: &str, root_email: &str, root_name: &str) -> Result<(), String> {
+    let (password, generated) = new_password()?;
+    let shown = generated.then(|| password.expose().to_owned());
+    let db = open(config).await?;
+    let company = accounts::create_company(&db, name).await.map_err(explain)?;
+    let new_user = NewUser { company_id: company.id, email: root_email, name: root_name, role: Role::Root, password };
+    if let Err(err) = accounts::add_user(&db, new_user).await {
+        accounts::delete_company(&db, company.id).await.map_err(explain)?;
+        return Err(explain(err));
+    }
+    println!("Created {} (account number {}) with Root User {}", company.name, company.account_number, root_email.trim().to_lowercase());
+    if let Some(password) = shown {
+        println!("Generated password (shown once): {password}");
+    }
+    Ok(())
+}
+
+async fn add_user(config: &Config, company_account: i64, email: &str, name: &str, role: Role) -> Result<(), String> {
+    let (password, generated) = new_password()?;
+    let shown = generated.then(|| password.expose().to_owned());
+    let db = open(config).await?;
+    let company = accounts::find_company_by_account(&db, company_account).await.map_err(explain)?;
+    let user = accounts::add_user(&db, NewUser { company_id: company.id, email, name, role, password }).await.map_err(explain)?;
+    println!("Added {} ({}) to {}", user.email, role.display_name(), company.name);
+    if let Some(password) = shown {
+        println!("Generated password (shown once): {password}");
+    }
+    Ok(())
+}

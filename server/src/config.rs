@@ -1,0 +1,50 @@
+//! `Config`: everything the server reads from the environment, read once at start-up.
+use leptos::config::{get_configuration, LeptosOptions};
+
+/// The server's settings. Tests build one in code with [`Config::for_tests`].
+#[derive(Clone)]
+pub struct Config {
+    /// `DATABASE_URL`: `sqlite://path?mode=rwc` or `postgres://user:pass@host/db`.
+    /// Default: the SQLite file `data/caregate.db`, created on first run.
+    pub database_url: String,
+    /// `CAREGATE_PUBLIC_URL`: the URL people and MCP clients use to reach this server (shown in setup
+    /// snippets; https turns on `Secure` cookies). Default: `http://` + the site address.
+    pub public_url: String,
+    /// Leptos' own settings (`LEPTOS_SITE_ADDR`, `LEPTOS_SITE_ROOT`, …), as set by cargo-leptos.
+    pub leptos: LeptosOptions,
+}
+
+impl Config {
+    /// Reads the environment; a malformed value is an error naming the variable.
+    pub fn from_env() -> Result<Config, String> {
+        let mut leptos = get_configuration(None).map_err(|err| format!("Leptos settings: {err}"))?.leptos_options;
+        if leptos.output_name.is_empty() {
+            leptos.output_name = "caregate".into();
+        }
+        let database_url = non_empty_var("DATABASE_URL").unwrap_or_else(|| domain::db::DEFAULT_DATABASE_URL.to_owned());
+        let public_url = match non_empty_var("CAREGATE_PUBLIC_URL") {
+            Some(url) if url.starts_with("http://") || url.starts_with("https://") => url.trim_end_matches('/').to_owned(),
+            Some(url) => return Err(format!("CAREGATE_PUBLIC_URL must start with http:// or https://, got {url:?}")),
+            None => format!("http://{}", leptos.site_addr),
+        };
+        Ok(Config { database_url, public_url, leptos })
+    }
+
+    /// A configuration for tests: the given database, port 0, no static files.
+    pub fn for_tests(database_url: &str) -> Config {
+        let leptos = LeptosOptions::builder()
+            .output_name("caregate")
+            .site_addr(std::net::SocketAddr::from(([127, 0, 0, 1], 0)))
+            .build();
+        Config { database_url: database_url.to_owned(), public_url: "http://127.0.0.1:3000".to_owned(), leptos }
+    }
+
+    /// Whether cookies must be `Secure`.
+    pub fn secure_cookies(&self) -> bool {
+        self.public_url.starts_with("https://")
+    }
+}
+
+fn non_empty_var(name: &str) -> Option<String> {
+    std::env::var(name).ok().filter(|value| !value.trim().is_empty())
+}

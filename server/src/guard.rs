@@ -1,0 +1,72 @@
+//! The page guard: signed-out visitors go to `/login?next=…`, signed-in people opening the sign-in page or
+//! the other layout's pages go to their own home. Server functions check the session themselves.
+use axum::extract::{Request, State};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Redirect, Response};
+use http::Method;
+
+use app::api::auth::resolve_session;
+use app::state::AppState;
+
+/// Paths that are not pages: server functions, the HTTP API, assets and health checks.
+fn is_page(path: &str) -> bool {
+    const NOT_PAGES: [&str; 3] = ["/api/", "/pkg/", "/.well-known/"];
+    let last_segment = path.rsplit('/').next().unwrap_or_default();
+    !NOT_PAGES.iter().any(|prefix| path.starts_with(prefix)) && !matches!(path, "/healthz" | "/readyz") && !last_segment.contains('.')
+}
+
+pub async fn page_guard(State(state): State<AppState>, request: Request, next: Next) -> Response {
+    let path = request.uri().path().to_owned();
+    if request.method() != Method::GET || !is_page(&path) {
+        return next.run(request).await;
+    }
+    let session = match resolve_session(&state, request.headers()).await {
+        Ok(session) => session,
+        Err(err) => {
+            tracing::error!(error = %err, "session lookup failed");
+            return (http::StatusCode::SERVICE_UNAVAILABLE, "The service is temporarily unavailable. Please try again.").into_response();
+        }
+    };
+    match session {
+        None if path == "/login" => next.run(request).await,
+        None => {
+            let target = request.uri().path_and_query().map(|pq| pq.as_str()).unwrap_or("/");
+            Redirect::to(&format!("/login?next={}", encode_component(target))).into_response()
+        }
+        Some(session) if path == "/login" || !session.user.role.may_open(&path) => {
+            Redirect::to(session.user.role.home_path()).into_response()
+        }
+        Some(_) => next.run(request).await,
+    }
+}
+
+/// Percent-encodes everything but RFC 3986's unreserved characters and `/`.
+fn encode_component(value: &str) -> String {
+    value
+        .bytes()
+        .map(|byte| match byte {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' | b'/' => (byte as char).to_string(),
+            other => format!("%{other:02X}"),
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pages_are_told_apart_from_assets_and_apis() {
+        for page in ["/", "/login", "/visits", "/portal", "/portal/schedule", "/nowhere"] {
+            assert!(is_page(page), "{page}");
+        }
+        for other in ["/api/session/login", "/pkg/caregate.js", "/favicon.svg", "/healthz", "/readyz", "/.well-known/x"] {
+            assert!(!is_page(other), "{other}");
+        }
+    }
+
+    #[test]
+    fn the_return_path_is_encoded_for_a_query_string() {
+        assert_eq!(encode_component("/visits?week=2&x=a b"), "/visits%3Fweek%3D2%26x%3Da%20b");
+    }
+}

@@ -1,0 +1,8 @@
+//! The caregate server: configuration, the axum router (pages, server functions, health checks) and the
+//! operator command line.
+pub mod cli;
+pub mod config;
+mod guard;
+mod health;
+pub mod startup;
+pub mod telemetry;
