@@ -40,6 +40,7 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
 #[component]
 pub fn App() -> impl IntoView {
     provide_meta_context();
+    mark_hydrated();
     view! {
         <Stylesheet id="leptos" href="/pkg/caregate.css"/>
         <Title formatter=|page: String| if page.is_empty() { "caregate".to_owned() } else { format!("{page} · caregate") }/>
@@ -60,4 +61,15 @@ pub fn App() -> impl IntoView {
             </Routes>
         </Router>
     }
+}
+
+/// Marks `<body data-hydrated="true">` once the WebAssembly app has taken over the server-rendered page,
+/// so browser tests (and curious people) can tell a live page from static HTML.
+fn mark_hydrated() {
+    #[cfg(feature = "hydrate")]
+    Effect::new(|_| {
+        if let Some(body) = document().body() {
+            let _ = body.set_attribute("data-hydrated", "true");
+        }
+    });
 }

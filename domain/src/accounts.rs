@@ -64,12 +64,6 @@ pub async fn create_company(db: &impl ConnectionTrait, name: &str) -> Result<com
     Err(DomainError::Internal("no free account number after five draws".into()))
 }
 
-/// Removes a company and everything of it (used to undo a half-finished `company create`).
-pub async fn delete_company(db: &impl ConnectionTrait, company_id: i32) -> Result<(), DomainError> {
-    company::Entity::delete_by_id(company_id).exec(db).await?;
-    Ok(())
-}
-
 pub async fn find_company_by_account(db: &impl ConnectionTrait, account_number: i64) -> Result<company::Model, DomainError> {
     company::Entity::find()
         .filter(company::Column::AccountNumber.eq(account_number))

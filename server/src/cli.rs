@@ -6,7 +6,7 @@ use clap::{Parser, Subcommand};
 use domain::accounts::{self, NewUser};
 use domain::password::Password;
 use domain::{demo, Role};
-use sea_orm::DatabaseConnection;
+use sea_orm::{DatabaseConnection, TransactionTrait};
 
 use crate::config::Config;
 
@@ -148,12 +148,11 @@ async fn create_company(config: &Config, name: &str, root_email: &str, root_name
     let (password, generated) = new_password()?;
     let shown = generated.then(|| password.expose().to_owned());
     let db = open(config).await?;
-    let company = accounts::create_company(&db, name).await.map_err(explain)?;
+    let txn = db.begin().await.map_err(|err| explain(err.into()))?;
+    let company = accounts::create_company(&txn, name).await.map_err(explain)?;
     let new_user = NewUser { company_id: company.id, email: root_email, name: root_name, role: Role::Root, password };
-    if let Err(err) = accounts::add_user(&db, new_user).await {
-        accounts::delete_company(&db, company.id).await.map_err(explain)?;
-        return Err(explain(err));
-    }
+    accounts::add_user(&txn, new_user).await.map_err(explain)?;
+    txn.commit().await.map_err(|err| explain(err.into()))?;
     println!("Created {} (account number {}) with Root User {}", company.name, company.account_number, root_email.trim().to_lowercase());
     if let Some(password) = shown {
         println!("Generated password (shown once): {password}");

@@ -1,0 +1,17 @@
+#!/usr/bin/env bash
+# Starts the freshly built caregate for the browser tests: a new SQLite database with the demo data, on the
+# port given as $1. Playwright's webServer runs this; it expects `cargo leptos build` to have run.
+set -euo pipefail
+port="${1:-3100}"
+root="$(cd "$(dirname "$0")/.." && pwd)"
+target="${CARGO_TARGET_DIR:-$root/target}"
+data="$(mktemp -d)"
+trap 'rm -rf "$data"' EXIT
+export DATABASE_URL="sqlite://$data/e2e.db?mode=rwc"
+export LEPTOS_SITE_ADDR="127.0.0.1:$port"
+export LEPTOS_SITE_ROOT="$root/target/site"
+export LEPTOS_OUTPUT_NAME=caregate
+export CAREGATE_PUBLIC_URL="http://127.0.0.1:$port"
+cd "$root"
+"$target/debug/caregate" seed --demo
+"$target/debug/caregate" serve

@@ -1,0 +1,55 @@
+#!/usr/bin/env bash
+# Installs whatever caregate needs and this machine lacks; safe to run again (it skips what is there).
+#   scripts/setup.sh run   the toolchain to build and serve the app
+#   scripts/setup.sh test  that, plus Chromium and the npm packages of the browser tests
+set -euo pipefail
+purpose="${1:-run}"
+root="$(cd "$(dirname "$0")/.." && pwd)"
+cd "$root"
+say() { printf '==> %s\n' "$*" >&2; }
+
+sudo_if_needed() { if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi; }
+
+apt_updated=no
+apt_install() {
+  local missing=()
+  for pkg in "$@"; do dpkg -s "$pkg" >/dev/null 2>&1 || missing+=("$pkg"); done
+  [ "${#missing[@]}" -eq 0 ] && return 0
+  say "installing Debian packages: ${missing[*]}"
+  if [ "$apt_updated" = no ]; then sudo_if_needed apt-get update -qq; apt_updated=yes; fi
+  sudo_if_needed env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
+}
+
+command -v cargo >/dev/null || { echo "caregate needs Rust (rustup, cargo) first: https://rustup.rs" >&2; exit 1; }
+
+if ! rustup target list --installed | grep -qx wasm32-unknown-unknown; then
+  say "adding the wasm32-unknown-unknown target"
+  rustup target add wasm32-unknown-unknown
+fi
+
+# Built without LTO: the install takes minutes instead of a quarter of an hour, and the tool runs the same.
+fast_install() { CARGO_PROFILE_RELEASE_LTO=false CARGO_PROFILE_RELEASE_CODEGEN_UNITS=16 cargo install "$@"; }
+
+if ! cargo leptos --version 2>/dev/null | grep -q ' 0\.3\.5$'; then
+  say "installing cargo-leptos 0.3.5 (several minutes, once)"
+  fast_install cargo-leptos@0.3.5 --locked
+fi
+
+bindgen_version="$(grep -A1 '^name = "wasm-bindgen"$' Cargo.lock | sed -n 's/^version = "\(.*\)"$/\1/p')"
+if ! wasm-bindgen --version 2>/dev/null | grep -q " ${bindgen_version}\$"; then
+  say "installing wasm-bindgen-cli ${bindgen_version} (several minutes, once)"
+  # Not --locked: one of its locked dependencies is no longer in the registry.
+  fast_install wasm-bindgen-cli --version "$bindgen_version"
+fi
+
+if [ "$purpose" = test ]; then
+  command -v node >/dev/null && command -v npm >/dev/null || apt_install nodejs npm
+  [ -x /usr/bin/chromium ] || apt_install chromium
+  lock="end2end/package-lock.json"
+  stamp="end2end/node_modules/.caregate-installed"
+  if [ ! -f "$stamp" ] || [ "$lock" -nt "$stamp" ]; then
+    say "installing the browser tests' npm packages"
+    (cd end2end && npm ci --no-audit --no-fund --loglevel=error)
+    touch "$stamp"
+  fi
+fi

@@ -1,0 +1,82 @@
+//! The operator commands, run as the real `caregate` binary against a fresh database.
+use std::io::Write;
+use std::process::{Command, Stdio};
+
+use domain::password::Password;
+
+use crate::helpers::fresh_sqlite;
+
+fn caregate(database_url: &str, args: &[&str], stdin: &str) -> (bool, String, String) {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_caregate"))
+        .args(args)
+        .env("DATABASE_URL", database_url)
+        .env("RUST_LOG", "warn")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("run caregate");
+    child.stdin.take().unwrap().write_all(stdin.as_bytes()).unwrap();
+    let output = child.wait_with_output().unwrap();
+    (output.status.success(), String::from_utf8_lossy(&output.stdout).into_owned(), String::from_utf8_lossy(&output.stderr).into_owned())
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn operators_create_a_company_and_add_users_who_can_then_sign_in() {
+    let (url, _dir) = fresh_sqlite();
+    let (ok, out, err) = caregate(&url, &["company", "create", "--name", "Lakeside Care", "--root-email", "Boss@Lakeside.test"], "a-long-root-password\n");
+    assert!(ok, "{out}{err}");
+    assert!(!out.contains("a-long-root-password"), "a password from stdin is never echoed");
+    let account: i64 = out.split("account number ").nth(1).and_then(|rest| rest.split(')').next()).unwrap().parse().unwrap();
+
+    let (ok, out, err) = caregate(&url, &["user", "add", "--company-account", &account.to_string(), "--email", "nina@lakeside.test", "--name", "Nina Ray", "--role", "caregiver"], "");
+    assert!(ok, "{out}{err}");
+    let generated = out.split("Generated password (shown once): ").nth(1).unwrap().trim().to_owned();
+    assert_eq!(generated.len(), 20);
+
+    let db = domain::db::connect(&url).await.unwrap();
+    let boss = domain::accounts::authenticate(&db, "boss@lakeside.test", Password::new("a-long-root-password")).await.unwrap();
+    assert_eq!(boss.role, domain::Role::Root);
+    assert_eq!(boss.company_account, account);
+    let nina = domain::accounts::authenticate(&db, "nina@lakeside.test", Password::new(generated)).await.unwrap();
+    assert_eq!(nina.role, domain::Role::Caregiver);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn operator_mistakes_get_clear_errors_and_change_nothing() {
+    let (url, _dir) = fresh_sqlite();
+    let (ok, _, err) = caregate(&url, &["user", "add", "--company-account", "12345678", "--email", "x@y.test", "--name", "X", "--role", "caregiver"], "long-enough-pass\n");
+    assert!(!ok);
+    assert!(err.contains("Company not found"), "{err}");
+    let (ok, _, err) = caregate(&url, &["user", "add", "--company-account", "1", "--email", "x@y.test", "--name", "X", "--role", "admin"], "");
+    assert!(!ok);
+    assert!(err.contains("unknown role"), "{err}");
+    let (ok, _, err) = caregate(&url, &["company", "create", "--name", "Tiny", "--root-email", "not-an-email"], "long-enough-pass\n");
+    assert!(!ok);
+    assert!(err.contains("is not an email address"), "{err}");
+    let (ok, _, err) = caregate(&url, &["company", "create", "--name", "Tiny", "--root-email", "a@tiny.test"], "short\n");
+    assert!(!ok);
+    assert!(err.contains("at least 10 characters"), "{err}");
+
+    let db = domain::db::connect(&url).await.unwrap();
+    use sea_orm::{ConnectionTrait, Statement};
+    let row = db
+        .query_one(Statement::from_string(db.get_database_backend(), "SELECT COUNT(*) AS n FROM companies".to_owned()))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(row.try_get::<i64>("", "n").unwrap(), 0, "a failed create leaves no half-made company");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn seeding_prints_the_demo_sign_ins() {
+    let (url, _dir) = fresh_sqlite();
+    let (ok, out, err) = caregate(&url, &["seed", "--demo"], "");
+    assert!(ok, "{err}");
+    for email in ["root@sunrise.test", "office@sunrise.test", "barbara@sunrise.test", "carl@sunrise.test", "root@harbor.test"] {
+        assert!(out.contains(email), "{out}");
+    }
+    assert!(out.contains("caregate-demo"));
+    let (ok, out, _) = caregate(&url, &["seed", "--demo"], "");
+    assert!(ok && out.contains("already present"), "{out}");
+}

@@ -1,0 +1,161 @@
+//! `spawn_apps()`: one fresh, migrated and seeded app per database backend, driven without a socket.
+use axum::body::Body;
+use axum::Router;
+use http::header::{CONTENT_TYPE, COOKIE, SET_COOKIE};
+use http::{HeaderMap, Request, StatusCode};
+use http_body_util::BodyExt;
+use sea_orm::{ConnectionTrait, Database};
+use tower::ServiceExt;
+
+use app::state::AppState;
+use server::config::Config;
+use server::startup::{build_router, build_state};
+
+/// The environment variable naming a PostgreSQL server (any database on it) for the PostgreSQL pass.
+pub const POSTGRES_URL_VAR: &str = "CAREGATE_TEST_POSTGRES_URL";
+
+pub struct TestApp {
+    pub backend: &'static str,
+    pub state: AppState,
+    router: Router,
+    _dir: Option<TempDir>,
+}
+
+/// A response, read whole.
+pub struct TestResponse {
+    pub status: StatusCode,
+    pub headers: HeaderMap,
+    pub body: String,
+}
+
+impl TestResponse {
+    pub fn json(&self) -> serde_json::Value {
+        serde_json::from_str(&self.body).unwrap_or_else(|err| panic!("not JSON ({err}): {}", self.body))
+    }
+
+    pub fn location(&self) -> Option<&str> {
+        self.headers.get(http::header::LOCATION).and_then(|v| v.to_str().ok())
+    }
+
+    /// The `name=value` part of the session cookie this response sets.
+    pub fn session_cookie(&self) -> Option<String> {
+        self.headers
+            .get_all(SET_COOKIE)
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .find(|v| v.starts_with("caregate_session="))
+            .map(|v| v.split(';').next().unwrap_or_default().to_owned())
+    }
+}
+
+/// A scratch directory removed on drop.
+pub struct TempDir(pub std::path::PathBuf);
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+fn unique_name() -> String {
+    use rand::Rng;
+    format!("caregate_test_{}", rand::thread_rng().gen_range(0..u64::MAX))
+}
+
+/// A fresh SQLite file in a scratch directory.
+pub fn fresh_sqlite() -> (String, TempDir) {
+    let dir = std::env::temp_dir().join(unique_name());
+    std::fs::create_dir_all(&dir).expect("scratch dir");
+    let url = format!("sqlite://{}/caregate.db?mode=rwc", dir.display());
+    (url, TempDir(dir))
+}
+
+/// A fresh, empty PostgreSQL database on the server named by [`POSTGRES_URL_VAR`], if set.
+pub async fn fresh_postgres() -> Option<String> {
+    let admin_url = std::env::var(POSTGRES_URL_VAR).ok().filter(|v| !v.is_empty())?;
+    let name = unique_name();
+    let admin = Database::connect(&admin_url).await.expect("connect to the PostgreSQL test server");
+    admin.execute_unprepared(&format!("CREATE DATABASE {name}")).await.expect("create a test database");
+    admin.close().await.ok();
+    let base = admin_url.rsplit_once('/').map(|(base, _)| base).expect("a URL with a database path");
+    Some(format!("{base}/{name}"))
+}
+
+/// One app per backend, each on a fresh database with migrations applied and the demo data seeded.
+pub async fn spawn_apps() -> Vec<TestApp> {
+    let mut apps = Vec::new();
+    for app in spawn_empty_apps().await {
+        domain::demo::seed(&app.state.db).await.expect("seed demo data");
+        apps.push(app);
+    }
+    apps
+}
+
+/// One app per backend on a fresh, migrated, empty database.
+pub async fn spawn_empty_apps() -> Vec<TestApp> {
+    server::telemetry::init();
+    let (sqlite_url, dir) = fresh_sqlite();
+    let mut apps = vec![spawn("sqlite", sqlite_url, Some(dir)).await];
+    if let Some(postgres_url) = fresh_postgres().await {
+        apps.push(spawn("postgres", postgres_url, None).await);
+    }
+    apps
+}
+
+async fn spawn(backend: &'static str, database_url: String, dir: Option<TempDir>) -> TestApp {
+    let config = Config::for_tests(&database_url);
+    let state = build_state(&config).await.expect("build state");
+    TestApp { backend, router: build_router(state.clone()), state, _dir: dir }
+}
+
+impl TestApp {
+    pub async fn send(&self, request: Request<Body>) -> TestResponse {
+        let response = self.router.clone().oneshot(request).await.expect("router answers");
+        let status = response.status();
+        let headers = response.headers().clone();
+        let bytes = response.into_body().collect().await.expect("body").to_bytes();
+        TestResponse { status, headers, body: String::from_utf8_lossy(&bytes).into_owned() }
+    }
+
+    /// `GET path`, optionally with a session cookie (`name=value`).
+    pub async fn get(&self, path: &str, cookie: Option<&str>) -> TestResponse {
+        let mut request = Request::get(path);
+        if let Some(cookie) = cookie {
+            request = request.header(COOKIE, cookie);
+        }
+        self.send(request.body(Body::empty()).unwrap()).await
+    }
+
+    /// Calls a server function the way the browser's fetch does (form-encoded arguments, JSON answer).
+    pub async fn call(&self, endpoint: &str, args: &[(&str, &str)], cookie: Option<&str>) -> TestResponse {
+        let body: String = args
+            .iter()
+            .map(|(k, v)| format!("{}={}", urlencode(k), urlencode(v)))
+            .collect::<Vec<_>>()
+            .join("&");
+        let mut request = Request::post(format!("/api/{endpoint}"))
+            .header(CONTENT_TYPE, "application/x-www-form-urlencoded")
+            .header(http::header::ACCEPT, "application/json");
+        if let Some(cookie) = cookie {
+            request = request.header(COOKIE, cookie);
+        }
+        self.send(request.body(Body::from(body)).unwrap()).await
+    }
+
+    /// Signs in and returns the session cookie (`name=value`).
+    pub async fn login(&self, email: &str) -> String {
+        let response = self.call("session/login", &[("email", email), ("password", domain::demo::DEMO_PASSWORD)], None).await;
+        assert_eq!(response.status, StatusCode::OK, "[{}] sign-in of {email}: {}", self.backend, response.body);
+        response.session_cookie().expect("a session cookie")
+    }
+}
+
+fn urlencode(value: &str) -> String {
+    value
+        .bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => (b as char).to_string(),
+            other => format!("%{other:02X}"),
+        })
+        .collect()
+}

@@ -1,0 +1,9 @@
+//! Integration tests through the real router and real migrations, on SQLite and (when
+//! `CAREGATE_TEST_POSTGRES_URL` is set) on PostgreSQL too.
+mod care_data;
+mod cli;
+mod health;
+mod helpers;
+mod migrations;
+mod pages;
+mod sessions;

@@ -1,0 +1,112 @@
+//! Signing in and out through the real server functions, with the status codes a browser sees.
+use http::StatusCode;
+
+use crate::helpers::spawn_apps;
+
+#[tokio::test(flavor = "multi_thread")]
+async fn signing_in_sets_a_hardened_session_cookie_and_redirects_home() {
+    for app in spawn_apps().await {
+        let response = app.call("session/login", &[("email", "Barbara@Sunrise.test"), ("password", "caregate-demo")], None).await;
+        assert_eq!(response.status, StatusCode::OK, "[{}] {}", app.backend, response.body);
+        let cookie = response.headers.get(http::header::SET_COOKIE).unwrap().to_str().unwrap();
+        assert!(cookie.contains("HttpOnly") && cookie.contains("SameSite=Lax") && cookie.contains("Path=/"), "{cookie}");
+        assert!(!cookie.contains("Secure"), "plain-http test deployments do not mark cookies Secure");
+        assert_eq!(response.location(), Some("/portal"));
+
+        let me = app.call("session/me", &[], Some(&response.session_cookie().unwrap())).await;
+        assert_eq!(me.status, StatusCode::OK);
+        assert_eq!(me.json()["email"], "barbara@sunrise.test");
+        assert_eq!(me.json()["role"], "caregiver");
+        assert_eq!(me.json()["company_name"], "Sunrise Home Care");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn sign_in_follows_next_only_to_the_users_own_pages() {
+    for app in spawn_apps().await {
+        let to_patients = app.call("session/login", &[("email", "root@sunrise.test"), ("password", "caregate-demo"), ("next", "/patients")], None).await;
+        assert_eq!(to_patients.location(), Some("/patients"));
+        let off_site = app.call("session/login", &[("email", "root@sunrise.test"), ("password", "caregate-demo"), ("next", "//evil.test")], None).await;
+        assert_eq!(off_site.location(), Some("/"));
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_wrong_password_and_an_unknown_email_get_the_same_401() {
+    for app in spawn_apps().await {
+        let wrong = app.call("session/login", &[("email", "root@sunrise.test"), ("password", "not-the-password")], None).await;
+        let unknown = app.call("session/login", &[("email", "nobody@sunrise.test"), ("password", "caregate-demo")], None).await;
+        assert_eq!(wrong.status, StatusCode::UNAUTHORIZED, "[{}] {}", app.backend, wrong.body);
+        assert_eq!(unknown.status, StatusCode::UNAUTHORIZED);
+        assert_eq!(wrong.body, unknown.body);
+        assert!(wrong.body.contains("Invalid email or password"), "{}", wrong.body);
+        assert!(wrong.session_cookie().is_none());
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_inactive_user_cannot_sign_in_and_loses_their_session() {
+    for app in spawn_apps().await {
+        let cookie = app.login("carl@sunrise.test").await;
+        let carl = domain::accounts::find_user_by_email(&app.state.db, "carl@sunrise.test").await.unwrap();
+        domain::accounts::set_active(&app.state.db, carl.id, false).await.unwrap();
+
+        let again = app.call("session/login", &[("email", "carl@sunrise.test"), ("password", "caregate-demo")], None).await;
+        assert_eq!(again.status, StatusCode::UNAUTHORIZED);
+        assert!(again.body.contains("Invalid email or password"));
+        assert_eq!(app.call("session/me", &[], Some(&cookie)).await.status, StatusCode::UNAUTHORIZED);
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn server_functions_without_a_session_answer_401_not_500() {
+    for app in spawn_apps().await {
+        for endpoint in ["session/me", "care/visits", "care/schedule", "care/patients", "care/messages"] {
+            let response = app.call(endpoint, &[], None).await;
+            assert_eq!(response.status, StatusCode::UNAUTHORIZED, "[{}] {endpoint}: {}", app.backend, response.body);
+            assert_eq!(response.json()["Unauthorized"], "Please sign in to continue");
+        }
+        let forged = app.call("session/me", &[], Some("caregate_session=0000")).await;
+        assert_eq!(forged.status, StatusCode::UNAUTHORIZED);
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn signing_out_ends_the_session_on_the_server() {
+    for app in spawn_apps().await {
+        let cookie = app.login("office@sunrise.test").await;
+        assert_eq!(app.call("session/me", &[], Some(&cookie)).await.status, StatusCode::OK);
+        let out = app.call("session/logout", &[], Some(&cookie)).await;
+        assert_eq!(out.status, StatusCode::OK);
+        assert_eq!(out.location(), Some("/login"));
+        assert_eq!(out.session_cookie().as_deref(), Some("caregate_session="));
+        assert_eq!(app.call("session/me", &[], Some(&cookie)).await.status, StatusCode::UNAUTHORIZED, "the replayed cookie is dead");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_session_is_found_by_its_token_and_only_its_digest_is_stored() {
+    use sea_orm::{ConnectionTrait, Statement};
+    for app in spawn_apps().await {
+        let user = domain::accounts::find_user_by_email(&app.state.db, "root@harbor.test").await.unwrap();
+        let token = domain::sessions::start(&app.state.db, user.id).await.unwrap();
+        let session = domain::sessions::resolve(&app.state.db, &token).await.unwrap().expect("session found");
+        assert_eq!(session.user.email, "root@harbor.test");
+        assert_eq!(session.user.company_name, "Harbor Care");
+        assert!(!session.recently_reauthenticated(chrono::Utc::now()));
+
+        let backend = app.state.db.get_database_backend();
+        let stored = app
+            .state
+            .db
+            .query_all(Statement::from_string(backend, "SELECT id FROM sessions".to_owned()))
+            .await
+            .unwrap();
+        for row in stored {
+            let id: String = row.try_get("", "id").unwrap();
+            assert_ne!(id, token.cookie_value(), "the raw token is never stored");
+        }
+        domain::sessions::end(&app.state.db, &token).await.unwrap();
+        assert!(domain::sessions::resolve(&app.state.db, &token).await.unwrap().is_none());
+    }
+}
