@@ -64,7 +64,10 @@ mod ssr {
     impl From<DomainError> for AppError {
         fn from(err: DomainError) -> Self {
             let app_error = match err {
-                DomainError::InvalidCredentials | DomainError::Unauthenticated => AppError::Unauthorized(err.to_string()),
+                DomainError::InvalidCredentials
+                | DomainError::Unauthenticated
+                | DomainError::WrongPassword
+                | DomainError::ReauthenticationRequired => AppError::Unauthorized(err.to_string()),
                 DomainError::Forbidden(message) => AppError::Forbidden(message),
                 DomainError::NotFound(_) => AppError::NotFound(err.to_string()),
                 DomainError::Conflict(message) => AppError::Conflict(message),

@@ -1,3 +1,3 @@
 //! Serializable types shared by the browser and the server; they are defined once, in the domain crate.
-pub use domain::model::{CurrentUser, MessageView, PatientView, VisitView};
+pub use domain::model::*;
 pub use domain::Role;

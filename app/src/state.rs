@@ -1,6 +1,7 @@
 //! `AppState`: what server functions and the server's handlers share, provided to Leptos as context.
 use axum::extract::FromRef;
 use leptos::prelude::LeptosOptions;
+use domain::keys::token::TokenEnvironment;
 use sea_orm::DatabaseConnection;
 
 /// Built once at start-up by the server from its `Config`.
@@ -12,6 +13,15 @@ pub struct AppState {
     pub secure_cookies: bool,
     /// The URL people and MCP clients use to reach this server, without a trailing slash.
     pub public_url: String,
+    /// Whether this deployment mints `cg_live_` or `cg_test_` keys.
+    pub token_environment: TokenEnvironment,
+}
+
+impl AppState {
+    /// The MCP endpoint's URL, as setup snippets show it.
+    pub fn mcp_url(&self) -> String {
+        format!("{}/api/mcp", self.public_url)
+    }
 }
 
 impl FromRef<AppState> for LeptosOptions {

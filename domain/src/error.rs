@@ -12,6 +12,12 @@ pub enum DomainError {
     /// 401. No session, an expired one, or one whose user was deactivated.
     #[error("Please sign in to continue")]
     Unauthenticated,
+    /// 401. A password confirmation (re-authentication) with the wrong password.
+    #[error("That password is not correct")]
+    WrongPassword,
+    /// 401. The action needs a password confirmation from the last few minutes.
+    #[error("Please confirm your password to continue")]
+    ReauthenticationRequired,
     /// 403. Signed in, but the role may not do this.
     #[error("{0}")]
     Forbidden(String),

@@ -49,3 +49,121 @@ pub struct MessageView {
     pub body: String,
     pub sent_at: DateTime<Utc>,
 }
+
+pub use crate::keys::policy::{ExpiryChoice, KeyPolicy, KeyStatus};
+pub use crate::scope::Scope;
+
+/// One API key as lists show it. Never carries the secret or its hash.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ApiKeyView {
+    pub key_id: String,
+    pub label: String,
+    pub owner_id: i32,
+    pub owner_name: String,
+    pub owner_role: Role,
+    pub created_at: DateTime<Utc>,
+    pub last_used_at: Option<DateTime<Utc>>,
+    pub last_used_ip: Option<String>,
+    pub last_used_client: Option<String>,
+    pub expires_at: Option<DateTime<Utc>>,
+    pub revoked_at: Option<DateTime<Utc>>,
+    pub status: KeyStatus,
+    pub scopes: Vec<Scope>,
+}
+
+/// Which keys to list. Non-root callers always get only their own keys, whatever `user_id` says.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct KeyFilter {
+    pub user_id: Option<i32>,
+    pub status: Option<KeyStatus>,
+    pub search: Option<String>,
+    /// 1-based.
+    pub page: u32,
+    pub per_page: u32,
+}
+
+impl Default for KeyFilter {
+    fn default() -> Self {
+        KeyFilter { user_id: None, status: None, search: None, page: 1, per_page: 20 }
+    }
+}
+
+/// One page of keys, newest first.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct KeyPage {
+    pub keys: Vec<ApiKeyView>,
+    pub total: u64,
+    pub page: u32,
+    pub per_page: u32,
+}
+
+/// What the generate dialog submits.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MintRequest {
+    pub label: String,
+    /// `None`: the company's default (90 days, or its maximum if shorter).
+    pub expiry: Option<ExpiryChoice>,
+    /// Scope names; empty means everything the role allows.
+    pub scopes: Vec<String>,
+}
+
+/// The plaintext token on its one trip to the browser that minted it. Deliberately not `Debug`, so it cannot
+/// be logged by accident; it is `Serialize` only because that one response must carry it.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct RevealedToken(String);
+
+impl RevealedToken {
+    pub fn new(plaintext: String) -> Self {
+        RevealedToken(plaintext)
+    }
+
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+/// A freshly minted key and its secret, shown once.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MintedKey {
+    pub key: ApiKeyView,
+    pub token: RevealedToken,
+}
+
+/// One entry of the activity feed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ActivityView {
+    pub id: i32,
+    pub at: DateTime<Utc>,
+    pub actor_id: Option<i32>,
+    pub actor_name: Option<String>,
+    pub key_id: Option<String>,
+    pub action: String,
+    pub target: String,
+    pub ip: Option<String>,
+    pub user_agent: Option<String>,
+}
+
+/// Which events to list. Non-root callers always get only their own events.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ActivityFilter {
+    pub user_id: Option<i32>,
+    pub key_id: Option<String>,
+    pub page: u32,
+    pub per_page: u32,
+}
+
+impl Default for ActivityFilter {
+    fn default() -> Self {
+        ActivityFilter { user_id: None, key_id: None, page: 1, per_page: 50 }
+    }
+}
+
+/// One page of activity, newest first.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ActivityPage {
+    pub events: Vec<ActivityView>,
+    pub total: u64,
+    pub page: u32,
+    pub per_page: u32,
+}

@@ -3,6 +3,7 @@ pub use sea_orm_migration::prelude::*;
 
 mod m0001_tenancy;
 mod m0002_care_data;
+mod m0003_api_keys;
 
 /// Applies caregate's migrations in order; `caregate migrate` and server start-up both run it.
 pub struct Migrator;
@@ -13,6 +14,7 @@ impl MigratorTrait for Migrator {
         vec![
             Box::new(m0001_tenancy::Migration),
             Box::new(m0002_care_data::Migration),
+            Box::new(m0003_api_keys::Migration),
         ]
     }
 }

@@ -3,7 +3,11 @@ use std::io::{BufRead, IsTerminal};
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
+use chrono::Utc;
 use domain::accounts::{self, NewUser};
+use domain::activity::Origin;
+use domain::keys::service::{self as key_service, Actor};
+use domain::model::{ExpiryChoice, KeyFilter, MintRequest};
 use domain::password::Password;
 use domain::{demo, Role};
 use sea_orm::{DatabaseConnection, TransactionTrait};
@@ -39,6 +43,35 @@ enum Command {
         #[command(subcommand)]
         command: UserCommand,
     },
+    /// Manage API keys, under the same policy as the web app.
+    Keys {
+        #[command(subcommand)]
+        command: KeysCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum KeysCommand {
+    /// Mint a key for a user and print only the token on stdout.
+    Mint {
+        #[arg(long)]
+        email: String,
+        #[arg(long)]
+        label: String,
+        /// Lifetime in days (default: 90, or the company's maximum if shorter).
+        #[arg(long)]
+        days: Option<u32>,
+        /// Comma-separated scopes (default: everything the user's role allows).
+        #[arg(long, value_delimiter = ',')]
+        scopes: Vec<String>,
+    },
+    /// List keys (never their secrets), of one user or of every company.
+    List {
+        #[arg(long)]
+        email: Option<String>,
+    },
+    /// Revoke a key by its Key ID; the next request with it is refused.
+    Revoke { key_id: String },
 }
 
 #[derive(Subcommand)]
@@ -92,6 +125,7 @@ pub async fn run(cli: Cli) -> ExitCode {
         Command::User { command: UserCommand::Add { company_account, email, name, role } } => {
             add_user(&config, company_account, &email, &name, role).await
         }
+        Command::Keys { command } => keys(&config, command).await,
     };
     match outcome {
         Ok(()) => ExitCode::SUCCESS,
@@ -169,6 +203,58 @@ async fn add_user(config: &Config, company_account: i64, email: &str, name: &str
     println!("Added {} ({}) to {}", user.email, role.display_name(), company.name);
     if let Some(password) = shown {
         println!("Generated password (shown once): {password}");
+    }
+    Ok(())
+}
+
+async fn keys(config: &Config, command: KeysCommand) -> Result<(), String> {
+    let db = open(config).await?;
+    let now = Utc::now();
+    match command {
+        KeysCommand::Mint { email, label, days, scopes } => {
+            let user = accounts::find_user_by_email(&db, &email).await.map_err(explain)?;
+            let owner = accounts::current_user(&db, user.id)
+                .await
+                .map_err(explain)?
+                .ok_or_else(|| format!("{} is deactivated and cannot hold keys", user.email))?;
+            let request = MintRequest { label, expiry: days.map(ExpiryChoice::Days), scopes };
+            let (_, token) = key_service::mint(&db, &Actor::Operator, &owner, request, config.token_environment, &Origin::operator(), now)
+                .await
+                .map_err(explain)?;
+            println!("{}", token.expose());
+        }
+        KeysCommand::List { email } => {
+            let user_id = match email {
+                Some(email) => Some(accounts::find_user_by_email(&db, &email).await.map_err(explain)?.id),
+                None => None,
+            };
+            let mut filter = KeyFilter { user_id, per_page: 100, ..KeyFilter::default() };
+            println!("{:<8}  {:<8}  {:<24}  {:<30}  {:<16}  {:<16}  {}", "KEY ID", "STATUS", "OWNER", "LABEL", "CREATED", "LAST USED", "EXPIRES");
+            loop {
+                let page = key_service::list(&db, &Actor::Operator, filter.clone(), now).await.map_err(explain)?;
+                for key in &page.keys {
+                    let when = |at: Option<chrono::DateTime<Utc>>, none: &str| at.map(|at| at.format("%Y-%m-%d %H:%M").to_string()).unwrap_or_else(|| none.to_owned());
+                    println!(
+                        "{:<8}  {:<8}  {:<24}  {:<30}  {:<16}  {:<16}  {}",
+                        key.key_id,
+                        key.status.as_str(),
+                        key.owner_name,
+                        key.label.chars().take(30).collect::<String>(),
+                        key.created_at.format("%Y-%m-%d %H:%M"),
+                        when(key.last_used_at, "Never"),
+                        when(key.expires_at, "Never"),
+                    );
+                }
+                if u64::from(page.page) * u64::from(page.per_page) >= page.total {
+                    break;
+                }
+                filter.page += 1;
+            }
+        }
+        KeysCommand::Revoke { key_id } => {
+            let key = key_service::revoke(&db, &Actor::Operator, &key_id, &Origin::operator(), now).await.map_err(explain)?;
+            println!("Revoked {} (\"{}\" of {})", key.key_id, key.label, key.owner_name);
+        }
     }
     Ok(())
 }

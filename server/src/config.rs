@@ -1,4 +1,5 @@
 //! `Config`: everything the server reads from the environment, read once at start-up.
+use domain::keys::token::TokenEnvironment;
 use leptos::config::{get_configuration, LeptosOptions};
 
 /// The server's settings. Tests build one in code with [`Config::for_tests`].
@@ -12,6 +13,9 @@ pub struct Config {
     pub public_url: String,
     /// Leptos' own settings (`LEPTOS_SITE_ADDR`, `LEPTOS_SITE_ROOT`, …), as set by cargo-leptos.
     pub leptos: LeptosOptions,
+    /// `CAREGATE_ENV`: `live` for production deployments (keys start `cg_live_`), anything else or unset for
+    /// `test` (keys start `cg_test_`). A token of the other kind is refused as malformed.
+    pub token_environment: TokenEnvironment,
 }
 
 impl Config {
@@ -27,7 +31,12 @@ impl Config {
             Some(url) => return Err(format!("CAREGATE_PUBLIC_URL must start with http:// or https://, got {url:?}")),
             None => format!("http://{}", leptos.site_addr),
         };
-        Ok(Config { database_url, public_url, leptos })
+        let token_environment = match non_empty_var("CAREGATE_ENV").as_deref() {
+            Some("live") => TokenEnvironment::Live,
+            Some("test") | None => TokenEnvironment::Test,
+            Some(other) => return Err(format!("CAREGATE_ENV must be live or test, got {other:?}")),
+        };
+        Ok(Config { database_url, public_url, leptos, token_environment })
     }
 
     /// A configuration for tests: the given database, port 0, no static files.
@@ -36,7 +45,12 @@ impl Config {
             .output_name("caregate")
             .site_addr(std::net::SocketAddr::from(([127, 0, 0, 1], 0)))
             .build();
-        Config { database_url: database_url.to_owned(), public_url: "http://127.0.0.1:3000".to_owned(), leptos }
+        Config {
+            database_url: database_url.to_owned(),
+            public_url: "http://127.0.0.1:3000".to_owned(),
+            leptos,
+            token_environment: TokenEnvironment::Test,
+        }
     }
 
     /// Whether cookies must be `Secure`.

@@ -23,6 +23,7 @@ pub async fn build_state(config: &Config) -> Result<AppState, String> {
         db,
         secure_cookies: config.secure_cookies(),
         public_url: config.public_url.clone(),
+        token_environment: config.token_environment,
     })
 }
 

@@ -1,5 +1,6 @@
 //! Who is calling: the session cookie, and `require_user()`, the one way server functions and the page guard
 //! resolve the signed-in user.
+use domain::activity::Origin;
 use domain::sessions::{self, ActiveSession, SessionToken};
 use domain::DomainError;
 use http::header::{COOKIE, SET_COOKIE};
@@ -31,6 +32,23 @@ pub async fn resolve_session(state: &AppState, headers: &HeaderMap) -> Result<Op
         Some(token) => sessions::resolve(&state.db, &token).await,
         None => Ok(None),
     }
+}
+
+/// Where the current request came from: the peer address and the `User-Agent`, for the activity feed.
+pub fn request_origin() -> Origin {
+    let Some(parts) = use_context::<http::request::Parts>() else {
+        return Origin::default();
+    };
+    let ip = parts
+        .extensions
+        .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+        .map(|info| info.0.ip().to_string());
+    let user_agent = parts
+        .headers
+        .get(http::header::USER_AGENT)
+        .and_then(|value| value.to_str().ok())
+        .map(str::to_owned);
+    Origin { ip, user_agent }
 }
 
 fn request_headers() -> HeaderMap {

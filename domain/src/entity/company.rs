@@ -9,6 +9,9 @@ pub struct Model {
     pub name: String,
     pub account_number: i64,
     pub created_at: DateTimeUtc,
+    pub key_lifetime_days: i32,
+    pub allow_non_expiring_keys: bool,
+    pub max_active_keys_per_user: i32,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -1,4 +1,6 @@
 //! SeaORM entities, one per table; only the domain's repositories and services see them.
+pub mod activity_event;
+pub mod api_key;
 pub mod company;
 pub mod message;
 pub mod open_shift;

@@ -14,11 +14,12 @@ use server::startup::{build_router, build_state};
 /// The environment variable naming a PostgreSQL server (any database on it) for the PostgreSQL pass.
 pub const POSTGRES_URL_VAR: &str = "CAREGATE_TEST_POSTGRES_URL";
 
+#[derive(Clone)]
 pub struct TestApp {
     pub backend: &'static str,
     pub state: AppState,
     router: Router,
-    _dir: Option<TempDir>,
+    _dir: Option<std::sync::Arc<TempDir>>,
 }
 
 /// A response, read whole.
@@ -105,7 +106,7 @@ pub async fn spawn_empty_apps() -> Vec<TestApp> {
 async fn spawn(backend: &'static str, database_url: String, dir: Option<TempDir>) -> TestApp {
     let config = Config::for_tests(&database_url);
     let state = build_state(&config).await.expect("build state");
-    TestApp { backend, router: build_router(state.clone()), state, _dir: dir }
+    TestApp { backend, router: build_router(state.clone()), state, _dir: dir.map(std::sync::Arc::new) }
 }
 
 impl TestApp {
@@ -140,6 +141,71 @@ impl TestApp {
             request = request.header(COOKIE, cookie);
         }
         self.send(request.body(Body::from(body)).unwrap()).await
+    }
+
+    /// Calls a server function whose arguments travel as JSON (`{"request": …}`).
+    pub async fn call_json(&self, endpoint: &str, args: serde_json::Value, cookie: Option<&str>) -> TestResponse {
+        let mut request = Request::post(format!("/api/{endpoint}"))
+            .header(CONTENT_TYPE, "application/json")
+            .header(http::header::ACCEPT, "application/json");
+        if let Some(cookie) = cookie {
+            request = request.header(COOKIE, cookie);
+        }
+        self.send(request.body(Body::from(args.to_string())).unwrap()).await
+    }
+
+    /// Signs in and confirms the password, so the session may mint keys.
+    pub async fn login_for_keys(&self, email: &str) -> String {
+        let cookie = self.login(email).await;
+        let confirmed = self.call("keys/confirm-password", &[("password", domain::demo::DEMO_PASSWORD)], Some(&cookie)).await;
+        assert_eq!(confirmed.status, StatusCode::OK, "[{}] {}", self.backend, confirmed.body);
+        cookie
+    }
+
+    /// Mints a key with `label` and default expiry and scopes; returns the whole answer.
+    pub async fn mint(&self, cookie: &str, label: &str) -> TestResponse {
+        self.call_json("keys/mint", serde_json::json!({ "request": { "label": label, "expiry": null, "scopes": [] } }), Some(cookie)).await
+    }
+
+    /// Mints a key and returns (Key ID, token).
+    pub async fn mint_ok(&self, cookie: &str, label: &str) -> (String, String) {
+        let response = self.mint(cookie, label).await;
+        assert_eq!(response.status, StatusCode::OK, "[{}] mint: {}", self.backend, response.body);
+        let json = response.json();
+        (json["key"]["key_id"].as_str().unwrap().to_owned(), json["token"].as_str().unwrap().to_owned())
+    }
+
+    /// Lists keys with a filter (JSON), as the caller.
+    pub async fn list_keys(&self, cookie: &str, filter: serde_json::Value) -> serde_json::Value {
+        let mut full = serde_json::json!({ "user_id": null, "status": null, "search": null, "page": 1, "per_page": 20 });
+        for (k, v) in filter.as_object().unwrap() {
+            full[k] = v.clone();
+        }
+        let response = self.call_json("keys/list", serde_json::json!({ "filter": full }), Some(cookie)).await;
+        assert_eq!(response.status, StatusCode::OK, "[{}] list: {}", self.backend, response.body);
+        response.json()
+    }
+
+    /// Every text column of the key and activity tables, concatenated (to prove no token is stored).
+    pub async fn stored_text(&self) -> String {
+        use sea_orm::Statement;
+        let backend = self.state.db.get_database_backend();
+        let mut text = String::new();
+        for (table, columns) in [
+            ("api_keys", "key_id, label, secret_hash, scopes, last_used_ip, last_used_client"),
+            ("activity_events", "key_id, action, target, ip, user_agent"),
+        ] {
+            let rows = self.state.db.query_all(Statement::from_string(backend, format!("SELECT {columns} FROM {table}"))).await.unwrap();
+            for row in rows {
+                for column in columns.split(", ") {
+                    if let Ok(Some(value)) = row.try_get::<Option<String>>("", column) {
+                        text.push_str(&value);
+                        text.push('\n');
+                    }
+                }
+            }
+        }
+        text
     }
 
     /// Signs in and returns the session cookie (`name=value`).

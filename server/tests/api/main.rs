@@ -4,6 +4,8 @@ mod care_data;
 mod cli;
 mod health;
 mod helpers;
+mod keys;
+mod keys_cli;
 mod migrations;
 mod pages;
 mod sessions;

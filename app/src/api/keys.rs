@@ -1,0 +1,112 @@
+//! API keys: what the generate dialog needs, password confirmation, mint, list, revoke, delete, and the
+//! company's key policy.
+use leptos::prelude::*;
+use serde::{Deserialize, Serialize};
+
+use crate::error::AppError;
+use crate::model::{KeyFilter, KeyPage, KeyPolicy, MintRequest, MintedKey, Scope};
+
+/// Everything the generate flow needs before it starts.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct KeySetup {
+    pub policy: KeyPolicy,
+    /// Whether the password was confirmed recently enough to mint without asking again.
+    pub reauthenticated: bool,
+    /// The scopes the caller's role may grant.
+    pub allowed_scopes: Vec<Scope>,
+    /// This server's MCP endpoint, for the Quick Setup snippets.
+    pub mcp_url: String,
+}
+
+#[server(prefix = "/api", endpoint = "keys/setup")]
+pub async fn get_key_setup() -> Result<KeySetup, AppError> {
+    let state = crate::state::app_state();
+    let session = crate::api::auth::require_session().await?;
+    let policy = domain::keys::service::policy(&state.db, session.user.company_id).await?;
+    Ok(KeySetup {
+        policy,
+        reauthenticated: session.recently_reauthenticated(chrono::Utc::now()),
+        allowed_scopes: Scope::allowed_for(session.user.role).to_vec(),
+        mcp_url: state.mcp_url(),
+    })
+}
+
+/// Confirms the signed-in user's password; minting is allowed for five minutes afterwards.
+#[server(prefix = "/api", endpoint = "keys/confirm-password")]
+pub async fn confirm_password(password: String) -> Result<(), AppError> {
+    use domain::activity::{record, Action, NewEvent};
+    use domain::password::Password;
+
+    let state = crate::state::app_state();
+    let session = crate::api::auth::require_session().await?;
+    let token = crate::api::auth::require_token()?;
+    let confirmed = domain::accounts::confirm_password(&state.db, session.user.id, Password::new(password)).await?;
+    let action = if confirmed { Action::ReauthSucceeded } else { Action::ReauthFailed };
+    let event = NewEvent {
+        company_id: session.user.company_id,
+        actor_user_id: Some(session.user.id),
+        key_id: None,
+        action,
+        target: "Password confirmation for API keys".to_owned(),
+        origin: &crate::api::auth::request_origin(),
+        at: chrono::Utc::now(),
+    };
+    record(&state.db, event).await?;
+    if !confirmed {
+        return Err(domain::DomainError::WrongPassword.into());
+    }
+    domain::sessions::mark_reauthenticated(&state.db, &token).await?;
+    Ok(())
+}
+
+/// Mints a key for the signed-in user and reveals its token — this once.
+#[server(prefix = "/api", endpoint = "keys/mint", input = leptos::server_fn::codec::Json)]
+pub async fn mint_key(request: MintRequest) -> Result<MintedKey, AppError> {
+    use domain::keys::service::{self, Actor};
+    use domain::model::RevealedToken;
+
+    let state = crate::state::app_state();
+    let session = crate::api::auth::require_session().await?;
+    let now = chrono::Utc::now();
+    if !session.recently_reauthenticated(now) {
+        return Err(domain::DomainError::ReauthenticationRequired.into());
+    }
+    let origin = crate::api::auth::request_origin();
+    let actor = Actor::User(&session.user);
+    let (key, token) = service::mint(&state.db, &actor, &session.user, request, state.token_environment, &origin, now).await?;
+    Ok(MintedKey { key, token: RevealedToken::new(token.into_revealed()) })
+}
+
+/// Keys the caller may see: the company's for Root Users, their own for everyone else.
+#[server(prefix = "/api", endpoint = "keys/list", input = leptos::server_fn::codec::Json)]
+pub async fn list_keys(filter: KeyFilter) -> Result<KeyPage, AppError> {
+    let user = crate::api::auth::require_user().await?;
+    let actor = domain::keys::service::Actor::User(&user);
+    Ok(domain::keys::service::list(&crate::state::app_state().db, &actor, filter, chrono::Utc::now()).await?)
+}
+
+/// Revokes a key; the next request with it is refused.
+#[server(prefix = "/api", endpoint = "keys/revoke")]
+pub async fn revoke_key(key_id: String) -> Result<crate::model::ApiKeyView, AppError> {
+    let user = crate::api::auth::require_user().await?;
+    let actor = domain::keys::service::Actor::User(&user);
+    let origin = crate::api::auth::request_origin();
+    Ok(domain::keys::service::revoke(&crate::state::app_state().db, &actor, &key_id, &origin, chrono::Utc::now()).await?)
+}
+
+/// Deletes a revoked or expired key (Root Users only).
+#[server(prefix = "/api", endpoint = "keys/delete")]
+pub async fn delete_key(key_id: String) -> Result<(), AppError> {
+    let user = crate::api::auth::require_user().await?;
+    let actor = domain::keys::service::Actor::User(&user);
+    let origin = crate::api::auth::request_origin();
+    Ok(domain::keys::service::delete(&crate::state::app_state().db, &actor, &key_id, &origin, chrono::Utc::now()).await?)
+}
+
+/// Changes the company's key policy (Root Users only).
+#[server(prefix = "/api", endpoint = "keys/policy", input = leptos::server_fn::codec::Json)]
+pub async fn update_key_policy(policy: KeyPolicy) -> Result<KeyPolicy, AppError> {
+    let user = crate::api::auth::require_user().await?;
+    let origin = crate::api::auth::request_origin();
+    Ok(domain::keys::service::set_policy(&crate::state::app_state().db, &user, policy, &origin, chrono::Utc::now()).await?)
+}

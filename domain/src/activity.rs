@@ -1,0 +1,125 @@
+//! The activity feed: recording what people (and their keys) did, and listing it with the app's visibility.
+use chrono::{DateTime, Utc};
+use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, Set};
+
+use crate::entity::{activity_event, user};
+use crate::model::{ActivityFilter, ActivityPage, ActivityView, CurrentUser};
+use crate::{DomainError, Role};
+
+/// Where a request came from, for the activity feed and Last Used.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Origin {
+    pub ip: Option<String>,
+    pub user_agent: Option<String>,
+}
+
+impl Origin {
+    /// The operator command line.
+    pub fn operator() -> Origin {
+        Origin { ip: None, user_agent: Some("caregate command line".to_owned()) }
+    }
+}
+
+/// What happened. The stored names are part of the feed's interface.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Action {
+    KeyMinted,
+    KeyRevoked,
+    KeyDeleted,
+    KeyUsed,
+    KeyAuthFailed,
+    ReauthSucceeded,
+    ReauthFailed,
+    KeyPolicyChanged,
+}
+
+impl Action {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Action::KeyMinted => "key.minted",
+            Action::KeyRevoked => "key.revoked",
+            Action::KeyDeleted => "key.deleted",
+            Action::KeyUsed => "key.used",
+            Action::KeyAuthFailed => "key.auth_failed",
+            Action::ReauthSucceeded => "reauth.succeeded",
+            Action::ReauthFailed => "reauth.failed",
+            Action::KeyPolicyChanged => "key_policy.changed",
+        }
+    }
+}
+
+/// One event to record.
+pub struct NewEvent<'a> {
+    pub company_id: i32,
+    pub actor_user_id: Option<i32>,
+    pub key_id: Option<&'a str>,
+    pub action: Action,
+    pub target: String,
+    pub origin: &'a Origin,
+    pub at: DateTime<Utc>,
+}
+
+fn clip(value: &Option<String>, max: usize) -> Option<String> {
+    value.as_ref().map(|v| v.chars().take(max).collect())
+}
+
+pub async fn record(db: &impl ConnectionTrait, event: NewEvent<'_>) -> Result<(), DomainError> {
+    activity_event::ActiveModel {
+        company_id: Set(event.company_id),
+        actor_user_id: Set(event.actor_user_id),
+        key_id: Set(event.key_id.map(str::to_owned)),
+        action: Set(event.action.as_str().to_owned()),
+        target: Set(event.target.chars().take(400).collect()),
+        ip: Set(clip(&event.origin.ip, 64)),
+        user_agent: Set(clip(&event.origin.user_agent, 400)),
+        created_at: Set(event.at),
+        ..Default::default()
+    }
+    .insert(db)
+    .await?;
+    Ok(())
+}
+
+/// Events newest first: the company's for Root Users, one's own for everyone else.
+pub async fn list(db: &impl ConnectionTrait, viewer: &CurrentUser, filter: ActivityFilter) -> Result<ActivityPage, DomainError> {
+    let per_page = filter.per_page.clamp(1, 200);
+    let page = filter.page.max(1);
+    let mut query = activity_event::Entity::find().filter(activity_event::Column::CompanyId.eq(viewer.company_id));
+    if viewer.role != Role::Root {
+        query = query.filter(activity_event::Column::ActorUserId.eq(viewer.id));
+    } else if let Some(user_id) = filter.user_id {
+        query = query.filter(activity_event::Column::ActorUserId.eq(user_id));
+    }
+    if let Some(key_id) = filter.key_id.as_deref().map(str::trim).filter(|k| !k.is_empty()) {
+        query = query.filter(activity_event::Column::KeyId.eq(key_id));
+    }
+    let paginator = query
+        .order_by_desc(activity_event::Column::CreatedAt)
+        .order_by_desc(activity_event::Column::Id)
+        .paginate(db, u64::from(per_page));
+    let total = paginator.num_items().await?;
+    let rows = paginator.fetch_page(u64::from(page - 1)).await?;
+
+    let names: std::collections::HashMap<i32, String> = user::Entity::find()
+        .filter(user::Column::CompanyId.eq(viewer.company_id))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|u| (u.id, u.name))
+        .collect();
+    let events = rows
+        .into_iter()
+        .map(|row| ActivityView {
+            id: row.id,
+            at: row.created_at,
+            actor_id: row.actor_user_id,
+            actor_name: row.actor_user_id.and_then(|id| names.get(&id).cloned()),
+            key_id: row.key_id,
+            action: row.action,
+            target: row.target,
+            ip: row.ip,
+            user_agent: row.user_agent,
+        })
+        .collect();
+    Ok(ActivityPage { events, total, page, per_page })
+}

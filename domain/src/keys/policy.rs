@@ -1,0 +1,205 @@
+//! The rules of a key's life: its label, how long it may live, and its status at a given moment.
+use chrono::{DateTime, Duration, NaiveDate, NaiveTime, Utc};
+use serde::{Deserialize, Serialize};
+
+/// A key's status, always computed from the clock (no background job marks keys expired).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum KeyStatus {
+    Active,
+    Expired,
+    Revoked,
+}
+
+impl KeyStatus {
+    pub const ALL: [KeyStatus; 3] = [KeyStatus::Active, KeyStatus::Expired, KeyStatus::Revoked];
+
+    pub fn at(revoked_at: Option<DateTime<Utc>>, expires_at: Option<DateTime<Utc>>, now: DateTime<Utc>) -> KeyStatus {
+        match (revoked_at, expires_at) {
+            (Some(_), _) => KeyStatus::Revoked,
+            (None, Some(expiry)) if expiry <= now => KeyStatus::Expired,
+            _ => KeyStatus::Active,
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            KeyStatus::Active => "Active",
+            KeyStatus::Expired => "Expired",
+            KeyStatus::Revoked => "Revoked",
+        }
+    }
+
+    pub fn parse(value: &str) -> Option<KeyStatus> {
+        KeyStatus::ALL.into_iter().find(|status| status.as_str().eq_ignore_ascii_case(value.trim()))
+    }
+}
+
+/// A key's label: trimmed, 1–100 characters.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KeyLabel(String);
+
+impl KeyLabel {
+    pub const MAX_CHARS: usize = 100;
+
+    pub fn parse(raw: &str) -> Result<KeyLabel, String> {
+        let label = raw.trim();
+        let length = label.chars().count();
+        if length == 0 {
+            Err("Give the key a label so you can recognise it later".to_owned())
+        } else if length > Self::MAX_CHARS {
+            Err(format!("Labels can have at most {} characters (this one has {length})", Self::MAX_CHARS))
+        } else if label.chars().any(char::is_control) {
+            Err("Labels cannot contain control characters".to_owned())
+        } else {
+            Ok(KeyLabel(label.to_owned()))
+        }
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    /// The label the generate dialog suggests: `API Key Nov 22, 2026`.
+    pub fn suggested(today: NaiveDate) -> String {
+        format!("API Key {}", today.format("%b %-d, %Y"))
+    }
+}
+
+/// A company's rules for keys, set by its Root Users.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct KeyPolicy {
+    /// The longest a key may live, in days (1–365).
+    pub lifetime_days: u32,
+    /// Whether keys may be minted without an expiry.
+    pub allow_non_expiring: bool,
+    /// How many active keys one user may hold (1–100).
+    pub max_active_keys: u32,
+}
+
+impl Default for KeyPolicy {
+    fn default() -> Self {
+        KeyPolicy { lifetime_days: 90, allow_non_expiring: false, max_active_keys: 10 }
+    }
+}
+
+impl KeyPolicy {
+    /// Validates a policy a Root User submits.
+    pub fn validate(self) -> Result<KeyPolicy, String> {
+        if !(1..=365).contains(&self.lifetime_days) {
+            return Err("The maximum key lifetime must be between 1 and 365 days".to_owned());
+        }
+        if !(1..=100).contains(&self.max_active_keys) {
+            return Err("The active-key limit must be between 1 and 100 per user".to_owned());
+        }
+        Ok(self)
+    }
+
+    /// The default expiry offered when minting: 90 days, or less if the policy is shorter.
+    pub fn default_choice(&self) -> ExpiryChoice {
+        ExpiryChoice::Days(self.lifetime_days.min(90))
+    }
+
+    /// The preset lifetimes the generate dialog offers under this policy.
+    pub fn preset_days(&self) -> Vec<u32> {
+        [30, 60, 90].into_iter().filter(|days| *days <= self.lifetime_days).collect()
+    }
+
+    /// When a key minted `now` with `choice` expires (`None`: never), or why that choice is not allowed.
+    pub fn resolve(&self, choice: ExpiryChoice, now: DateTime<Utc>) -> Result<Option<DateTime<Utc>>, String> {
+        let limit = format!("Your company allows keys of at most {} days", self.lifetime_days);
+        match choice {
+            ExpiryChoice::Days(0) => Err("A key must live at least one day".to_owned()),
+            ExpiryChoice::Days(days) if days > self.lifetime_days => Err(limit),
+            ExpiryChoice::Days(days) => Ok(Some(now + Duration::days(days.into()))),
+            ExpiryChoice::Until(date) => {
+                let end_of_day = date.and_time(NaiveTime::from_hms_opt(23, 59, 59).unwrap_or(NaiveTime::MIN)).and_utc();
+                if end_of_day <= now {
+                    Err("The expiry date must be in the future".to_owned())
+                } else if date > (now + Duration::days(self.lifetime_days.into())).date_naive() {
+                    Err(limit)
+                } else {
+                    Ok(Some(end_of_day))
+                }
+            }
+            ExpiryChoice::Never if self.allow_non_expiring => Ok(None),
+            ExpiryChoice::Never => Err("Your company requires every key to expire".to_owned()),
+        }
+    }
+}
+
+/// How long a new key should live, as its creator chose.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ExpiryChoice {
+    /// This many days from now.
+    Days(u32),
+    /// Until the end of this day (UTC).
+    Until(NaiveDate),
+    /// Never (only where the company allows it).
+    Never,
+}
+
+#[cfg(test)]
+mod tests {
+    use chrono::TimeZone;
+
+    use super::*;
+
+    fn now() -> DateTime<Utc> {
+        Utc.with_ymd_and_hms(2026, 11, 22, 12, 0, 0).unwrap()
+    }
+
+    #[test]
+    fn status_follows_revocation_then_the_clock() {
+        let later = now() + Duration::days(1);
+        assert_eq!(KeyStatus::at(None, Some(later), now()), KeyStatus::Active);
+        assert_eq!(KeyStatus::at(None, None, now()), KeyStatus::Active);
+        assert_eq!(KeyStatus::at(None, Some(now()), now()), KeyStatus::Expired);
+        assert_eq!(KeyStatus::at(Some(now()), Some(later), now()), KeyStatus::Revoked);
+        assert_eq!(KeyStatus::at(Some(now()), Some(now() - Duration::days(3)), now()), KeyStatus::Revoked);
+        assert_eq!(KeyStatus::parse("expired"), Some(KeyStatus::Expired));
+    }
+
+    #[test]
+    fn labels_are_trimmed_and_bounded() {
+        assert_eq!(KeyLabel::parse("  Claude on my laptop ").unwrap().as_str(), "Claude on my laptop");
+        assert!(KeyLabel::parse("   ").is_err());
+        assert!(KeyLabel::parse(&"é".repeat(100)).is_ok());
+        assert!(KeyLabel::parse(&"é".repeat(101)).unwrap_err().contains("at most 100"));
+        assert!(KeyLabel::parse("bad\u{0007}bell").is_err());
+        assert_eq!(KeyLabel::suggested(NaiveDate::from_ymd_opt(2026, 3, 5).unwrap()), "API Key Mar 5, 2026");
+    }
+
+    #[test]
+    fn expiry_choices_stay_within_the_company_policy() {
+        let policy = KeyPolicy::default();
+        assert_eq!(policy.resolve(ExpiryChoice::Days(30), now()).unwrap(), Some(now() + Duration::days(30)));
+        assert!(policy.resolve(ExpiryChoice::Days(91), now()).unwrap_err().contains("at most 90 days"));
+        assert!(policy.resolve(ExpiryChoice::Days(0), now()).is_err());
+        assert!(policy.resolve(ExpiryChoice::Never, now()).unwrap_err().contains("every key to expire"));
+        let in_90_days = (now() + Duration::days(90)).date_naive();
+        assert!(policy.resolve(ExpiryChoice::Until(in_90_days), now()).is_ok());
+        assert!(policy.resolve(ExpiryChoice::Until(in_90_days.succ_opt().unwrap()), now()).is_err());
+        assert!(policy.resolve(ExpiryChoice::Until(now().date_naive().pred_opt().unwrap()), now()).is_err());
+
+        let open = KeyPolicy { lifetime_days: 365, allow_non_expiring: true, max_active_keys: 10 };
+        assert_eq!(open.resolve(ExpiryChoice::Never, now()).unwrap(), None);
+        assert_eq!(open.resolve(ExpiryChoice::Days(365), now()).unwrap(), Some(now() + Duration::days(365)));
+    }
+
+    #[test]
+    fn a_short_policy_shortens_the_defaults_and_presets() {
+        let short = KeyPolicy { lifetime_days: 45, allow_non_expiring: false, max_active_keys: 10 };
+        assert_eq!(short.default_choice(), ExpiryChoice::Days(45));
+        assert_eq!(short.preset_days(), vec![30]);
+        assert_eq!(KeyPolicy::default().preset_days(), vec![30, 60, 90]);
+    }
+
+    #[test]
+    fn policies_outside_the_allowed_ranges_are_refused() {
+        assert!(KeyPolicy { lifetime_days: 0, ..KeyPolicy::default() }.validate().is_err());
+        assert!(KeyPolicy { lifetime_days: 366, ..KeyPolicy::default() }.validate().is_err());
+        assert!(KeyPolicy { max_active_keys: 0, ..KeyPolicy::default() }.validate().is_err());
+        assert!(KeyPolicy { lifetime_days: 365, max_active_keys: 100, allow_non_expiring: true }.validate().is_ok());
+    }
+}

@@ -1,0 +1,202 @@
+//! Storage of API keys: the SeaORM queries behind the key service, returning domain types.
+use chrono::{DateTime, Utc};
+use sea_orm::sea_query::{Expr, Func, LikeExpr};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, Set,
+};
+
+use crate::entity::{api_key, company, user};
+use crate::keys::policy::{KeyPolicy, KeyStatus};
+use crate::model::{ApiKeyView, KeyFilter, KeyPage};
+use crate::scope::Scope;
+use crate::{DomainError, Role};
+
+/// A key row as the service needs it.
+pub struct StoredKey {
+    pub row: api_key::Model,
+    pub owner: user::Model,
+}
+
+impl StoredKey {
+    pub fn status(&self, now: DateTime<Utc>) -> KeyStatus {
+        KeyStatus::at(self.row.revoked_at, self.row.expires_at, now)
+    }
+
+    pub fn view(&self, now: DateTime<Utc>) -> ApiKeyView {
+        let role = Role::parse(&self.owner.role).unwrap_or(Role::Caregiver);
+        to_view(&self.row, &self.owner.name, role, now)
+    }
+}
+
+/// The list view of a key row, given its owner's name and role.
+pub fn to_view(row: &api_key::Model, owner_name: &str, owner_role: Role, now: DateTime<Utc>) -> ApiKeyView {
+    ApiKeyView {
+        key_id: row.key_id.clone(),
+        label: row.label.clone(),
+        owner_id: row.user_id,
+        owner_name: owner_name.to_owned(),
+        owner_role,
+        created_at: row.created_at,
+        last_used_at: row.last_used_at,
+        last_used_ip: row.last_used_ip.clone(),
+        last_used_client: row.last_used_client.clone(),
+        expires_at: row.expires_at,
+        revoked_at: row.revoked_at,
+        status: KeyStatus::at(row.revoked_at, row.expires_at, now),
+        scopes: Scope::split(&row.scopes),
+    }
+}
+
+/// The key with this Key ID and its owner, from any company.
+pub async fn find(db: &impl ConnectionTrait, key_id: &str) -> Result<Option<StoredKey>, DomainError> {
+    Ok(api_key::Entity::find()
+        .filter(api_key::Column::KeyId.eq(key_id))
+        .find_also_related(user::Entity)
+        .one(db)
+        .await?
+        .and_then(|(row, owner)| owner.map(|owner| StoredKey { row, owner })))
+}
+
+/// The company's key policy.
+pub async fn policy(db: &impl ConnectionTrait, company_id: i32) -> Result<KeyPolicy, DomainError> {
+    let company = company::Entity::find_by_id(company_id).one(db).await?.ok_or(DomainError::NotFound("Company"))?;
+    Ok(KeyPolicy {
+        lifetime_days: u32::try_from(company.key_lifetime_days).unwrap_or(90),
+        allow_non_expiring: company.allow_non_expiring_keys,
+        max_active_keys: u32::try_from(company.max_active_keys_per_user).unwrap_or(10),
+    })
+}
+
+pub async fn set_policy(db: &impl ConnectionTrait, company_id: i32, policy: KeyPolicy) -> Result<(), DomainError> {
+    company::Entity::update_many()
+        .col_expr(company::Column::KeyLifetimeDays, Expr::value(policy.lifetime_days as i32))
+        .col_expr(company::Column::AllowNonExpiringKeys, Expr::value(policy.allow_non_expiring))
+        .col_expr(company::Column::MaxActiveKeysPerUser, Expr::value(policy.max_active_keys as i32))
+        .filter(company::Column::Id.eq(company_id))
+        .exec(db)
+        .await?;
+    Ok(())
+}
+
+/// Takes the owner's row lock for the rest of the transaction (PostgreSQL: a row lock; SQLite: the write
+/// lock), so that concurrent mints for one user count their active keys one after another.
+pub async fn lock_owner(db: &impl ConnectionTrait, user_id: i32) -> Result<(), DomainError> {
+    user::Entity::update_many()
+        .col_expr(user::Column::Active, Expr::col(user::Column::Active).into())
+        .filter(user::Column::Id.eq(user_id))
+        .exec(db)
+        .await?;
+    Ok(())
+}
+
+fn active_at(now: DateTime<Utc>) -> Condition {
+    Condition::all()
+        .add(api_key::Column::RevokedAt.is_null())
+        .add(Condition::any().add(api_key::Column::ExpiresAt.is_null()).add(api_key::Column::ExpiresAt.gt(now)))
+}
+
+fn status_condition(status: KeyStatus, now: DateTime<Utc>) -> Condition {
+    match status {
+        KeyStatus::Active => active_at(now),
+        KeyStatus::Expired => Condition::all().add(api_key::Column::RevokedAt.is_null()).add(api_key::Column::ExpiresAt.lte(now)),
+        KeyStatus::Revoked => Condition::all().add(api_key::Column::RevokedAt.is_not_null()),
+    }
+}
+
+pub async fn count_active(db: &impl ConnectionTrait, user_id: i32, now: DateTime<Utc>) -> Result<u64, DomainError> {
+    Ok(api_key::Entity::find().filter(api_key::Column::UserId.eq(user_id)).filter(active_at(now)).count(db).await?)
+}
+
+/// What a new key row holds.
+pub struct NewKey<'a> {
+    pub key_id: &'a str,
+    pub company_id: i32,
+    pub user_id: i32,
+    pub label: &'a str,
+    pub secret_hash: &'a str,
+    pub scopes: &'a [Scope],
+    pub created_at: DateTime<Utc>,
+    pub expires_at: Option<DateTime<Utc>>,
+}
+
+pub async fn insert(db: &impl ConnectionTrait, new: NewKey<'_>) -> Result<api_key::Model, DomainError> {
+    api_key::ActiveModel {
+        key_id: Set(new.key_id.to_owned()),
+        company_id: Set(new.company_id),
+        user_id: Set(new.user_id),
+        label: Set(new.label.to_owned()),
+        secret_hash: Set(new.secret_hash.to_owned()),
+        scopes: Set(Scope::join(new.scopes)),
+        created_at: Set(new.created_at),
+        expires_at: Set(new.expires_at),
+        ..Default::default()
+    }
+    .insert(db)
+    .await
+    .map_err(|err| DomainError::conflict_on_unique(err, "Key ID collision; please try again"))
+}
+
+/// Marks the key revoked unless it already is; returns whether this call revoked it.
+pub async fn revoke(db: &impl ConnectionTrait, id: i32, at: DateTime<Utc>) -> Result<bool, DomainError> {
+    let result = api_key::Entity::update_many()
+        .col_expr(api_key::Column::RevokedAt, Expr::value(at))
+        .filter(api_key::Column::Id.eq(id))
+        .filter(api_key::Column::RevokedAt.is_null())
+        .exec(db)
+        .await?;
+    Ok(result.rows_affected == 1)
+}
+
+pub async fn delete(db: &impl ConnectionTrait, id: i32) -> Result<(), DomainError> {
+    api_key::Entity::delete_by_id(id).exec(db).await?;
+    Ok(())
+}
+
+/// Which rows a listing may include.
+pub enum Visibility {
+    Everything,
+    Company(i32),
+    Owner { company_id: i32, user_id: i32 },
+}
+
+/// A page of keys, newest first.
+pub async fn list(db: &impl ConnectionTrait, visibility: Visibility, filter: &KeyFilter, now: DateTime<Utc>) -> Result<KeyPage, DomainError> {
+    let per_page = filter.per_page.clamp(1, 100);
+    let page = filter.page.max(1);
+    let mut query = api_key::Entity::find();
+    query = match visibility {
+        Visibility::Everything => query,
+        Visibility::Company(company_id) => query.filter(api_key::Column::CompanyId.eq(company_id)),
+        Visibility::Owner { company_id, user_id } => {
+            query.filter(api_key::Column::CompanyId.eq(company_id)).filter(api_key::Column::UserId.eq(user_id))
+        }
+    };
+    if let Some(user_id) = filter.user_id {
+        query = query.filter(api_key::Column::UserId.eq(user_id));
+    }
+    if let Some(status) = filter.status {
+        query = query.filter(status_condition(status, now));
+    }
+    if let Some(search) = filter.search.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
+        let escaped = search.to_lowercase().replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_");
+        query = query.filter(
+            Expr::expr(Func::lower(Expr::col((api_key::Entity, api_key::Column::Label))))
+                .like(LikeExpr::new(format!("%{escaped}%")).escape('\\')),
+        );
+    }
+    let paginator = query
+        .order_by_desc(api_key::Column::CreatedAt)
+        .order_by_desc(api_key::Column::Id)
+        .find_also_related(user::Entity)
+        .paginate(db, u64::from(per_page));
+    let total = paginator.num_items().await?;
+    let keys = paginator
+        .fetch_page(u64::from(page - 1))
+        .await?
+        .into_iter()
+        .filter_map(|(row, owner)| {
+            owner.map(|owner| to_view(&row, &owner.name, Role::parse(&owner.role).unwrap_or(Role::Caregiver), now))
+        })
+        .collect();
+    Ok(KeyPage { keys, total, page, per_page })
+}

@@ -1,0 +1,278 @@
+//! The key service: minting, listing, revoking, deleting and verifying API keys under the company's policy.
+//! Web server functions, the operator command line and the MCP route all go through these functions.
+use chrono::{DateTime, Utc};
+use sea_orm::{DatabaseConnection, TransactionTrait};
+
+use crate::accounts;
+use crate::activity::{self, Action, NewEvent, Origin};
+use crate::keys::policy::{KeyLabel, KeyPolicy, KeyStatus};
+use crate::keys::repo::{self, NewKey, StoredKey, Visibility};
+use crate::keys::token::{self, KeyId, MalformedToken, Token, TokenEnvironment};
+use crate::model::{ApiKeyView, CurrentUser, KeyFilter, KeyPage, MintRequest};
+use crate::password::{self, PasswordHash};
+use crate::scope::Scope;
+use crate::{DomainError, Role};
+
+/// Who is acting on keys: a signed-in person, or an operator at the server's command line.
+pub enum Actor<'a> {
+    User(&'a CurrentUser),
+    Operator,
+}
+
+impl Actor<'_> {
+    fn user_id(&self) -> Option<i32> {
+        match self {
+            Actor::User(user) => Some(user.id),
+            Actor::Operator => None,
+        }
+    }
+
+    /// Whether this actor may see (and so act on) `key`. Invisible keys are answered with 404, never 403.
+    fn can_see(&self, key: &StoredKey) -> bool {
+        match self {
+            Actor::Operator => true,
+            Actor::User(user) => {
+                key.row.company_id == user.company_id && (user.role == Role::Root || key.row.user_id == user.id)
+            }
+        }
+    }
+
+    fn visibility(&self) -> Visibility {
+        match self {
+            Actor::Operator => Visibility::Everything,
+            Actor::User(user) if user.role == Role::Root => Visibility::Company(user.company_id),
+            Actor::User(user) => Visibility::Owner { company_id: user.company_id, user_id: user.id },
+        }
+    }
+}
+
+/// The message of the active-key limit; clients and tests match on it.
+pub const LIMIT_REACHED: &str = "Maximum number of API tokens reached";
+
+/// Mints a key for `owner` and returns it with its plaintext token — the only time the token exists outside
+/// the request that presents it. `actor` is who asked (the owner, or the operator).
+pub async fn mint(
+    db: &DatabaseConnection,
+    actor: &Actor<'_>,
+    owner: &CurrentUser,
+    request: MintRequest,
+    environment: TokenEnvironment,
+    origin: &Origin,
+    now: DateTime<Utc>,
+) -> Result<(ApiKeyView, Token), DomainError> {
+    let label = KeyLabel::parse(&request.label).map_err(DomainError::Invalid)?;
+    let scopes = Scope::parse_request(&request.scopes, owner.role).map_err(DomainError::Invalid)?;
+    let policy = repo::policy(db, owner.company_id).await?;
+    let expires_at = policy.resolve(request.expiry.unwrap_or(policy.default_choice()), now).map_err(DomainError::Invalid)?;
+
+    let (token, key_id) = Token::generate(environment);
+    let parsed = token::parse(token.expose(), environment).map_err(|err| DomainError::Internal(format!("fresh token does not parse: {err}")))?;
+    let secret = parsed.secret().to_vec();
+    let secret_hash = tokio::task::spawn_blocking(move || password::hash_blocking(&secret))
+        .await
+        .map_err(|err| DomainError::Internal(format!("hashing task failed: {err}")))??;
+
+    let txn = db.begin().await?;
+    repo::lock_owner(&txn, owner.id).await?;
+    if repo::count_active(&txn, owner.id, now).await? >= u64::from(policy.max_active_keys) {
+        return Err(DomainError::Conflict(LIMIT_REACHED.to_owned()));
+    }
+    let row = repo::insert(
+        &txn,
+        NewKey {
+            key_id: key_id.as_str(),
+            company_id: owner.company_id,
+            user_id: owner.id,
+            label: label.as_str(),
+            secret_hash: secret_hash.as_str(),
+            scopes: &scopes,
+            created_at: now,
+            expires_at,
+        },
+    )
+    .await?;
+    activity::record(
+        &txn,
+        NewEvent {
+            company_id: owner.company_id,
+            actor_user_id: actor.user_id().or(Some(owner.id)),
+            key_id: Some(key_id.as_str()),
+            action: Action::KeyMinted,
+            target: format!("API key \"{}\" for {}", label.as_str(), owner.name),
+            origin,
+            at: now,
+        },
+    )
+    .await?;
+    txn.commit().await?;
+    Ok((repo::to_view(&row, &owner.name, owner.role, now), token))
+}
+
+/// Keys the actor may see, newest first. Non-root users always get only their own.
+pub async fn list(db: &DatabaseConnection, actor: &Actor<'_>, filter: KeyFilter, now: DateTime<Utc>) -> Result<KeyPage, DomainError> {
+    repo::list(db, actor.visibility(), &filter, now).await
+}
+
+async fn find_visible(db: &DatabaseConnection, actor: &Actor<'_>, key_id: &str) -> Result<StoredKey, DomainError> {
+    let key_id = KeyId::parse(key_id.trim()).ok_or(DomainError::NotFound("API key"))?;
+    match repo::find(db, key_id.as_str()).await? {
+        Some(key) if actor.can_see(&key) => Ok(key),
+        _ => Err(DomainError::NotFound("API key")),
+    }
+}
+
+/// Revokes a key: owners their own, Root Users any of their company's. Takes effect on the next request.
+pub async fn revoke(db: &DatabaseConnection, actor: &Actor<'_>, key_id: &str, origin: &Origin, now: DateTime<Utc>) -> Result<ApiKeyView, DomainError> {
+    let key = find_visible(db, actor, key_id).await?;
+    match key.status(now) {
+        KeyStatus::Revoked => return Err(DomainError::Conflict("This key is already revoked".to_owned())),
+        KeyStatus::Expired => return Err(DomainError::Conflict("This key has already expired and no longer works".to_owned())),
+        KeyStatus::Active => {}
+    }
+    let txn = db.begin().await?;
+    if !repo::revoke(&txn, key.row.id, now).await? {
+        return Err(DomainError::Conflict("This key is already revoked".to_owned()));
+    }
+    activity::record(
+        &txn,
+        NewEvent {
+            company_id: key.row.company_id,
+            actor_user_id: actor.user_id(),
+            key_id: Some(&key.row.key_id),
+            action: Action::KeyRevoked,
+            target: format!("API key \"{}\" of {}", key.row.label, key.owner.name),
+            origin,
+            at: now,
+        },
+    )
+    .await?;
+    txn.commit().await?;
+    let mut view = key.view(now);
+    view.status = KeyStatus::Revoked;
+    view.revoked_at = Some(now);
+    Ok(view)
+}
+
+/// Deletes a revoked or expired key. Root Users (and operators) only; an active key must be revoked first.
+pub async fn delete(db: &DatabaseConnection, actor: &Actor<'_>, key_id: &str, origin: &Origin, now: DateTime<Utc>) -> Result<(), DomainError> {
+    if let Actor::User(user) = actor {
+        if user.role != Role::Root {
+            return Err(DomainError::Forbidden("Only Root Users can delete API keys".to_owned()));
+        }
+    }
+    let key = find_visible(db, actor, key_id).await?;
+    if key.status(now) == KeyStatus::Active {
+        return Err(DomainError::Conflict("Revoke this key before deleting it".to_owned()));
+    }
+    let txn = db.begin().await?;
+    repo::delete(&txn, key.row.id).await?;
+    activity::record(
+        &txn,
+        NewEvent {
+            company_id: key.row.company_id,
+            actor_user_id: actor.user_id(),
+            key_id: Some(&key.row.key_id),
+            action: Action::KeyDeleted,
+            target: format!("API key \"{}\" of {}", key.row.label, key.owner.name),
+            origin,
+            at: now,
+        },
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(())
+}
+
+/// The company's key policy.
+pub async fn policy(db: &DatabaseConnection, company_id: i32) -> Result<KeyPolicy, DomainError> {
+    repo::policy(db, company_id).await
+}
+
+/// Changes the company's key policy (Root Users only). Existing keys keep their expiry.
+pub async fn set_policy(db: &DatabaseConnection, actor: &CurrentUser, policy: KeyPolicy, origin: &Origin, now: DateTime<Utc>) -> Result<KeyPolicy, DomainError> {
+    if actor.role != Role::Root {
+        return Err(DomainError::Forbidden("Only Root Users can change the key policy".to_owned()));
+    }
+    let policy = policy.validate().map_err(DomainError::Invalid)?;
+    let txn = db.begin().await?;
+    repo::set_policy(&txn, actor.company_id, policy).await?;
+    let never = if policy.allow_non_expiring { ", non-expiring keys allowed" } else { "" };
+    activity::record(
+        &txn,
+        NewEvent {
+            company_id: actor.company_id,
+            actor_user_id: Some(actor.id),
+            key_id: None,
+            action: Action::KeyPolicyChanged,
+            target: format!("Key policy: at most {} days, {} active keys per user{never}", policy.lifetime_days, policy.max_active_keys),
+            origin,
+            at: now,
+        },
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(policy)
+}
+
+/// Why a presented token was refused. Each variant's doc names the `code` the HTTP layer reports.
+#[derive(Debug, thiserror::Error)]
+pub enum KeyAuthError {
+    /// `malformed_key`: wrong prefix, length or checksum; decided without the database.
+    #[error("malformed API key: {0}")]
+    Malformed(MalformedToken),
+    /// `invalid_key`: unknown Key ID or wrong secret (one answer for both).
+    #[error("Invalid access token provided")]
+    Invalid { key_id: Option<KeyId> },
+    /// `expired_key`
+    #[error("API token has expired")]
+    Expired { key_id: KeyId, company_id: i32 },
+    /// `revoked_key`
+    #[error("API token has been revoked")]
+    Revoked { key_id: KeyId, company_id: i32 },
+    /// `inactive_user`: the owner was deactivated.
+    #[error("The owner of this API token is no longer active")]
+    InactiveUser { key_id: KeyId, company_id: i32 },
+    /// A server-side failure (500).
+    #[error(transparent)]
+    Internal(DomainError),
+}
+
+/// An API key that authenticated: its owner as they are now, and what the key may do now.
+#[derive(Debug, Clone)]
+pub struct KeyPrincipal {
+    pub user: CurrentUser,
+    pub key_id: KeyId,
+    pub label: String,
+    /// Granted scopes ∩ what the owner's current role allows.
+    pub scopes: Vec<Scope>,
+    pub expires_at: Option<DateTime<Utc>>,
+}
+
+/// Verifies a presented token: offline checks first, then the Key ID lookup, then argon2id, then revocation,
+/// expiry and the owner's current state and role.
+pub async fn authenticate(db: &DatabaseConnection, presented: &str, environment: TokenEnvironment, now: DateTime<Utc>) -> Result<KeyPrincipal, KeyAuthError> {
+    let parsed = token::parse(presented, environment).map_err(KeyAuthError::Malformed)?;
+    let key_id = parsed.key_id.clone();
+    let Some(key) = repo::find(db, key_id.as_str()).await.map_err(KeyAuthError::Internal)? else {
+        return Err(KeyAuthError::Invalid { key_id: None });
+    };
+    let secret = parsed.secret().to_vec();
+    let hash = PasswordHash::from_stored(key.row.secret_hash.clone());
+    let matches = tokio::task::spawn_blocking(move || password::verify_blocking(&secret, &hash))
+        .await
+        .map_err(|err| KeyAuthError::Internal(DomainError::Internal(format!("verification task failed: {err}"))))?;
+    if !matches {
+        return Err(KeyAuthError::Invalid { key_id: Some(key_id) });
+    }
+    let company_id = key.row.company_id;
+    match key.status(now) {
+        KeyStatus::Revoked => return Err(KeyAuthError::Revoked { key_id, company_id }),
+        KeyStatus::Expired => return Err(KeyAuthError::Expired { key_id, company_id }),
+        KeyStatus::Active => {}
+    }
+    let Some(user) = accounts::current_user(db, key.row.user_id).await.map_err(KeyAuthError::Internal)? else {
+        return Err(KeyAuthError::InactiveUser { key_id, company_id });
+    };
+    let scopes = Scope::effective(&Scope::split(&key.row.scopes), user.role);
+    Ok(KeyPrincipal { user, key_id, label: key.row.label, scopes, expires_at: key.row.expires_at })
+}
