@@ -5,9 +5,11 @@ set -euo pipefail
 port="${1:-3100}"
 root="$(cd "$(dirname "$0")/.." && pwd)"
 target="${CARGO_TARGET_DIR:-$root/target}"
-data="$(mktemp -d)"
-trap 'rm -rf "$data"' EXIT
-export DATABASE_URL="sqlite://$data/e2e.db?mode=rwc"
+# A fresh database at a known place, so tests can also drive the operator command against it.
+data="$root/target/e2e"
+rm -rf "$data"
+mkdir -p "$data"
+export DATABASE_URL="sqlite://$data/caregate.db?mode=rwc"
 export LEPTOS_SITE_ADDR="127.0.0.1:$port"
 export LEPTOS_SITE_ROOT="$root/target/site"
 export LEPTOS_OUTPUT_NAME=caregate

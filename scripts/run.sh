@@ -5,7 +5,6 @@ set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$root"
 scripts/setup.sh run
-export LEPTOS_OUTPUT_NAME=caregate
 cargo leptos build
 target_dir="${CARGO_TARGET_DIR:-$root/target}"
 "$target_dir/debug/caregate" seed --demo

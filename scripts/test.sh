@@ -6,11 +6,11 @@ root="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$root"
 scripts/setup.sh test
 
-# cargo-leptos compiles with LEPTOS_OUTPUT_NAME set; setting it here too lets both builds share one target dir.
+# cargo-leptos compiles debug builds with these two settings. `cargo test` gets the same, so both share one
+# target dir instead of rebuilding the whole tree, and the `caregate` binary stays the one whose HTML matches
+# the WebAssembly front end.
 export LEPTOS_OUTPUT_NAME=caregate
-
-echo "==> building the server and the WebAssembly front end"
-cargo leptos build
+export RUSTFLAGS="--cfg erase_components"
 
 if [ -n "${CAREGATE_TEST_POSTGRES_URL:-}" ]; then
   echo "==> Rust tests on SQLite and PostgreSQL"
@@ -18,6 +18,9 @@ else
   echo "==> Rust tests on SQLite (set CAREGATE_TEST_POSTGRES_URL for the PostgreSQL pass)"
 fi
 cargo test --workspace --exclude frontend
+
+echo "==> building the server and the WebAssembly front end"
+cargo leptos build
 
 echo "==> browser tests (Playwright, Chromium)"
 cd end2end

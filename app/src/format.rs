@@ -12,6 +12,11 @@ pub fn time_range(from: DateTime<Utc>, to: DateTime<Utc>) -> String {
     format!("{}–{}", from.format("%H:%M"), to.format("%H:%M"))
 }
 
+/// `Nov 23, 2026`
+pub fn short_date(at: DateTime<Utc>) -> String {
+    at.format("%b %-d, %Y").to_string()
+}
+
 /// `Monday, November 23`
 pub fn long_day(at: DateTime<Utc>) -> String {
     at.format("%A, %B %-d").to_string()
@@ -30,5 +35,6 @@ mod tests {
         assert_eq!(day_and_time(start), "Mon, Nov 23 · 09:00");
         assert_eq!(time_range(start, end), "09:00–10:30");
         assert_eq!(long_day(start), "Monday, November 23");
+        assert_eq!(short_date(start), "Nov 23, 2026");
     }
 }

@@ -5,6 +5,7 @@ pub mod error;
 mod format;
 pub mod model;
 mod pages;
+pub mod setup_snippets;
 #[cfg(feature = "ssr")]
 pub mod state;
 
@@ -52,11 +53,14 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("visits") view=PortalVisitsPage/>
                     <Route path=path!("schedule") view=PortalSchedulePage/>
                     <Route path=path!("messages") view=PortalMessagesPage/>
+                    <Route path=path!("settings") view=PortalSettingsPage/>
                 </ParentRoute>
                 <ParentRoute path=path!("") view=OfficeLayout>
                     <Route path=path!("") view=OfficeDashboardPage/>
                     <Route path=path!("visits") view=OfficeVisitsPage/>
                     <Route path=path!("patients") view=OfficePatientsPage/>
+                    <Route path=path!("activity") view=OfficeActivityPage/>
+                    <Route path=path!("settings") view=OfficeSettingsPage/>
                 </ParentRoute>
             </Routes>
         </Router>

@@ -4,7 +4,7 @@ use rand::Rng;
 use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Set};
 
 use crate::entity::{company, user};
-use crate::model::CurrentUser;
+use crate::model::{CurrentUser, NotificationPreferences, PersonView};
 use crate::password::{self, Password, PasswordHash};
 use crate::{DomainError, Role};
 
@@ -160,6 +160,54 @@ pub async fn set_active(db: &impl ConnectionTrait, user_id: i32, active: bool) -
     let mut row: user::ActiveModel = user.into();
     row.active = Set(active);
     row.update(db).await?;
+    Ok(())
+}
+
+/// The people a viewer may filter by: the whole company for Root Users, just themselves for everyone else.
+pub async fn people(db: &impl ConnectionTrait, viewer: &CurrentUser) -> Result<Vec<PersonView>, DomainError> {
+    let mut query = user::Entity::find().filter(user::Column::CompanyId.eq(viewer.company_id));
+    if viewer.role != Role::Root {
+        query = query.filter(user::Column::Id.eq(viewer.id));
+    }
+    let mut people: Vec<PersonView> = query
+        .all(db)
+        .await?
+        .into_iter()
+        .filter_map(|u| Role::parse(&u.role).map(|role| PersonView { id: u.id, name: u.name, role }))
+        .collect();
+    people.sort_by(|a, b| a.name.cmp(&b.name));
+    Ok(people)
+}
+
+/// Changes a user's password after checking the current one. The caller ends the user's sessions.
+pub async fn change_password(db: &impl ConnectionTrait, user_id: i32, current: Password, new: &str) -> Result<(), DomainError> {
+    let new = Password::parse_new(new)?;
+    if !confirm_password(db, user_id, current).await? {
+        return Err(DomainError::WrongPassword);
+    }
+    let hash = password::hash(new).await?;
+    user::Entity::update_many()
+        .col_expr(user::Column::PasswordHash, sea_orm::sea_query::Expr::value(hash.as_str()))
+        .filter(user::Column::Id.eq(user_id))
+        .exec(db)
+        .await?;
+    Ok(())
+}
+
+pub async fn notification_preferences(db: &impl ConnectionTrait, user_id: i32) -> Result<NotificationPreferences, DomainError> {
+    let user = user::Entity::find_by_id(user_id).one(db).await?.ok_or(DomainError::NotFound("User"))?;
+    Ok(NotificationPreferences { email: user.notify_email, sms: user.notify_sms, push: user.notify_push })
+}
+
+pub async fn set_notification_preferences(db: &impl ConnectionTrait, user_id: i32, preferences: NotificationPreferences) -> Result<(), DomainError> {
+    use sea_orm::sea_query::Expr;
+    user::Entity::update_many()
+        .col_expr(user::Column::NotifyEmail, Expr::value(preferences.email))
+        .col_expr(user::Column::NotifySms, Expr::value(preferences.sms))
+        .col_expr(user::Column::NotifyPush, Expr::value(preferences.push))
+        .filter(user::Column::Id.eq(user_id))
+        .exec(db)
+        .await?;
     Ok(())
 }
 

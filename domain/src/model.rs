@@ -167,3 +167,19 @@ pub struct ActivityPage {
     pub page: u32,
     pub per_page: u32,
 }
+
+/// A colleague, for filters (Root Users see the whole company).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PersonView {
+    pub id: i32,
+    pub name: String,
+    pub role: Role,
+}
+
+/// How a user wants to be told about schedule changes and messages.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NotificationPreferences {
+    pub email: bool,
+    pub sms: bool,
+    pub push: bool,
+}

@@ -4,6 +4,7 @@ pub use sea_orm_migration::prelude::*;
 mod m0001_tenancy;
 mod m0002_care_data;
 mod m0003_api_keys;
+mod m0004_notification_preferences;
 
 /// Applies caregate's migrations in order; `caregate migrate` and server start-up both run it.
 pub struct Migrator;
@@ -15,6 +16,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0001_tenancy::Migration),
             Box::new(m0002_care_data::Migration),
             Box::new(m0003_api_keys::Migration),
+            Box::new(m0004_notification_preferences::Migration),
         ]
     }
 }

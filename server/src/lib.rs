@@ -1,5 +1,6 @@
 //! The caregate server: configuration, the axum router (pages, server functions, health checks) and the
 //! operator command line.
+mod api;
 pub mod cli;
 pub mod config;
 mod guard;

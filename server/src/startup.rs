@@ -12,7 +12,7 @@ use app::state::AppState;
 use app::{shell, App};
 
 use crate::config::Config;
-use crate::{guard, health};
+use crate::{api, guard, health};
 
 /// Connects to the database, applies migrations and assembles the state every request shares.
 pub async fn build_state(config: &Config) -> Result<AppState, String> {
@@ -35,6 +35,7 @@ pub fn build_router(state: AppState) -> Router {
     Router::new()
         .route("/healthz", get(health::live))
         .route("/readyz", get(health::ready))
+        .merge(api::routes())
         .route("/api/{*fn_name}", post(server_fn_handler))
         .leptos_routes_with_context(&state, routes, move || provide_context(context_state.clone()), move || shell(leptos_options.clone()))
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))

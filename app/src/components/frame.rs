@@ -2,6 +2,7 @@
 use leptos::prelude::*;
 use leptos_router::components::{Outlet, A};
 
+use super::toast::ToastRegion;
 use crate::api::session::{get_current_user, Logout};
 use crate::error::AppError;
 use crate::model::CurrentUser;
@@ -23,6 +24,8 @@ const OFFICE_NAV: &[NavItem] = &[
     NavItem { href: "/", label: "Dashboard" },
     NavItem { href: "/visits", label: "Visits" },
     NavItem { href: "/patients", label: "Patients" },
+    NavItem { href: "/activity", label: "Activity" },
+    NavItem { href: "/settings", label: "Settings" },
 ];
 
 const PORTAL_NAV: &[NavItem] = &[
@@ -30,6 +33,7 @@ const PORTAL_NAV: &[NavItem] = &[
     NavItem { href: "/portal/visits", label: "My Visits" },
     NavItem { href: "/portal/schedule", label: "My Schedule" },
     NavItem { href: "/portal/messages", label: "Messages" },
+    NavItem { href: "/portal/settings", label: "Settings" },
 ];
 
 /// The office layout (Root Users and Users), at `/`.
@@ -82,7 +86,9 @@ fn Frame(area: &'static str, nav: &'static [NavItem]) -> impl IntoView {
                 </div>
             </aside>
             <main class="content" id="main">
-                <Outlet/>
+                <ToastRegion>
+                    <Outlet/>
+                </ToastRegion>
             </main>
         </div>
     }

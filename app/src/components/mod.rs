@@ -1,8 +1,12 @@
-//! Display components shared by pages: the two layouts and the small pieces every list uses.
+//! Display components shared by pages: the two layouts, dialogs, toasts, the keys panel and small pieces.
 mod frame;
+mod keys;
+mod modal;
 mod notice;
+mod toast;
 mod visit_table;
 
 pub use frame::{use_current_user, OfficeLayout, PortalLayout};
+pub use keys::KeysPanel;
 pub use notice::{ErrorNotice, Loading};
 pub use visit_table::VisitTable;

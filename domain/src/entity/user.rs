@@ -13,6 +13,9 @@ pub struct Model {
     pub role: String,
     pub active: bool,
     pub created_at: DateTimeUtc,
+    pub notify_email: bool,
+    pub notify_sms: bool,
+    pub notify_push: bool,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

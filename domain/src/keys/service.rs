@@ -276,3 +276,8 @@ pub async fn authenticate(db: &DatabaseConnection, presented: &str, environment:
     let scopes = Scope::effective(&Scope::split(&key.row.scopes), user.role);
     Ok(KeyPrincipal { user, key_id, label: key.row.label, scopes, expires_at: key.row.expires_at })
 }
+
+/// Records that a key was just used: when, from which address, and by which client.
+pub async fn record_use(db: &DatabaseConnection, key_id: &KeyId, origin: &Origin, now: DateTime<Utc>) -> Result<(), DomainError> {
+    repo::touch(db, key_id.as_str(), origin, now).await
+}

@@ -1,0 +1,103 @@
+//! "Your API Key": the token, shown once, with Copy and the Quick Setup snippets for each MCP client.
+use leptos::prelude::*;
+
+use crate::model::MintedKey;
+use crate::setup_snippets::Client;
+
+/// Puts `text` on the clipboard (Clipboard API through web-sys).
+fn copy_to_clipboard(text: &str) {
+    #[cfg(feature = "hydrate")]
+    if let Some(window) = web_sys::window() {
+        let _ = window.navigator().clipboard().write_text(text);
+    }
+    #[cfg(not(feature = "hydrate"))]
+    let _ = text;
+}
+
+/// A Copy button that says "Copied" for two seconds.
+#[component]
+fn CopyButton(text: String, #[prop(into)] label: String, on_copied: Callback<()>) -> impl IntoView {
+    let copied = RwSignal::new(false);
+    let click = move |_| {
+        copy_to_clipboard(&text);
+        copied.set(true);
+        on_copied.run(());
+        #[cfg(feature = "hydrate")]
+        gloo_timers::callback::Timeout::new(2_000, move || {
+            copied.try_set(false);
+        })
+        .forget();
+    };
+    view! {
+        <button type="button" class="button small copy" aria-label=label on:click=click>
+            {move || if copied.get() { "Copied" } else { "Copy" }}
+        </button>
+    }
+}
+
+#[component]
+pub fn RevealStep(
+    minted: MintedKey,
+    mcp_url: String,
+    copied: RwSignal<bool>,
+    confirm_leave: RwSignal<bool>,
+    on_done: Callback<()>,
+) -> impl IntoView {
+    let token = minted.token.expose().to_owned();
+    let tab = RwSignal::new(Client::ClaudeCode);
+    let mark_copied = Callback::new(move |_: ()| copied.set(true));
+    let done = move |_| {
+        if copied.get_untracked() {
+            on_done.run(());
+        } else {
+            confirm_leave.set(true);
+        }
+    };
+    let snippets: Vec<(Client, String)> = Client::ALL.into_iter().map(|client| (client, client.snippet(&mcp_url, &token))).collect();
+    view! {
+        <h2 id="generate-title">"Your API Key"</h2>
+        <p class="muted">{format!("\"{}\" · Key ID ", minted.key.label)}<span class="mono">{minted.key.key_id.clone()}</span></p>
+        <div class="code-block token-block">
+            <code class="token-strip" aria-label="Your API key">{token.clone()}</code>
+            <CopyButton text=token.clone() label="Copy API key" on_copied=mark_copied/>
+        </div>
+        <p class="warning" role="note">
+            <strong>"This is the only time this key is shown."</strong>
+            " Copy it now and keep it somewhere safe, like a password manager. Nobody, administrators included, can see it again."
+        </p>
+        <h3 class="quick-setup-title">"Quick Setup"</h3>
+        <div class="tabs" role="tablist" aria-label="Quick Setup">
+            {Client::ALL.into_iter().map(|client| view! {
+                <button type="button" role="tab" class="tab" id=format!("setup-tab-{client:?}")
+                    aria-controls=format!("setup-panel-{client:?}")
+                    aria-selected=move || (tab.get() == client).to_string()
+                    tabindex=move || if tab.get() == client { "0" } else { "-1" }
+                    on:click=move |_| tab.set(client)>
+                    {client.tab_label()}
+                </button>
+            }).collect_view()}
+        </div>
+        {snippets.into_iter().map(|(client, snippet)| view! {
+            <div role="tabpanel" class="tab-panel" id=format!("setup-panel-{client:?}") aria-labelledby=format!("setup-tab-{client:?}")
+                hidden=move || tab.get() != client>
+                <p class="muted small">{client.hint()}</p>
+                <div class="code-block">
+                    <pre><code>{snippet.clone()}</code></pre>
+                    <CopyButton text=snippet.clone() label=format!("Copy {} setup", client.tab_label()) on_copied=mark_copied/>
+                </div>
+            </div>
+        }).collect_view()}
+        {move || confirm_leave.get().then(|| view! {
+            <div class="confirm-leave" role="alert">
+                <p><strong>"You haven't copied this key."</strong> " Once you close this dialog it cannot be shown again."</p>
+                <div class="dialog-actions">
+                    <button type="button" class="button" data-autofocus on:click=move |_| confirm_leave.set(false)>"Go back"</button>
+                    <button type="button" class="button danger" on:click=move |_| on_done.run(())>"Close without copying"</button>
+                </div>
+            </div>
+        })}
+        <div class="dialog-actions">
+            <button type="button" class="button teal" on:click=done>"Done – I have Saved My Key"</button>
+        </div>
+    }
+}

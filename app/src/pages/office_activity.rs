@@ -1,0 +1,94 @@
+//! `/activity`: who did what and when — with which key, when a key acted. Root Users see the company.
+use leptos::prelude::*;
+use leptos_meta::Title;
+
+use crate::api::account::list_people;
+use crate::api::activity::list_activity;
+use crate::components::{use_current_user, ErrorNotice, Loading};
+use crate::format::day_and_time;
+use crate::model::{ActivityFilter, Role};
+
+/// What an action name means, in words.
+fn describe(action: &str) -> &str {
+    match action {
+        "key.minted" => "Created an API key",
+        "key.revoked" => "Revoked an API key",
+        "key.deleted" => "Deleted an API key",
+        "key.used" => "Used an API key",
+        "key.auth_failed" => "API key refused",
+        "reauth.succeeded" => "Confirmed password",
+        "reauth.failed" => "Failed password confirmation",
+        "key_policy.changed" => "Changed the key policy",
+        other => other,
+    }
+}
+
+#[component]
+pub fn OfficeActivityPage() -> impl IntoView {
+    let me = use_current_user();
+    let filter = RwSignal::new(ActivityFilter::default());
+    let events = Resource::new(move || filter.get(), list_activity);
+    let people = Resource::new(|| (), |_| list_people());
+    view! {
+        <Title text="Activity"/>
+        <header class="page-head"><h1>"Activity"</h1><p class="muted">"Newest first. Actions taken with an API key show its Key ID."</p></header>
+        <div class="filters" role="search">
+            <Suspense fallback=|| ()>
+                {move || Suspend::new(async move {
+                    matches!(me.await, Ok(user) if user.role == Role::Root).then(|| view! {
+                        <select aria-label="Filter by user" on:change=move |ev| {
+                            let value = event_target_value(&ev);
+                            filter.update(|f| { f.user_id = value.parse().ok(); f.page = 1; });
+                        }>
+                            <option value="">"All users"</option>
+                            {move || people.get().and_then(Result::ok).unwrap_or_default().into_iter().map(|p| view! {
+                                <option value=p.id.to_string()>{p.name}</option>
+                            }).collect_view()}
+                        </select>
+                    })
+                })}
+            </Suspense>
+            <input type="search" aria-label="Filter by Key ID" placeholder="Key ID" maxlength="8" on:input=move |ev| {
+                let value = event_target_value(&ev);
+                filter.update(|f| { f.key_id = Some(value); f.page = 1; });
+            }/>
+        </div>
+        <Transition fallback=Loading>
+            {move || Suspend::new(async move {
+                match events.await {
+                    Ok(page) if page.events.is_empty() => view! { <p class="empty">"No activity yet."</p> }.into_any(),
+                    Ok(page) => {
+                        let more = u64::from(page.page) * u64::from(page.per_page) < page.total;
+                        view! {
+                            <div class="card flush">
+                                <table class="table">
+                                    <thead><tr>
+                                        <th scope="col">"When"</th><th scope="col">"Who"</th><th scope="col">"Key"</th>
+                                        <th scope="col">"What"</th><th scope="col">"IP"</th>
+                                    </tr></thead>
+                                    <tbody>
+                                        {page.events.into_iter().map(|event| view! {
+                                            <tr>
+                                                <td>{day_and_time(event.at)}</td>
+                                                <td>{event.actor_name.unwrap_or_else(|| "Operator".to_owned())}</td>
+                                                <td class="mono">{event.key_id.unwrap_or_default()}</td>
+                                                <td>{describe(&event.action).to_owned()}<span class="muted small-block">{event.target}</span></td>
+                                                <td>{event.ip.unwrap_or_default()}</td>
+                                            </tr>
+                                        }).collect_view()}
+                                    </tbody>
+                                </table>
+                            </div>
+                            <nav class="pagination" aria-label="Pages of activity">
+                                <button type="button" class="button small" disabled=page.page <= 1 on:click=move |_| filter.update(|f| f.page -= 1)>"Newer"</button>
+                                <span>{format!("Page {}", page.page)}</span>
+                                <button type="button" class="button small" disabled=!more on:click=move |_| filter.update(|f| f.page += 1)>"Older"</button>
+                            </nav>
+                        }.into_any()
+                    }
+                    Err(error) => view! { <ErrorNotice error/> }.into_any(),
+                }
+            })}
+        </Transition>
+    }
+}

@@ -1,0 +1,189 @@
+//! `/settings`: Business Settings (company, key policy), API Keys, and Account (change password), as tabs.
+use leptos::prelude::*;
+use leptos_meta::Title;
+use leptos_router::hooks::{use_navigate, use_query_map};
+
+use crate::api::account::ChangePassword;
+use crate::api::keys::{get_key_setup, update_key_policy};
+use crate::components::{use_current_user, ErrorNotice, KeysPanel, Loading};
+use crate::model::{KeyPolicy, Role};
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Tab {
+    Business,
+    ApiKeys,
+    Account,
+}
+
+impl Tab {
+    const ALL: [Tab; 3] = [Tab::Business, Tab::ApiKeys, Tab::Account];
+
+    fn slug(self) -> &'static str {
+        match self {
+            Tab::Business => "business",
+            Tab::ApiKeys => "api-keys",
+            Tab::Account => "account",
+        }
+    }
+
+    fn title(self) -> &'static str {
+        match self {
+            Tab::Business => "Business Settings",
+            Tab::ApiKeys => "API Keys",
+            Tab::Account => "Account",
+        }
+    }
+
+    fn from_slug(slug: &str) -> Tab {
+        Tab::ALL.into_iter().find(|tab| tab.slug() == slug).unwrap_or(Tab::Business)
+    }
+}
+
+#[component]
+pub fn OfficeSettingsPage() -> impl IntoView {
+    let query = use_query_map();
+    let tab = Memo::new(move |_| Tab::from_slug(&query.read().get("tab").unwrap_or_default()));
+    let navigate = use_navigate();
+    view! {
+        <Title text="Settings"/>
+        <header class="page-head"><h1>"Settings"</h1></header>
+        <div class="tabs page-tabs" role="tablist" aria-label="Settings">
+            {Tab::ALL.into_iter().map(|item| {
+                let navigate = navigate.clone();
+                view! {
+                    <button type="button" role="tab" class="tab" id=format!("tab-{}", item.slug())
+                        aria-controls="settings-panel"
+                        aria-selected=move || (tab.get() == item).to_string()
+                        on:click=move |_| navigate(&format!("/settings?tab={}", item.slug()), Default::default())>
+                        {item.title()}
+                    </button>
+                }
+            }).collect_view()}
+        </div>
+        <div id="settings-panel" role="tabpanel" aria-labelledby=move || format!("tab-{}", tab.get().slug())>
+            {move || match tab.get() {
+                Tab::Business => view! { <BusinessSettings/> }.into_any(),
+                Tab::ApiKeys => view! {
+                    <KeysPanel title="API Keys" empty_hint="Generate a key to connect Claude Code, Codex, Cursor or another MCP client."/>
+                }.into_any(),
+                Tab::Account => view! { <AccountSettings/> }.into_any(),
+            }}
+        </div>
+    }
+}
+
+#[component]
+fn BusinessSettings() -> impl IntoView {
+    let me = use_current_user();
+    let setup = Resource::new(|| (), |_| get_key_setup());
+    view! {
+        <Suspense fallback=Loading>
+            {move || Suspend::new(async move {
+                match (me.await, setup.await) {
+                    (Ok(user), Ok(setup)) => view! {
+                        <section class="card" aria-labelledby="company-title">
+                            <h2 id="company-title">"Company"</h2>
+                            <dl class="facts">
+                                <dt>"Name"</dt><dd>{user.company_name.clone()}</dd>
+                                <dt>"Account number"</dt><dd class="mono">{user.company_account}</dd>
+                            </dl>
+                        </section>
+                        {if user.role == Role::Root {
+                            view! { <KeyPolicyForm policy=setup.policy/> }.into_any()
+                        } else {
+                            view! { <KeyPolicySummary policy=setup.policy/> }.into_any()
+                        }}
+                    }.into_any(),
+                    (Err(error), _) | (_, Err(error)) => view! { <ErrorNotice error/> }.into_any(),
+                }
+            })}
+        </Suspense>
+    }
+}
+
+#[component]
+fn KeyPolicySummary(policy: KeyPolicy) -> impl IntoView {
+    view! {
+        <section class="card" aria-labelledby="policy-title">
+            <h2 id="policy-title">"API key policy"</h2>
+            <p>{format!("Keys live at most {} days; each person may hold {} active keys.", policy.lifetime_days, policy.max_active_keys)}</p>
+            <p class="muted">"Root Users can change this."</p>
+        </section>
+    }
+}
+
+#[component]
+fn KeyPolicyForm(policy: KeyPolicy) -> impl IntoView {
+    let lifetime = RwSignal::new(policy.lifetime_days.to_string());
+    let never = RwSignal::new(policy.allow_non_expiring);
+    let limit = RwSignal::new(policy.max_active_keys.to_string());
+    let save = Action::new(move |policy: &KeyPolicy| update_key_policy(*policy));
+    let local_error = RwSignal::new(None::<String>);
+    let submit = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        match (lifetime.get_untracked().trim().parse(), limit.get_untracked().trim().parse()) {
+            (Ok(lifetime_days), Ok(max_active_keys)) => {
+                local_error.set(None);
+                save.dispatch(KeyPolicy { lifetime_days, allow_non_expiring: never.get_untracked(), max_active_keys });
+            }
+            _ => local_error.set(Some("Enter whole numbers".to_owned())),
+        }
+    };
+    view! {
+        <section class="card" aria-labelledby="policy-title">
+            <h2 id="policy-title">"API key policy"</h2>
+            <form on:submit=submit class="policy-form">
+                <div class="field">
+                    <label for="policy-lifetime">"Maximum key lifetime (days)"</label>
+                    <input id="policy-lifetime" type="number" min="1" max="365" required
+                        prop:value=move || lifetime.get() on:input=move |ev| lifetime.set(event_target_value(&ev))/>
+                </div>
+                <label class="check">
+                    <input type="checkbox" prop:checked=move || never.get() on:change=move |ev| never.set(event_target_checked(&ev))/>
+                    <span>"Allow keys that never expire"</span>
+                </label>
+                <div class="field">
+                    <label for="policy-limit">"Active keys per user"</label>
+                    <input id="policy-limit" type="number" min="1" max="100" required
+                        prop:value=move || limit.get() on:input=move |ev| limit.set(event_target_value(&ev))/>
+                </div>
+                {move || {
+                    let server = save.value().get().and_then(Result::err).map(|e| e.to_string());
+                    local_error.get().or(server).map(|message| view! { <p class="form-error" role="alert">{message}</p> })
+                }}
+                {move || matches!(save.value().get(), Some(Ok(_))).then(|| view! { <p class="form-ok" role="status">"Policy saved."</p> })}
+                <button type="submit" class="button teal" disabled=move || save.pending().get()>"Save policy"</button>
+            </form>
+        </section>
+    }
+}
+
+#[component]
+fn AccountSettings() -> impl IntoView {
+    let change = ServerAction::<ChangePassword>::new();
+    view! {
+        <section class="card narrow" aria-labelledby="password-title">
+            <h2 id="password-title">"Change password"</h2>
+            <p class="muted">"Changing your password signs you out everywhere else."</p>
+            <ActionForm action=change>
+                <div class="field">
+                    <label for="current-password">"Current password"</label>
+                    <input id="current-password" name="current" type="password" autocomplete="current-password" required/>
+                </div>
+                <div class="field">
+                    <label for="new-password">"New password"</label>
+                    <input id="new-password" name="new" type="password" autocomplete="new-password" minlength="10" required/>
+                </div>
+                <div class="field">
+                    <label for="confirm-password">"Repeat new password"</label>
+                    <input id="confirm-password" name="confirm" type="password" autocomplete="new-password" minlength="10" required/>
+                </div>
+                {move || change.value().get().map(|result| match result {
+                    Ok(()) => view! { <p class="form-ok" role="status">"Password changed."</p> }.into_any(),
+                    Err(error) => view! { <p class="form-error" role="alert">{error.to_string()}</p> }.into_any(),
+                })}
+                <button type="submit" class="button teal" disabled=move || change.pending().get()>"Change password"</button>
+            </ActionForm>
+        </section>
+    }
+}

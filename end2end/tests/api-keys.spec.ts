@@ -1,0 +1,221 @@
+import AxeBuilder from '@axe-core/playwright';
+import { expect, Page, test } from '@playwright/test';
+import { caregate, DEMO_PASSWORD, open, signIn, TOKEN_PATTERN, waitForHydration } from './helpers';
+
+test.use({ permissions: ['clipboard-read', 'clipboard-write'] });
+
+async function expectNoSeriousA11yViolations(page: Page, what: string): Promise<void> {
+  const results = await new AxeBuilder({ page }).analyze();
+  const serious = results.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical');
+  expect(serious.map((v) => `${v.id}: ${v.help} (${v.nodes.map((n) => n.target.join(' ')).join(', ')})`), what).toEqual([]);
+}
+
+/** Walks the generate flow up to the reveal dialog and returns the token shown there. */
+async function generateKey(page: Page, label?: string, screenshots = false): Promise<string> {
+  await page.getByRole('button', { name: 'Generate New API Key' }).click();
+  const notice = page.getByRole('dialog', { name: 'Security & Compliance Notice' });
+  await expect(notice).toBeVisible();
+  await expect(notice.getByRole('listitem')).toHaveCount(6);
+  if (screenshots) await page.screenshot({ path: test.info().outputPath('1-notice.png') });
+  await notice.getByRole('button', { name: 'I Understand – Continue' }).click();
+
+  const confirm = page.getByRole('dialog', { name: "Confirm it's you" });
+  if (await confirm.isVisible().catch(() => false) || (await page.getByRole('dialog', { name: 'Name Your API Key' }).count()) === 0) {
+    await expect(confirm).toBeVisible();
+    await confirm.getByLabel('Password').fill('not-my-password');
+    await confirm.getByRole('button', { name: 'Confirm' }).click();
+    await expect(confirm.getByRole('alert')).toHaveText('That password is not correct');
+    if (screenshots) await page.screenshot({ path: test.info().outputPath('2-reauth-error.png') });
+    await confirm.getByLabel('Password').fill(DEMO_PASSWORD);
+    await confirm.getByRole('button', { name: 'Confirm' }).click();
+  }
+
+  const name = page.getByRole('dialog', { name: 'Name Your API Key' });
+  await expect(name).toBeVisible();
+  await expect(name.getByLabel('Label')).toHaveValue(/^API Key [A-Z][a-z]{2} \d{1,2}, \d{4}$/);
+  if (label) await name.getByLabel('Label').fill(label);
+  if (screenshots) await page.screenshot({ path: test.info().outputPath('3-name.png') });
+  await name.getByRole('button', { name: 'Generate Key' }).click();
+
+  const reveal = page.getByRole('dialog', { name: 'Your API Key' });
+  await expect(reveal).toBeVisible();
+  const token = (await reveal.getByLabel('Your API key').textContent())!.trim();
+  expect(token).toMatch(TOKEN_PATTERN);
+  return token;
+}
+
+test('a root user generates, uses, revokes and deletes a key', async ({ page, request }) => {
+  await signIn(page, 'root@sunrise.test');
+  await expect(page.getByRole('heading', { name: /Welcome/ })).toBeVisible();
+  await open(page, '/settings?tab=api-keys');
+  await expect(page.getByRole('tab', { name: 'API Keys' })).toHaveAttribute('aria-selected', 'true');
+  await expectNoSeriousA11yViolations(page, 'settings page');
+
+  const token = await generateKey(page, 'Claude Code on my laptop', true);
+  const reveal = page.getByRole('dialog', { name: 'Your API Key' });
+  await expectNoSeriousA11yViolations(page, 'reveal dialog');
+  await reveal.getByRole('button', { name: 'Copy API key' }).click();
+  await expect(reveal.getByRole('button', { name: 'Copy API key' })).toHaveText('Copied');
+  expect(await page.evaluate(() => navigator.clipboard.readText())).toBe(token);
+  await expect(reveal.getByRole('button', { name: 'Copy API key' })).toHaveText('Copy', { timeout: 5_000 });
+
+  const mcpUrl = new URL('/api/mcp', page.url()).toString();
+  for (const tab of ['Claude Code', 'ChatGPT / Codex', 'Cursor', 'Windsurf / Other', 'Generic']) {
+    await reveal.getByRole('tab', { name: tab }).click();
+    const panel = reveal.getByRole('tabpanel');
+    await expect(panel).toContainText(token);
+    await expect(panel).toContainText(mcpUrl);
+  }
+  await expect(reveal.getByRole('tabpanel')).toContainText('Streamable HTTP');
+  await reveal.getByRole('tab', { name: 'Claude Code' }).click();
+  await expect(reveal.getByRole('tabpanel')).toContainText(`claude mcp add --transport http caregate ${mcpUrl} --header "Authorization: Bearer ${token}"`);
+  await page.screenshot({ path: test.info().outputPath('4-reveal.png') });
+  await reveal.getByRole('button', { name: 'Done – I have Saved My Key' }).click();
+  await expect(reveal).toHaveCount(0);
+  await expect(page.getByRole('button', { name: 'Generate New API Key' })).toBeFocused();
+  expect(await page.content()).not.toContain(token);
+
+  const firstRow = page.locator('tbody tr').first();
+  await expect(firstRow).toContainText('Claude Code on my laptop');
+  await expect(firstRow).toContainText('Active');
+  await expect(firstRow).toContainText('Never');
+
+  const me = await request.get('/api/v1/me', { headers: { Authorization: `Bearer ${token}`, 'User-Agent': 'playwright-check' } });
+  expect(me.status()).toBe(200);
+  expect((await me.json()).user.email).toBe('root@sunrise.test');
+  await page.reload();
+  await waitForHydration(page);
+  await expect(page.locator('tbody tr').first()).toContainText('playwright-check');
+  await expect(page.locator('tbody tr').first().locator('td').nth(4)).not.toHaveText('Never');
+
+  await page.getByRole('button', { name: 'Revoke Claude Code on my laptop' }).click();
+  const revoke = page.getByRole('dialog', { name: 'Revoke API Key' });
+  await expect(revoke).toContainText('immediately');
+  await expectNoSeriousA11yViolations(page, 'revoke dialog');
+  await page.screenshot({ path: test.info().outputPath('5-revoke.png') });
+  await revoke.getByRole('button', { name: 'Revoke Key' }).click();
+  await expect(revoke).toHaveCount(0);
+  await expect(page.locator('tbody tr').first()).toContainText('Revoked');
+  expect((await request.get('/api/v1/me', { headers: { Authorization: `Bearer ${token}` } })).status()).toBe(401);
+
+  await page.getByRole('button', { name: 'Delete Claude Code on my laptop' }).click();
+  const remove = page.getByRole('dialog', { name: 'Delete API Key' });
+  await expectNoSeriousA11yViolations(page, 'delete dialog');
+  await page.screenshot({ path: test.info().outputPath('6-delete.png') });
+  await remove.getByRole('button', { name: 'Delete Key' }).click();
+  await expect(page.getByRole('status').filter({ hasText: 'API key deleted' })).toBeVisible();
+  await expect(page.getByText('Claude Code on my laptop')).toHaveCount(0);
+});
+
+test('a caregiver manages her own keys; her root sees them without the secret; another company never does', async ({ page }) => {
+  await signIn(page, 'barbara@sunrise.test');
+  await expect(page).toHaveURL(/\/portal$/);
+  await open(page, '/portal/settings');
+  await expect(page.getByRole('heading', { name: 'API Keys' })).toBeVisible();
+  await expect(page.getByText('No API keys yet')).toBeVisible();
+  await expect(page.getByRole('heading', { name: 'Your Privacy Matters' })).toBeVisible();
+
+  const sms = page.getByRole('switch', { name: 'SMS' });
+  await expect(sms).not.toBeChecked();
+  await sms.check();
+  await expect(page.getByText('Saved.')).toBeVisible();
+  await page.reload();
+  await waitForHydration(page);
+  await expect(page.getByRole('switch', { name: 'SMS' })).toBeChecked();
+
+  const token = await generateKey(page, "Barbara's assistant");
+  await page.getByRole('dialog', { name: 'Your API Key' }).getByRole('button', { name: 'Done – I have Saved My Key' }).click();
+  const leave = page.getByRole('alert').filter({ hasText: "You haven't copied this key" });
+  await expect(leave).toBeVisible();
+  await leave.getByRole('button', { name: 'Close without copying' }).click();
+  await expect(page.getByRole('dialog')).toHaveCount(0);
+  const row = page.locator('tbody tr').filter({ hasText: "Barbara's assistant" });
+  await expect(row).toContainText('Active');
+  await expect(row.getByRole('button', { name: /Revoke/ })).toBeVisible();
+  await expect(page.getByRole('button', { name: /^Delete/ })).toHaveCount(0);
+  await expect(page.getByRole('columnheader', { name: 'User' })).toHaveCount(0);
+
+  await page.getByRole('button', { name: 'Sign out' }).click();
+  await signIn(page, 'root@sunrise.test');
+  await expect(page.getByRole('heading', { name: /Welcome/ })).toBeVisible();
+  await open(page, '/settings?tab=api-keys');
+  const seen = page.locator('tbody tr').filter({ hasText: "Barbara's assistant" });
+  await expect(seen).toContainText('Barbara Lee');
+  await expect(seen).toContainText('Never');
+  await expect(seen.getByRole('button', { name: /Revoke/ })).toBeVisible();
+  expect(await page.content()).not.toContain(token.slice(16, 38));
+
+  await page.getByRole('button', { name: 'Sign out' }).click();
+  await signIn(page, 'root@harbor.test');
+  await expect(page.getByRole('heading', { name: /Welcome/ })).toBeVisible();
+  await open(page, '/settings?tab=api-keys');
+  await expect(page.getByText('No API keys yet')).toBeVisible();
+  await expect(page.getByText("Barbara's assistant")).toHaveCount(0);
+});
+
+test('the eleventh key shows the limit inline and a key expiring soon is flagged', async ({ page }) => {
+  for (let n = 0; n < 9; n++) caregate('keys', 'mint', '--email', 'carl@sunrise.test', '--label', `Ops key ${n}`);
+  caregate('keys', 'mint', '--email', 'carl@sunrise.test', '--label', 'Short-lived', '--days', '3');
+  await signIn(page, 'carl@sunrise.test');
+  await expect(page).toHaveURL(/\/portal$/);
+  await open(page, '/portal/settings');
+  await expect(page.locator('tbody tr').filter({ hasText: 'Short-lived' })).toContainText('Expires in 3d');
+
+  await page.getByRole('button', { name: 'Generate New API Key' }).click();
+  await page.getByRole('button', { name: 'I Understand – Continue' }).click();
+  const confirm = page.getByRole('dialog', { name: "Confirm it's you" });
+  await confirm.getByLabel('Password').fill(DEMO_PASSWORD);
+  await confirm.getByRole('button', { name: 'Confirm' }).click();
+  const name = page.getByRole('dialog', { name: 'Name Your API Key' });
+  await name.getByRole('button', { name: 'Generate Key' }).click();
+  await expect(name.getByRole('alert')).toHaveText('Maximum number of API tokens reached');
+  await name.getByLabel('Label').fill('');
+  await name.getByRole('button', { name: 'Generate Key' }).click();
+  await expect(name.getByRole('alert')).toContainText('Give the key a label');
+  await page.keyboard.press('Escape');
+  await expect(page.getByRole('dialog')).toHaveCount(0);
+});
+
+test('the whole flow works with the keyboard alone', async ({ page }) => {
+  await signIn(page, 'office@sunrise.test');
+  await expect(page.getByRole('heading', { name: /Welcome/ })).toBeVisible();
+  await open(page, '/settings?tab=api-keys');
+  const generate = page.getByRole('button', { name: 'Generate New API Key' });
+  await generate.focus();
+  await page.keyboard.press('Enter');
+  await expect(page.getByRole('dialog', { name: 'Security & Compliance Notice' })).toBeVisible();
+  await expect(page.getByRole('button', { name: 'I Understand – Continue' })).toBeFocused();
+  for (let i = 0; i < 4; i++) await page.keyboard.press('Tab');
+  await expect(page.getByRole('dialog').locator(':focus')).toHaveCount(1);
+  await page.getByRole('button', { name: 'I Understand – Continue' }).focus();
+  await page.keyboard.press('Enter');
+  await expect(page.getByLabel('Password')).toBeFocused();
+  await page.keyboard.type(DEMO_PASSWORD);
+  await page.keyboard.press('Enter');
+  await expect(page.getByLabel('Label')).toBeFocused();
+  await page.keyboard.press('Enter');
+  const reveal = page.getByRole('dialog', { name: 'Your API Key' });
+  await expect(reveal).toBeVisible();
+  await expectNoSeriousA11yViolations(page, 'name → reveal dialog');
+  await page.keyboard.press('Escape');
+  const leave = reveal.getByRole('alert').filter({ hasText: "You haven't copied this key" });
+  await expect(leave).toBeVisible();
+  await expect(leave.getByRole('button', { name: 'Go back' })).toBeFocused();
+  await page.keyboard.press('Enter');
+  let guard = 0;
+  while (!(await reveal.getByRole('button', { name: 'Copy API key' }).evaluate((el) => el === document.activeElement)) && guard++ < 30) {
+    await page.keyboard.press('Tab');
+  }
+  await page.keyboard.press('Enter');
+  await expect(reveal.getByRole('button', { name: 'Copy API key' })).toHaveText('Copied');
+  await page.keyboard.press('Escape');
+  await expect(reveal).toHaveCount(0);
+  await expect(generate).toBeFocused();
+  const row = page.locator('tbody tr').first();
+  await expect(row).toContainText('Active');
+  await row.getByRole('button', { name: /Revoke/ }).focus();
+  await page.keyboard.press('Enter');
+  await expect(page.getByRole('button', { name: 'Revoke Key' })).toBeFocused();
+  await page.keyboard.press('Enter');
+  await expect(row).toContainText('Revoked');
+});

@@ -1,0 +1,19 @@
+//! `GET /api/v1/me`: "is my key working?" — the caller's user, company and key.
+use axum::Json;
+use serde_json::{json, Value};
+
+use super::principal::ApiPrincipal;
+
+pub async fn me(ApiPrincipal(principal): ApiPrincipal) -> Json<Value> {
+    let user = &principal.user;
+    Json(json!({
+        "user": { "id": user.id, "name": user.name, "email": user.email, "role": user.role },
+        "company": { "id": user.company_id, "name": user.company_name, "account_number": user.company_account },
+        "key": {
+            "key_id": principal.key_id.as_str(),
+            "label": principal.label,
+            "scopes": principal.scopes,
+            "expires_at": principal.expires_at,
+        },
+    }))
+}
