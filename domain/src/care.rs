@@ -5,8 +5,8 @@ use std::collections::HashMap;
 use chrono::{DateTime, Utc};
 use sea_orm::{ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder};
 
-use crate::entity::{message, patient, user, visit};
-use crate::model::{CurrentUser, MessageView, PatientView, VisitView};
+use crate::entity::{message, open_shift, patient, user, visit};
+use crate::model::{CaregiverView, CurrentUser, MessageView, OpenShiftView, PatientView, VisitView};
 use crate::{DomainError, Role};
 
 /// A half-open time window `[from, to)`.
@@ -84,6 +84,45 @@ pub async fn messages(db: &impl ConnectionTrait, viewer: &CurrentUser) -> Result
             sent_at: row.sent_at,
         })
         .collect())
+}
+
+/// One visit, if the viewer may see it; another company's or (for caregivers) another caregiver's is 404.
+pub async fn visit(db: &impl ConnectionTrait, viewer: &CurrentUser, id: i32) -> Result<VisitView, DomainError> {
+    visits(db, viewer, None).await?.into_iter().find(|v| v.id == id).ok_or(DomainError::NotFound("Visit"))
+}
+
+/// The company's open shifts, earliest first.
+pub async fn open_shifts(db: &impl ConnectionTrait, viewer: &CurrentUser) -> Result<Vec<OpenShiftView>, DomainError> {
+    let rows = open_shift::Entity::find()
+        .filter(open_shift::Column::CompanyId.eq(viewer.company_id))
+        .order_by_asc(open_shift::Column::StartsAt)
+        .all(db)
+        .await?;
+    let patients = patients_by_id(db, viewer.company_id).await?;
+    Ok(rows
+        .into_iter()
+        .map(|row| OpenShiftView {
+            id: row.id,
+            patient_name: patients.get(&row.patient_id).map(|p| p.name.clone()).unwrap_or_default(),
+            starts_at: row.starts_at,
+            ends_at: row.ends_at,
+            notes: row.notes,
+        })
+        .collect())
+}
+
+/// The company's caregivers (office roles only).
+pub async fn caregivers(db: &impl ConnectionTrait, viewer: &CurrentUser) -> Result<Vec<CaregiverView>, DomainError> {
+    if viewer.role == Role::Caregiver {
+        return Err(DomainError::Forbidden("Caregivers cannot list caregivers".into()));
+    }
+    let rows = user::Entity::find()
+        .filter(user::Column::CompanyId.eq(viewer.company_id))
+        .filter(user::Column::Role.eq(Role::Caregiver.as_str()))
+        .order_by_asc(user::Column::Name)
+        .all(db)
+        .await?;
+    Ok(rows.into_iter().map(|u| CaregiverView { id: u.id, name: u.name, email: u.email, active: u.active }).collect())
 }
 
 async fn patients_by_id(db: &impl ConnectionTrait, company_id: i32) -> Result<HashMap<i32, patient::Model>, DomainError> {

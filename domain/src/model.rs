@@ -183,3 +183,22 @@ pub struct NotificationPreferences {
     pub sms: bool,
     pub push: bool,
 }
+
+/// A visit still looking for a caregiver.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OpenShiftView {
+    pub id: i32,
+    pub patient_name: String,
+    pub starts_at: DateTime<Utc>,
+    pub ends_at: DateTime<Utc>,
+    pub notes: String,
+}
+
+/// A caregiver of the company.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CaregiverView {
+    pub id: i32,
+    pub name: String,
+    pub email: String,
+    pub active: bool,
+}

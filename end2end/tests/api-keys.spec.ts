@@ -16,7 +16,10 @@ async function generateKey(page: Page, label?: string, screenshots = false): Pro
   const notice = page.getByRole('dialog', { name: 'Security & Compliance Notice' });
   await expect(notice).toBeVisible();
   await expect(notice.getByRole('listitem')).toHaveCount(6);
-  if (screenshots) await page.screenshot({ path: test.info().outputPath('1-notice.png') });
+  if (screenshots) {
+    await page.screenshot({ path: test.info().outputPath('1-notice.png') });
+    await expectNoSeriousA11yViolations(page, 'notice dialog');
+  }
   await notice.getByRole('button', { name: 'I Understand – Continue' }).click();
 
   const confirm = page.getByRole('dialog', { name: "Confirm it's you" });
@@ -25,7 +28,10 @@ async function generateKey(page: Page, label?: string, screenshots = false): Pro
     await confirm.getByLabel('Password').fill('not-my-password');
     await confirm.getByRole('button', { name: 'Confirm' }).click();
     await expect(confirm.getByRole('alert')).toHaveText('That password is not correct');
-    if (screenshots) await page.screenshot({ path: test.info().outputPath('2-reauth-error.png') });
+    if (screenshots) {
+      await page.screenshot({ path: test.info().outputPath('2-reauth-error.png') });
+      await expectNoSeriousA11yViolations(page, 're-authentication dialog');
+    }
     await confirm.getByLabel('Password').fill(DEMO_PASSWORD);
     await confirm.getByRole('button', { name: 'Confirm' }).click();
   }
@@ -34,7 +40,10 @@ async function generateKey(page: Page, label?: string, screenshots = false): Pro
   await expect(name).toBeVisible();
   await expect(name.getByLabel('Label')).toHaveValue(/^API Key [A-Z][a-z]{2} \d{1,2}, \d{4}$/);
   if (label) await name.getByLabel('Label').fill(label);
-  if (screenshots) await page.screenshot({ path: test.info().outputPath('3-name.png') });
+  if (screenshots) {
+    await page.screenshot({ path: test.info().outputPath('3-name.png') });
+    await expectNoSeriousA11yViolations(page, 'name dialog');
+  }
   await name.getByRole('button', { name: 'Generate Key' }).click();
 
   const reveal = page.getByRole('dialog', { name: 'Your API Key' });
@@ -105,6 +114,17 @@ test('a root user generates, uses, revokes and deletes a key', async ({ page, re
   await remove.getByRole('button', { name: 'Delete Key' }).click();
   await expect(page.getByRole('status').filter({ hasText: 'API key deleted' })).toBeVisible();
   await expect(page.getByText('Claude Code on my laptop')).toHaveCount(0);
+
+  await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Activity' }).click();
+  await expect(page.getByRole('heading', { name: 'Activity' })).toBeVisible();
+  const keyId = token.slice(8, 16);
+  const events = page.locator('tbody tr').filter({ hasText: keyId });
+  await expect(events).toHaveCount(3);
+  await expect(events.nth(0)).toContainText('Deleted an API key');
+  await expect(events.nth(2)).toContainText('Created an API key');
+  await expect(events.nth(2)).toContainText('Rosa Martinez');
+  await page.getByLabel('Filter by Key ID').fill(keyId);
+  await expect(page.locator('tbody tr')).toHaveCount(3);
 });
 
 test('a caregiver manages her own keys; her root sees them without the secret; another company never does', async ({ page }) => {

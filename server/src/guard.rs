@@ -12,7 +12,10 @@ use app::state::AppState;
 fn is_page(path: &str) -> bool {
     const NOT_PAGES: [&str; 3] = ["/api/", "/pkg/", "/.well-known/"];
     let last_segment = path.rsplit('/').next().unwrap_or_default();
-    !NOT_PAGES.iter().any(|prefix| path.starts_with(prefix)) && !matches!(path, "/healthz" | "/readyz") && !last_segment.contains('.')
+    !NOT_PAGES.iter().any(|prefix| path.starts_with(prefix))
+        && !matches!(path, "/healthz" | "/readyz")
+        && !crate::api::NO_OAUTH_PATHS.contains(&path)
+        && !last_segment.contains('.')
 }
 
 pub async fn page_guard(State(state): State<AppState>, request: Request, next: Next) -> Response {
@@ -60,7 +63,7 @@ mod tests {
         for page in ["/", "/login", "/visits", "/portal", "/portal/schedule", "/nowhere"] {
             assert!(is_page(page), "{page}");
         }
-        for other in ["/api/session/login", "/pkg/caregate.js", "/favicon.svg", "/healthz", "/readyz", "/.well-known/x"] {
+        for other in ["/api/session/login", "/pkg/caregate.js", "/favicon.svg", "/healthz", "/readyz", "/.well-known/x", "/token"] {
             assert!(!is_page(other), "{other}");
         }
     }

@@ -1,9 +1,10 @@
 //! The caregate server: configuration, the axum router (pages, server functions, health checks) and the
 //! operator command line.
-mod api;
+pub mod api;
 pub mod cli;
 pub mod config;
 mod guard;
 mod health;
+mod mcp;
 pub mod startup;
 pub mod telemetry;

@@ -220,9 +220,10 @@ pub enum KeyAuthError {
     /// `malformed_key`: wrong prefix, length or checksum; decided without the database.
     #[error("malformed API key: {0}")]
     Malformed(MalformedToken),
-    /// `invalid_key`: unknown Key ID or wrong secret (one answer for both).
+    /// `invalid_key`: unknown Key ID or wrong secret (one answer for both). `known` names the key and its
+    /// company when the Key ID exists (for the activity feed; never for the caller).
     #[error("Invalid access token provided")]
-    Invalid { key_id: Option<KeyId> },
+    Invalid { known: Option<(KeyId, i32)> },
     /// `expired_key`
     #[error("API token has expired")]
     Expired { key_id: KeyId, company_id: i32 },
@@ -254,7 +255,7 @@ pub async fn authenticate(db: &DatabaseConnection, presented: &str, environment:
     let parsed = token::parse(presented, environment).map_err(KeyAuthError::Malformed)?;
     let key_id = parsed.key_id.clone();
     let Some(key) = repo::find(db, key_id.as_str()).await.map_err(KeyAuthError::Internal)? else {
-        return Err(KeyAuthError::Invalid { key_id: None });
+        return Err(KeyAuthError::Invalid { known: None });
     };
     let secret = parsed.secret().to_vec();
     let hash = PasswordHash::from_stored(key.row.secret_hash.clone());
@@ -262,7 +263,7 @@ pub async fn authenticate(db: &DatabaseConnection, presented: &str, environment:
         .await
         .map_err(|err| KeyAuthError::Internal(DomainError::Internal(format!("verification task failed: {err}"))))?;
     if !matches {
-        return Err(KeyAuthError::Invalid { key_id: Some(key_id) });
+        return Err(KeyAuthError::Invalid { known: Some((key_id, key.row.company_id)) });
     }
     let company_id = key.row.company_id;
     match key.status(now) {
@@ -280,4 +281,59 @@ pub async fn authenticate(db: &DatabaseConnection, presented: &str, environment:
 /// Records that a key was just used: when, from which address, and by which client.
 pub async fn record_use(db: &DatabaseConnection, key_id: &KeyId, origin: &Origin, now: DateTime<Utc>) -> Result<(), DomainError> {
     repo::touch(db, key_id.as_str(), origin, now).await
+}
+
+impl KeyAuthError {
+    /// The key and company a refusal concerns, when the token named an existing key.
+    pub fn key(&self) -> Option<(&KeyId, i32)> {
+        match self {
+            KeyAuthError::Invalid { known: Some((key_id, company_id)) }
+            | KeyAuthError::Expired { key_id, company_id }
+            | KeyAuthError::Revoked { key_id, company_id }
+            | KeyAuthError::InactiveUser { key_id, company_id } => Some((key_id, *company_id)),
+            _ => None,
+        }
+    }
+}
+
+impl KeyPrincipal {
+    /// Whether the key may currently use `scope`.
+    pub fn allows(&self, scope: Scope) -> bool {
+        self.scopes.contains(&scope)
+    }
+}
+
+/// Records a refused key on the activity feed of the key's company.
+pub async fn record_refusal(db: &DatabaseConnection, error: &KeyAuthError, origin: &Origin, now: DateTime<Utc>) -> Result<(), DomainError> {
+    let Some((key_id, company_id)) = error.key() else { return Ok(()) };
+    activity::record(
+        db,
+        NewEvent {
+            company_id,
+            actor_user_id: None,
+            key_id: Some(key_id.as_str()),
+            action: Action::KeyAuthFailed,
+            target: error.to_string(),
+            origin,
+            at: now,
+        },
+    )
+    .await
+}
+
+/// Records one MCP tool call, attributed to the key's owner.
+pub async fn record_tool_call(db: &DatabaseConnection, principal: &KeyPrincipal, tool: &str, origin: &Origin, now: DateTime<Utc>) -> Result<(), DomainError> {
+    activity::record(
+        db,
+        NewEvent {
+            company_id: principal.user.company_id,
+            actor_user_id: Some(principal.user.id),
+            key_id: Some(principal.key_id.as_str()),
+            action: Action::KeyUsed,
+            target: format!("MCP tool {tool}"),
+            origin,
+            at: now,
+        },
+    )
+    .await
 }

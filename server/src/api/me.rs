@@ -1,10 +1,9 @@
 //! `GET /api/v1/me`: "is my key working?" — the caller's user, company and key.
-use axum::Json;
+use axum::{Extension, Json};
+use domain::keys::service::KeyPrincipal;
 use serde_json::{json, Value};
 
-use super::principal::ApiPrincipal;
-
-pub async fn me(ApiPrincipal(principal): ApiPrincipal) -> Json<Value> {
+pub async fn me(Extension(principal): Extension<KeyPrincipal>) -> Json<Value> {
     let user = &principal.user;
     Json(json!({
         "user": { "id": user.id, "name": user.name, "email": user.email, "role": user.role },

@@ -105,11 +105,11 @@ async fn wrong_secrets_unknown_key_ids_and_malformed_tokens_are_refused() {
         assert!(matches!(auth(token[..43].to_owned()).await, Err(KeyAuthError::Malformed(_))));
         assert!(matches!(auth(token.replace("cg_test_", "cg_live_")).await, Err(KeyAuthError::Malformed(_))));
         let (other, _) = domain::keys::token::Token::generate(TokenEnvironment::Test);
-        assert!(matches!(auth(other.expose().to_owned()).await, Err(KeyAuthError::Invalid { key_id: None })));
+        assert!(matches!(auth(other.expose().to_owned()).await, Err(KeyAuthError::Invalid { known: None })));
         let (forged, _) = domain::keys::token::Token::generate(TokenEnvironment::Test);
         let forged = format!("{}{}", &token[..16], &forged.expose()[16..38]);
         let forged = fix_checksum(&forged);
-        assert!(matches!(auth(forged).await, Err(KeyAuthError::Invalid { key_id: Some(_) })), "right Key ID, wrong secret");
+        assert!(matches!(auth(forged).await, Err(KeyAuthError::Invalid { known: Some(_) })), "right Key ID, wrong secret");
         assert!(auth(token).await.is_ok());
     }
 }

@@ -6,6 +6,7 @@ mod health;
 mod helpers;
 mod keys;
 mod keys_cli;
+mod mcp;
 mod me;
 mod migrations;
 mod pages;

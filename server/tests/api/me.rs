@@ -39,7 +39,8 @@ async fn refusals_are_json_with_a_code_a_trace_id_and_a_bearer_challenge() {
         let (key_id, token) = app.mint_ok(&cookie, "to revoke").await;
         let cases = [
             (None, "missing_key"),
-            (Some("Basic Zm9vOmJhcg==".to_owned()), "missing_key"),
+            (Some("Token cg_test_abc".to_owned()), "missing_key"),
+            (Some("Basic Zm9vOmJhcg==".to_owned()), "malformed_key"),
             (Some("Bearer cg_test_short".to_owned()), "malformed_key"),
             (Some(format!("Bearer {}X", &token[..43])), "malformed_key"),
         ];

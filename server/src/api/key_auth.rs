@@ -1,0 +1,134 @@
+//! The API-key layer in front of `/api/v1/*` and `/api/mcp`: reads the key from `Authorization` (Bearer, or
+//! Basic `account-number:key` for clients that only do Basic), verifies it, checks `X-Organization-Id`,
+//! records Last Used, and hands the [`KeyPrincipal`] to the handler through the request's extensions.
+use axum::extract::{ConnectInfo, Request, State};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use base64::Engine;
+use chrono::Utc;
+use domain::activity::Origin;
+use domain::keys::service::{self, KeyAuthError, KeyPrincipal};
+use http::{HeaderMap, StatusCode};
+
+use app::state::AppState;
+
+use super::ApiError;
+
+/// How the key was presented.
+#[derive(Debug, PartialEq, Eq)]
+enum Presented {
+    Bearer(String),
+    /// `Basic base64(account:key)`: the account number must be the key's company's.
+    Basic { account: String, key: String },
+}
+
+/// Reads the `Authorization` header; `None` when absent or of another scheme.
+fn presented_key(headers: &HeaderMap) -> Option<Presented> {
+    let value = headers.get(http::header::AUTHORIZATION)?.to_str().ok()?.trim();
+    if let Some(token) = value.strip_prefix("Bearer ") {
+        return Some(Presented::Bearer(token.trim().to_owned()));
+    }
+    let encoded = value.strip_prefix("Basic ")?;
+    let decoded = base64::engine::general_purpose::STANDARD.decode(encoded.trim()).ok()?;
+    let (account, key) = std::str::from_utf8(&decoded).ok()?.split_once(':')?;
+    Some(Presented::Basic { account: account.trim().to_owned(), key: key.trim().to_owned() })
+}
+
+/// Where the request came from: peer address and `User-Agent`.
+pub fn origin_of(request: &Request) -> Origin {
+    Origin {
+        ip: request.extensions().get::<ConnectInfo<std::net::SocketAddr>>().map(|info| info.0.ip().to_string()),
+        user_agent: request.headers().get(http::header::USER_AGENT).and_then(|v| v.to_str().ok()).map(str::to_owned),
+    }
+}
+
+fn refusal(error: &KeyAuthError) -> ApiError {
+    let code = match error {
+        KeyAuthError::Malformed(_) => "malformed_key",
+        KeyAuthError::Invalid { .. } => "invalid_key",
+        KeyAuthError::Expired { .. } => "expired_key",
+        KeyAuthError::Revoked { .. } => "revoked_key",
+        KeyAuthError::InactiveUser { .. } => "inactive_user",
+        KeyAuthError::Internal(err) => {
+            let api_error = ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal_error", "Something went wrong on our side");
+            tracing::error!(trace_id = %api_error.trace_id, error = %err, "API key verification failed");
+            return api_error;
+        }
+    };
+    let message = match error {
+        KeyAuthError::Malformed(_) => "The API key is malformed".to_owned(),
+        other => other.to_string(),
+    };
+    ApiError::new(StatusCode::UNAUTHORIZED, code, message)
+}
+
+/// The layer. On success the handler finds the [`KeyPrincipal`] and the [`Origin`] in the extensions.
+pub async fn require_api_key(State(state): State<AppState>, mut request: Request, next: Next) -> Response {
+    let headers = request.headers().clone();
+    let origin = origin_of(&request);
+    match authenticate(&state, &headers, origin).await {
+        Ok((principal, origin)) => {
+            request.extensions_mut().insert(principal);
+            request.extensions_mut().insert(origin);
+            next.run(request).await
+        }
+        Err(error) => error.into_response(),
+    }
+}
+
+async fn authenticate(state: &AppState, headers: &HeaderMap, origin: Origin) -> Result<(KeyPrincipal, Origin), ApiError> {
+    let presented = presented_key(headers)
+        .ok_or_else(|| ApiError::new(StatusCode::UNAUTHORIZED, "missing_key", "Send your API key as Authorization: Bearer <key>"))?;
+    let (token, account) = match &presented {
+        Presented::Bearer(token) => (token.as_str(), None),
+        Presented::Basic { account, key } => (key.as_str(), Some(account.as_str())),
+    };
+    let now = Utc::now();
+    let principal = match service::authenticate(&state.db, token, state.token_environment, now).await {
+        Ok(principal) => principal,
+        Err(error) => {
+            if let Err(err) = service::record_refusal(&state.db, &error, &origin, now).await {
+                tracing::warn!(error = %err, "could not record a refused key");
+            }
+            return Err(refusal(&error));
+        }
+    };
+    if account.is_some_and(|account| account != principal.user.company_account.to_string()) {
+        return Err(ApiError::new(StatusCode::UNAUTHORIZED, "invalid_key", "Invalid access token provided"));
+    }
+    if let Some(organization) = headers.get("x-organization-id") {
+        if organization.to_str().ok().map(str::trim) != Some(principal.user.company_id.to_string().as_str()) {
+            return Err(ApiError::new(StatusCode::FORBIDDEN, "organization_mismatch", "X-Organization-Id does not match the key's company"));
+        }
+    }
+    if let Err(err) = service::record_use(&state.db, &principal.key_id, &origin, now).await {
+        tracing::warn!(error = %err, key_id = %principal.key_id, "could not record the key's use");
+    }
+    Ok((principal, origin))
+}
+
+#[cfg(test)]
+mod tests {
+    use http::HeaderValue;
+
+    use super::*;
+
+    fn headers(value: &str) -> HeaderMap {
+        let mut headers = HeaderMap::new();
+        headers.insert(http::header::AUTHORIZATION, HeaderValue::from_str(value).unwrap());
+        headers
+    }
+
+    #[test]
+    fn bearer_and_basic_keys_are_read_and_other_schemes_are_not() {
+        assert_eq!(presented_key(&headers("Bearer cg_test_x")), Some(Presented::Bearer("cg_test_x".into())));
+        let basic = base64::engine::general_purpose::STANDARD.encode("12345678:cg_test_x");
+        assert_eq!(
+            presented_key(&headers(&format!("Basic {basic}"))),
+            Some(Presented::Basic { account: "12345678".into(), key: "cg_test_x".into() })
+        );
+        assert_eq!(presented_key(&headers("Basic !!notbase64")), None);
+        assert_eq!(presented_key(&headers("Token cg_test_x")), None);
+        assert_eq!(presented_key(&HeaderMap::new()), None);
+    }
+}

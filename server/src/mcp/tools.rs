@@ -1,0 +1,258 @@
+//! The MCP tools. Each reads through the same domain services as the app, as the key's owner; `tools/list`
+//! shows only what the key's effective scopes allow, and every `tools/call` is on the activity feed.
+use chrono::{Datelike, Duration, NaiveDate, NaiveTime, Utc};
+use domain::activity::Origin;
+use domain::care::{self, Window};
+use domain::keys::service::{self, KeyPrincipal};
+use domain::model::ActivityFilter;
+use domain::DomainError;
+use rmcp::handler::server::router::tool::ToolRouter;
+use rmcp::handler::server::tool::{Extension, ToolCallContext};
+use rmcp::handler::server::wrapper::Parameters;
+use rmcp::model::{
+    CallToolRequestParams, CallToolResponse, CallToolResult, ContentBlock, Implementation, InitializeRequestParams, InitializeResult,
+    ListToolsResult, PaginatedRequestParams, ServerCapabilities,
+};
+use rmcp::service::{RequestContext, RoleServer};
+use rmcp::{tool, tool_router, ErrorData, ServerHandler};
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+
+use app::state::AppState;
+
+use super::required_scope;
+
+#[derive(Clone)]
+pub struct CaregateMcp {
+    state: AppState,
+    tool_router: ToolRouter<Self>,
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+pub struct DateRange {
+    /// First day to include (YYYY-MM-DD). Default: no lower bound.
+    pub from: Option<NaiveDate>,
+    /// Last day to include (YYYY-MM-DD). Default: no upper bound.
+    pub to: Option<NaiveDate>,
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+pub struct VisitId {
+    /// The visit's `id`, as `list_visits` returns it.
+    pub id: i32,
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+pub struct Week {
+    /// Any day of the wanted week (YYYY-MM-DD); the week runs Monday to Sunday. Default: this week.
+    pub date: Option<NaiveDate>,
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+pub struct ActivityPage {
+    /// Only events of this Key ID.
+    pub key_id: Option<String>,
+    /// 1-based page of 50 events, newest first. Default: 1.
+    pub page: Option<u32>,
+}
+
+fn principal(parts: &http::request::Parts) -> Result<&KeyPrincipal, ErrorData> {
+    parts.extensions.get::<KeyPrincipal>().ok_or_else(|| ErrorData::internal_error("request reached a tool without a key", None))
+}
+
+/// Wraps `value` (an object) as structured content with a text rendering.
+fn structured(value: serde_json::Value) -> Result<CallToolResult, ErrorData> {
+    Ok(CallToolResult::structured(value))
+}
+
+fn list<T: Serialize>(name: &str, items: Vec<T>) -> Result<CallToolResult, ErrorData> {
+    let count = items.len();
+    structured(json!({ name: items, "count": count }))
+}
+
+/// A domain refusal becomes a tool error the model can read; a server failure a JSON-RPC internal error.
+fn refused(err: DomainError) -> Result<CallToolResult, ErrorData> {
+    if err.is_internal() {
+        tracing::error!(error = %err, "MCP tool failed");
+        return Err(ErrorData::internal_error("internal error", None));
+    }
+    Ok(CallToolResult::error(vec![ContentBlock::text(err.to_string())]))
+}
+
+fn day_start(date: NaiveDate) -> chrono::DateTime<Utc> {
+    date.and_time(NaiveTime::MIN).and_utc()
+}
+
+#[tool_router]
+impl CaregateMcp {
+    pub fn new(state: AppState) -> Self {
+        CaregateMcp { state, tool_router: Self::tool_router() }
+    }
+
+    #[tool(description = "Who this API key acts for: the user, their role and company, and the key's Key ID, label, scopes and expiry. Call it to check that the connection works.")]
+    async fn whoami(&self, Extension(parts): Extension<http::request::Parts>) -> Result<CallToolResult, ErrorData> {
+        let p = principal(&parts)?;
+        structured(json!({
+            "user": { "id": p.user.id, "name": p.user.name, "email": p.user.email, "role": p.user.role },
+            "company": { "id": p.user.company_id, "name": p.user.company_name },
+            "key": { "key_id": p.key_id.as_str(), "label": p.label, "scopes": p.scopes, "expires_at": p.expires_at },
+        }))
+    }
+
+    #[tool(description = "Visits (caregiver, patient, start, end, status), earliest first. Caregivers see only their own visits; office staff see the company's. Optionally limited to a date range.")]
+    async fn list_visits(&self, Extension(parts): Extension<http::request::Parts>, Parameters(range): Parameters<DateRange>) -> Result<CallToolResult, ErrorData> {
+        let p = principal(&parts)?;
+        let window = match (range.from, range.to) {
+            (None, None) => None,
+            (from, to) => Some(Window {
+                from: from.map(day_start).unwrap_or(chrono::DateTime::<Utc>::MIN_UTC),
+                to: to.map(|d| day_start(d) + Duration::days(1)).unwrap_or(chrono::DateTime::<Utc>::MAX_UTC),
+            }),
+        };
+        match care::visits(&self.state.db, &p.user, window).await {
+            Ok(visits) => list("visits", visits),
+            Err(err) => refused(err),
+        }
+    }
+
+    #[tool(description = "One visit by its id, with patient address. Visits the key's owner may not see are reported as not found.")]
+    async fn get_visit(&self, Extension(parts): Extension<http::request::Parts>, Parameters(visit): Parameters<VisitId>) -> Result<CallToolResult, ErrorData> {
+        let p = principal(&parts)?;
+        match care::visit(&self.state.db, &p.user, visit.id).await {
+            Ok(visit) => structured(json!({ "visit": visit })),
+            Err(err) => refused(err),
+        }
+    }
+
+    #[tool(description = "The owner's schedule for one week (Monday to Sunday, UTC): their visits, earliest first.")]
+    async fn get_schedule(&self, Extension(parts): Extension<http::request::Parts>, Parameters(week): Parameters<Week>) -> Result<CallToolResult, ErrorData> {
+        let p = principal(&parts)?;
+        let day = week.date.unwrap_or_else(|| Utc::now().date_naive());
+        let monday = day - Duration::days(i64::from(day.weekday().num_days_from_monday()));
+        let window = Window { from: day_start(monday), to: day_start(monday) + Duration::days(7) };
+        let mut viewer = p.user.clone();
+        viewer.role = domain::Role::Caregiver;
+        match care::visits(&self.state.db, &viewer, Some(window)).await {
+            Ok(visits) => structured(json!({ "week_of": monday, "visits": visits, "count": visits.len() })),
+            Err(err) => refused(err),
+        }
+    }
+
+    #[tool(description = "The key owner's profile: name, email, role and company.")]
+    async fn get_profile(&self, Extension(parts): Extension<http::request::Parts>) -> Result<CallToolResult, ErrorData> {
+        let p = principal(&parts)?;
+        structured(json!({ "profile": p.user }))
+    }
+
+    #[tool(description = "Messages the key's owner sent or received, newest first.")]
+    async fn list_messages(&self, Extension(parts): Extension<http::request::Parts>) -> Result<CallToolResult, ErrorData> {
+        let p = principal(&parts)?;
+        match care::messages(&self.state.db, &p.user).await {
+            Ok(messages) => list("messages", messages),
+            Err(err) => refused(err),
+        }
+    }
+
+    #[tool(description = "Open shifts of the company that still need a caregiver, earliest first.")]
+    async fn list_open_shifts(&self, Extension(parts): Extension<http::request::Parts>) -> Result<CallToolResult, ErrorData> {
+        let p = principal(&parts)?;
+        match care::open_shifts(&self.state.db, &p.user).await {
+            Ok(shifts) => list("open_shifts", shifts),
+            Err(err) => refused(err),
+        }
+    }
+
+    #[tool(description = "The company's patients with address, phone and care notes (office staff only).")]
+    async fn list_patients(&self, Extension(parts): Extension<http::request::Parts>) -> Result<CallToolResult, ErrorData> {
+        let p = principal(&parts)?;
+        match care::patients(&self.state.db, &p.user).await {
+            Ok(patients) => list("patients", patients),
+            Err(err) => refused(err),
+        }
+    }
+
+    #[tool(description = "The company's caregivers (office staff only).")]
+    async fn list_caregivers(&self, Extension(parts): Extension<http::request::Parts>) -> Result<CallToolResult, ErrorData> {
+        let p = principal(&parts)?;
+        match care::caregivers(&self.state.db, &p.user).await {
+            Ok(caregivers) => list("caregivers", caregivers),
+            Err(err) => refused(err),
+        }
+    }
+
+    #[tool(description = "The company's activity feed (Root Users): who did what, with which API key, newest first, 50 per page.")]
+    async fn list_activity(&self, Extension(parts): Extension<http::request::Parts>, Parameters(query): Parameters<ActivityPage>) -> Result<CallToolResult, ErrorData> {
+        let p = principal(&parts)?;
+        let filter = ActivityFilter { key_id: query.key_id, page: query.page.unwrap_or(1), ..ActivityFilter::default() };
+        match domain::activity::list(&self.state.db, &p.user, filter).await {
+            Ok(page) => structured(json!({ "events": page.events, "total": page.total, "page": page.page })),
+            Err(err) => refused(err),
+        }
+    }
+}
+
+fn principal_of(context: &RequestContext<RoleServer>) -> Result<KeyPrincipal, ErrorData> {
+    context
+        .extensions
+        .get::<http::request::Parts>()
+        .and_then(|parts| parts.extensions.get::<KeyPrincipal>())
+        .cloned()
+        .ok_or_else(|| ErrorData::internal_error("request reached MCP without a key", None))
+}
+
+fn origin_of(context: &RequestContext<RoleServer>) -> Origin {
+    context.extensions.get::<http::request::Parts>().and_then(|parts| parts.extensions.get::<Origin>()).cloned().unwrap_or_default()
+}
+
+impl ServerHandler for CaregateMcp {
+    fn get_info(&self) -> InitializeResult {
+        let mut info = InitializeResult::new(ServerCapabilities::builder().enable_tools().build());
+        info.server_info = Implementation::new("caregate", env!("CARGO_PKG_VERSION"));
+        info.instructions = Some(
+            "caregate gives read access to a home-care agency's data (visits, schedules, messages, patients, caregivers, activity) \
+             as the API key's owner may see it. Call whoami first to see who the key acts for and what it may read."
+                .to_owned(),
+        );
+        info
+    }
+
+    async fn initialize(&self, request: InitializeRequestParams, context: RequestContext<RoleServer>) -> Result<InitializeResult, ErrorData> {
+        if let Ok(principal) = principal_of(&context) {
+            let mut origin = origin_of(&context);
+            origin.user_agent = Some(format!("{} {}", request.client_info.name, request.client_info.version));
+            if let Err(err) = service::record_use(&self.state.db, &principal.key_id, &origin, Utc::now()).await {
+                tracing::warn!(error = %err, "could not record the MCP client's name");
+            }
+        }
+        context.peer.set_peer_info(request.clone());
+        self.negotiate_initialize(&request)
+    }
+
+    async fn list_tools(&self, _request: Option<PaginatedRequestParams>, context: RequestContext<RoleServer>) -> Result<ListToolsResult, ErrorData> {
+        let principal = principal_of(&context)?;
+        let tools = self
+            .tool_router
+            .list_all()
+            .into_iter()
+            .filter(|tool| required_scope(&tool.name).is_none_or(|scope| principal.allows(scope)))
+            .collect();
+        Ok(ListToolsResult::with_all_items(tools))
+    }
+
+    async fn call_tool(&self, request: CallToolRequestParams, context: RequestContext<RoleServer>) -> Result<CallToolResponse, ErrorData> {
+        let principal = principal_of(&context)?;
+        let name = request.name.to_string();
+        if self.tool_router.get(&name).is_none() {
+            return Err(ErrorData::invalid_params(format!("Unknown tool: {name}"), None));
+        }
+        if let Err(err) = service::record_tool_call(&self.state.db, &principal, &name, &origin_of(&context), Utc::now()).await {
+            tracing::warn!(error = %err, "could not record an MCP tool call");
+        }
+        if let Some(scope) = required_scope(&name).filter(|scope| !principal.allows(*scope)) {
+            let message = format!("Insufficient scope. Required: {}", scope.as_str());
+            return Ok(CallToolResult::error(vec![ContentBlock::text(message)]).into());
+        }
+        self.tool_router.call(ToolCallContext::new(self, request, context)).await
+    }
+}
