@@ -1,7 +1,10 @@
 //! `AppState`: what server functions and the server's handlers share, provided to Leptos as context.
 use axum::extract::FromRef;
 use leptos::prelude::LeptosOptions;
+use std::sync::Arc;
+
 use domain::keys::token::TokenEnvironment;
+use domain::keys::verifier::Verifier;
 use sea_orm::DatabaseConnection;
 
 /// Built once at start-up by the server from its `Config`.
@@ -15,6 +18,8 @@ pub struct AppState {
     pub public_url: String,
     /// Whether this deployment mints `cg_live_` or `cg_test_` keys.
     pub token_environment: TokenEnvironment,
+    /// Verifies API keys for the HTTP API and MCP (warm cache, attack bounds, counters).
+    pub verifier: Arc<Verifier>,
 }
 
 impl AppState {

@@ -119,12 +119,15 @@ test('a root user generates, uses, revokes and deletes a key', async ({ page, re
   await expect(page.getByRole('heading', { name: 'Activity' })).toBeVisible();
   const keyId = token.slice(8, 16);
   const events = page.locator('tbody tr').filter({ hasText: keyId });
-  await expect(events).toHaveCount(3);
+  await expect(events).toHaveCount(4);
   await expect(events.nth(0)).toContainText('Deleted an API key');
-  await expect(events.nth(2)).toContainText('Created an API key');
-  await expect(events.nth(2)).toContainText('Rosa Martinez');
+  await expect(events.nth(1)).toContainText('API key refused');
+  await expect(events.nth(1)).toContainText('revoked');
+  await expect(events.nth(2)).toContainText('Revoked an API key');
+  await expect(events.nth(3)).toContainText('Created an API key');
+  await expect(events.nth(3)).toContainText('Rosa Martinez');
   await page.getByLabel('Filter by Key ID').fill(keyId);
-  await expect(page.locator('tbody tr')).toHaveCount(3);
+  await expect(page.locator('tbody tr')).toHaveCount(4);
 });
 
 test('a caregiver manages her own keys; her root sees them without the secret; another company never does', async ({ page }) => {

@@ -16,6 +16,9 @@ pub struct Config {
     /// `CAREGATE_ENV`: `live` for production deployments (keys start `cg_live_`), anything else or unset for
     /// `test` (keys start `cg_test_`). A token of the other kind is refused as malformed.
     pub token_environment: TokenEnvironment,
+    /// `CAREGATE_WARM_PATH`: `off` checks argon2id on every API request (a baseline for benchmarks);
+    /// anything else or unset keeps the warm path on.
+    pub warm_path: bool,
 }
 
 impl Config {
@@ -36,7 +39,8 @@ impl Config {
             Some("test") | None => TokenEnvironment::Test,
             Some(other) => return Err(format!("CAREGATE_ENV must be live or test, got {other:?}")),
         };
-        Ok(Config { database_url, public_url, leptos, token_environment })
+        let warm_path = non_empty_var("CAREGATE_WARM_PATH").as_deref() != Some("off");
+        Ok(Config { database_url, public_url, leptos, token_environment, warm_path })
     }
 
     /// A configuration for tests: the given database, port 0, no static files.
@@ -50,6 +54,7 @@ impl Config {
             public_url: "http://127.0.0.1:3000".to_owned(),
             leptos,
             token_environment: TokenEnvironment::Test,
+            warm_path: true,
         }
     }
 

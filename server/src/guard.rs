@@ -13,7 +13,7 @@ fn is_page(path: &str) -> bool {
     const NOT_PAGES: [&str; 3] = ["/api/", "/pkg/", "/.well-known/"];
     let last_segment = path.rsplit('/').next().unwrap_or_default();
     !NOT_PAGES.iter().any(|prefix| path.starts_with(prefix))
-        && !matches!(path, "/healthz" | "/readyz")
+        && !matches!(path, "/healthz" | "/readyz" | "/metrics")
         && !crate::api::NO_OAUTH_PATHS.contains(&path)
         && !last_segment.contains('.')
 }
@@ -63,7 +63,7 @@ mod tests {
         for page in ["/", "/login", "/visits", "/portal", "/portal/schedule", "/nowhere"] {
             assert!(is_page(page), "{page}");
         }
-        for other in ["/api/session/login", "/pkg/caregate.js", "/favicon.svg", "/healthz", "/readyz", "/.well-known/x", "/token"] {
+        for other in ["/api/session/login", "/pkg/caregate.js", "/favicon.svg", "/healthz", "/readyz", "/metrics", "/.well-known/x", "/token"] {
             assert!(!is_page(other), "{other}");
         }
     }

@@ -6,5 +6,6 @@ pub mod config;
 mod guard;
 mod health;
 mod mcp;
+mod metrics;
 pub mod startup;
 pub mod telemetry;

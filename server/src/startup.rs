@@ -12,7 +12,7 @@ use app::state::AppState;
 use app::{shell, App};
 
 use crate::config::Config;
-use crate::{api, guard, health};
+use crate::{api, guard, health, metrics};
 
 /// Connects to the database, applies migrations and assembles the state every request shares.
 pub async fn build_state(config: &Config) -> Result<AppState, String> {
@@ -24,6 +24,7 @@ pub async fn build_state(config: &Config) -> Result<AppState, String> {
         secure_cookies: config.secure_cookies(),
         public_url: config.public_url.clone(),
         token_environment: config.token_environment,
+        verifier: std::sync::Arc::new(domain::keys::verifier::Verifier::new(config.token_environment, config.warm_path)),
     })
 }
 
@@ -35,6 +36,7 @@ pub fn build_router(state: AppState) -> Router {
     Router::new()
         .route("/healthz", get(health::live))
         .route("/readyz", get(health::ready))
+        .route("/metrics", get(metrics::render))
         .merge(api::routes(&state))
         .route("/api/{*fn_name}", post(server_fn_handler))
         .leptos_routes_with_context(&state, routes, move || provide_context(context_state.clone()), move || shell(leptos_options.clone()))

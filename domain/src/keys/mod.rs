@@ -8,3 +8,5 @@ mod repo;
 pub mod service;
 #[cfg(feature = "server")]
 pub mod token;
+#[cfg(feature = "server")]
+pub mod verifier;

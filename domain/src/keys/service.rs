@@ -3,13 +3,12 @@
 use chrono::{DateTime, Utc};
 use sea_orm::{DatabaseConnection, TransactionTrait};
 
-use crate::accounts;
 use crate::activity::{self, Action, NewEvent, Origin};
 use crate::keys::policy::{KeyLabel, KeyPolicy, KeyStatus};
 use crate::keys::repo::{self, NewKey, StoredKey, Visibility};
 use crate::keys::token::{self, KeyId, MalformedToken, Token, TokenEnvironment};
 use crate::model::{ApiKeyView, CurrentUser, KeyFilter, KeyPage, MintRequest};
-use crate::password::{self, PasswordHash};
+use crate::password;
 use crate::scope::Scope;
 use crate::{DomainError, Role};
 
@@ -121,6 +120,27 @@ async fn find_visible(db: &DatabaseConnection, actor: &Actor<'_>, key_id: &str) 
     }
 }
 
+/// Records what `actor` did to an existing key, in the transaction that did it.
+async fn record_key_event(
+    txn: &impl sea_orm::ConnectionTrait,
+    actor: &Actor<'_>,
+    key: &StoredKey,
+    action: Action,
+    origin: &Origin,
+    now: DateTime<Utc>,
+) -> Result<(), DomainError> {
+    let event = NewEvent {
+        company_id: key.row.company_id,
+        actor_user_id: actor.user_id(),
+        key_id: Some(&key.row.key_id),
+        action,
+        target: format!("API key \"{}\" of {}", key.row.label, key.owner.name),
+        origin,
+        at: now,
+    };
+    activity::record(txn, event).await
+}
+
 /// Revokes a key: owners their own, Root Users any of their company's. Takes effect on the next request.
 pub async fn revoke(db: &DatabaseConnection, actor: &Actor<'_>, key_id: &str, origin: &Origin, now: DateTime<Utc>) -> Result<ApiKeyView, DomainError> {
     let key = find_visible(db, actor, key_id).await?;
@@ -133,19 +153,7 @@ pub async fn revoke(db: &DatabaseConnection, actor: &Actor<'_>, key_id: &str, or
     if !repo::revoke(&txn, key.row.id, now).await? {
         return Err(DomainError::Conflict("This key is already revoked".to_owned()));
     }
-    activity::record(
-        &txn,
-        NewEvent {
-            company_id: key.row.company_id,
-            actor_user_id: actor.user_id(),
-            key_id: Some(&key.row.key_id),
-            action: Action::KeyRevoked,
-            target: format!("API key \"{}\" of {}", key.row.label, key.owner.name),
-            origin,
-            at: now,
-        },
-    )
-    .await?;
+    record_key_event(&txn, actor, &key, Action::KeyRevoked, origin, now).await?;
     txn.commit().await?;
     let mut view = key.view(now);
     view.status = KeyStatus::Revoked;
@@ -166,19 +174,7 @@ pub async fn delete(db: &DatabaseConnection, actor: &Actor<'_>, key_id: &str, or
     }
     let txn = db.begin().await?;
     repo::delete(&txn, key.row.id).await?;
-    activity::record(
-        &txn,
-        NewEvent {
-            company_id: key.row.company_id,
-            actor_user_id: actor.user_id(),
-            key_id: Some(&key.row.key_id),
-            action: Action::KeyDeleted,
-            target: format!("API key \"{}\" of {}", key.row.label, key.owner.name),
-            origin,
-            at: now,
-        },
-    )
-    .await?;
+    record_key_event(&txn, actor, &key, Action::KeyDeleted, origin, now).await?;
     txn.commit().await?;
     Ok(())
 }
@@ -233,6 +229,10 @@ pub enum KeyAuthError {
     /// `inactive_user`: the owner was deactivated.
     #[error("The owner of this API token is no longer active")]
     InactiveUser { key_id: KeyId, company_id: i32 },
+    /// `too_many_attempts` (429): too many wrong secrets for this Key ID or from this address lately;
+    /// decided without argon2 work.
+    #[error("Too many failed attempts; try again in {retry_after} seconds")]
+    TooManyAttempts { retry_after: u64 },
     /// A server-side failure (500).
     #[error(transparent)]
     Internal(DomainError),
@@ -249,34 +249,12 @@ pub struct KeyPrincipal {
     pub expires_at: Option<DateTime<Utc>>,
 }
 
-/// Verifies a presented token: offline checks first, then the Key ID lookup, then argon2id, then revocation,
-/// expiry and the owner's current state and role.
+/// Verifies a presented token with argon2id every time (no warm cache, no per-address bound): for the
+/// command line and tests. Servers use a long-lived [`crate::keys::verifier::Verifier`].
 pub async fn authenticate(db: &DatabaseConnection, presented: &str, environment: TokenEnvironment, now: DateTime<Utc>) -> Result<KeyPrincipal, KeyAuthError> {
-    let parsed = token::parse(presented, environment).map_err(KeyAuthError::Malformed)?;
-    let key_id = parsed.key_id.clone();
-    let Some(key) = repo::find(db, key_id.as_str()).await.map_err(KeyAuthError::Internal)? else {
-        return Err(KeyAuthError::Invalid { known: None });
-    };
-    let secret = parsed.secret().to_vec();
-    let hash = PasswordHash::from_stored(key.row.secret_hash.clone());
-    let matches = tokio::task::spawn_blocking(move || password::verify_blocking(&secret, &hash))
-        .await
-        .map_err(|err| KeyAuthError::Internal(DomainError::Internal(format!("verification task failed: {err}"))))?;
-    if !matches {
-        return Err(KeyAuthError::Invalid { known: Some((key_id, key.row.company_id)) });
-    }
-    let company_id = key.row.company_id;
-    match key.status(now) {
-        KeyStatus::Revoked => return Err(KeyAuthError::Revoked { key_id, company_id }),
-        KeyStatus::Expired => return Err(KeyAuthError::Expired { key_id, company_id }),
-        KeyStatus::Active => {}
-    }
-    let Some(user) = accounts::current_user(db, key.row.user_id).await.map_err(KeyAuthError::Internal)? else {
-        return Err(KeyAuthError::InactiveUser { key_id, company_id });
-    };
-    let scopes = Scope::effective(&Scope::split(&key.row.scopes), user.role);
-    Ok(KeyPrincipal { user, key_id, label: key.row.label, scopes, expires_at: key.row.expires_at })
+    crate::keys::verifier::Verifier::new(environment, false).authenticate(db, presented, None, now).await
 }
+
 
 /// Records that a key was just used: when, from which address, and by which client.
 pub async fn record_use(db: &DatabaseConnection, key_id: &KeyId, origin: &Origin, now: DateTime<Utc>) -> Result<(), DomainError> {

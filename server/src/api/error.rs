@@ -13,11 +13,13 @@ pub struct ApiError {
     pub message: String,
     /// Also written to the server log line for this request.
     pub trace_id: String,
+    /// Seconds for `Retry-After` (429 answers).
+    pub retry_after: Option<u64>,
 }
 
 impl ApiError {
     pub fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> Self {
-        ApiError { status, code, message: message.into(), trace_id: new_trace_id() }
+        ApiError { status, code, message: message.into(), trace_id: new_trace_id(), retry_after: None }
     }
 }
 
@@ -34,6 +36,9 @@ impl IntoResponse for ApiError {
         tracing::info!(trace_id = %self.trace_id, code = self.code, status = self.status.as_u16(), "API request refused");
         let body = Json(json!({ "code": self.code, "message": self.message, "trace_id": self.trace_id }));
         let mut response = (self.status, body).into_response();
+        if let Some(seconds) = self.retry_after.and_then(|s| HeaderValue::from_str(&s.to_string()).ok()) {
+            response.headers_mut().insert(http::header::RETRY_AFTER, seconds);
+        }
         if self.status == StatusCode::UNAUTHORIZED {
             response.headers_mut().insert(WWW_AUTHENTICATE, HeaderValue::from_static("Bearer realm=\"caregate\""));
         }

@@ -42,24 +42,34 @@ pub fn origin_of(request: &Request) -> Origin {
     }
 }
 
-fn refusal(error: &KeyAuthError) -> ApiError {
-    let code = match error {
+/// The `code` of a refusal, for responses and `/metrics`.
+fn code_of(error: &KeyAuthError) -> &'static str {
+    match error {
         KeyAuthError::Malformed(_) => "malformed_key",
         KeyAuthError::Invalid { .. } => "invalid_key",
         KeyAuthError::Expired { .. } => "expired_key",
         KeyAuthError::Revoked { .. } => "revoked_key",
         KeyAuthError::InactiveUser { .. } => "inactive_user",
+        KeyAuthError::TooManyAttempts { .. } => "too_many_attempts",
+        KeyAuthError::Internal(_) => "internal_error",
+    }
+}
+
+fn refusal(error: &KeyAuthError) -> ApiError {
+    match error {
+        KeyAuthError::TooManyAttempts { retry_after } => {
+            let mut api_error = ApiError::new(StatusCode::TOO_MANY_REQUESTS, "too_many_attempts", error.to_string());
+            api_error.retry_after = Some(*retry_after);
+            api_error
+        }
         KeyAuthError::Internal(err) => {
             let api_error = ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal_error", "Something went wrong on our side");
             tracing::error!(trace_id = %api_error.trace_id, error = %err, "API key verification failed");
-            return api_error;
+            api_error
         }
-    };
-    let message = match error {
-        KeyAuthError::Malformed(_) => "The API key is malformed".to_owned(),
-        other => other.to_string(),
-    };
-    ApiError::new(StatusCode::UNAUTHORIZED, code, message)
+        KeyAuthError::Malformed(_) => ApiError::new(StatusCode::UNAUTHORIZED, "malformed_key", "The API key is malformed"),
+        other => ApiError::new(StatusCode::UNAUTHORIZED, code_of(other), other.to_string()),
+    }
 }
 
 /// The layer. On success the handler finds the [`KeyPrincipal`] and the [`Origin`] in the extensions.
@@ -84,9 +94,10 @@ async fn authenticate(state: &AppState, headers: &HeaderMap, origin: Origin) -> 
         Presented::Basic { account, key } => (key.as_str(), Some(account.as_str())),
     };
     let now = Utc::now();
-    let principal = match service::authenticate(&state.db, token, state.token_environment, now).await {
+    let principal = match state.verifier.authenticate(&state.db, token, origin.ip.as_deref(), now).await {
         Ok(principal) => principal,
         Err(error) => {
+            state.verifier.stats.count_outcome(code_of(&error));
             if let Err(err) = service::record_refusal(&state.db, &error, &origin, now).await {
                 tracing::warn!(error = %err, "could not record a refused key");
             }
@@ -94,13 +105,16 @@ async fn authenticate(state: &AppState, headers: &HeaderMap, origin: Origin) -> 
         }
     };
     if account.is_some_and(|account| account != principal.user.company_account.to_string()) {
+        state.verifier.stats.count_outcome("invalid_key");
         return Err(ApiError::new(StatusCode::UNAUTHORIZED, "invalid_key", "Invalid access token provided"));
     }
     if let Some(organization) = headers.get("x-organization-id") {
         if organization.to_str().ok().map(str::trim) != Some(principal.user.company_id.to_string().as_str()) {
+            state.verifier.stats.count_outcome("organization_mismatch");
             return Err(ApiError::new(StatusCode::FORBIDDEN, "organization_mismatch", "X-Organization-Id does not match the key's company"));
         }
     }
+    state.verifier.stats.count_outcome("ok");
     if let Err(err) = service::record_use(&state.db, &principal.key_id, &origin, now).await {
         tracing::warn!(error = %err, key_id = %principal.key_id, "could not record the key's use");
     }

@@ -246,6 +246,7 @@ impl ServerHandler for CaregateMcp {
         if self.tool_router.get(&name).is_none() {
             return Err(ErrorData::invalid_params(format!("Unknown tool: {name}"), None));
         }
+        self.state.verifier.stats.count_tool_call(&name);
         if let Err(err) = service::record_tool_call(&self.state.db, &principal, &name, &origin_of(&context), Utc::now()).await {
             tracing::warn!(error = %err, "could not record an MCP tool call");
         }

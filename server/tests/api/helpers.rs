@@ -143,6 +143,19 @@ impl TestApp {
         self.send(request.body(Body::from(body)).unwrap()).await
     }
 
+    /// Another server process on the same database: its own router and its own key verifier (warm cache).
+    pub fn another_node(&self) -> TestApp {
+        let mut state = self.state.clone();
+        state.verifier = std::sync::Arc::new(domain::keys::verifier::Verifier::new(state.token_environment, true));
+        TestApp { backend: self.backend, router: build_router(state.clone()), state, _dir: self._dir.clone() }
+    }
+
+    /// `GET /api/v1/me` with `Authorization: Bearer token`.
+    pub async fn me(&self, token: &str) -> TestResponse {
+        let request = Request::get("/api/v1/me").header(http::header::AUTHORIZATION, format!("Bearer {token}"));
+        self.send(request.body(Body::empty()).unwrap()).await
+    }
+
     /// Calls a server function whose arguments travel as JSON (`{"request": …}`).
     pub async fn call_json(&self, endpoint: &str, args: serde_json::Value, cookie: Option<&str>) -> TestResponse {
         let mut request = Request::post(format!("/api/{endpoint}"))
@@ -214,6 +227,28 @@ impl TestApp {
         assert_eq!(response.status, StatusCode::OK, "[{}] sign-in of {email}: {}", self.backend, response.body);
         response.session_cookie().expect("a session cookie")
     }
+}
+
+/// The same Key ID with another random secret and a valid checksum: what an attacker who knows the format
+/// and a Key ID can send.
+pub fn forge_secret(token: &str) -> String {
+    let (other, _) = domain::keys::token::Token::generate(domain::keys::token::TokenEnvironment::Test);
+    let body = format!("{}{}", &token[..16], &other.expose()[16..38]);
+    const BASE62: &[u8] = b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
+    let mut crc = 0xFFFF_FFFFu32;
+    for byte in body.bytes() {
+        crc ^= u32::from(byte);
+        for _ in 0..8 {
+            crc = if crc & 1 == 1 { (crc >> 1) ^ 0xEDB8_8320 } else { crc >> 1 };
+        }
+    }
+    let mut value = u64::from(!crc);
+    let mut digits = [b'0'; 6];
+    for digit in digits.iter_mut().rev() {
+        *digit = BASE62[(value % 62) as usize];
+        value /= 62;
+    }
+    format!("{body}{}", String::from_utf8(digits.to_vec()).unwrap())
 }
 
 fn urlencode(value: &str) -> String {

@@ -11,3 +11,4 @@ mod me;
 mod migrations;
 mod pages;
 mod sessions;
+mod verification;

@@ -1,0 +1,92 @@
+//! The verification fast path: argon2id once per token per process, revocation still on the next request on
+//! every process, and wrong secrets bounded without argon2 work.
+use std::sync::atomic::Ordering;
+
+use domain::keys::verifier::{Verifier, MAX_FAILURES_PER_KEY};
+use http::StatusCode;
+
+use crate::helpers::{forge_secret, spawn_apps, TestApp};
+
+fn checks(app: &TestApp) -> (u64, u64) {
+    let stats = &app.state.verifier.stats;
+    (stats.cold.load(Ordering::Relaxed), stats.warm.load(Ordering::Relaxed))
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_warm_path_skips_argon2_and_a_revoke_on_another_node_still_applies_on_the_next_request() {
+    for app in spawn_apps().await {
+        let node_b = app.another_node();
+        let cookie = app.login_for_keys("office@sunrise.test").await;
+        let (key_id, token) = app.mint_ok(&cookie, "Busy key").await;
+        for _ in 0..3 {
+            assert_eq!(node_b.me(&token).await.status, StatusCode::OK);
+        }
+        assert_eq!(checks(&node_b), (1, 2), "[{}] one argon2 run, then warm", app.backend);
+
+        app.call("keys/revoke", &[("key_id", &key_id)], Some(&cookie)).await;
+        let refused = node_b.me(&token).await;
+        assert_eq!(refused.status, StatusCode::UNAUTHORIZED, "[{}] node B refuses the very next request", app.backend);
+        assert_eq!(refused.json()["code"], "revoked_key");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn with_the_warm_path_off_every_request_runs_argon2() {
+    for app in spawn_apps().await {
+        let mut state = app.state.clone();
+        state.verifier = std::sync::Arc::new(Verifier::new(state.token_environment, false));
+        let cookie = app.login_for_keys("office@sunrise.test").await;
+        let (_, token) = app.mint_ok(&cookie, "Cold key").await;
+        for _ in 0..3 {
+            let result = state.verifier.authenticate(&state.db, &token, None, chrono::Utc::now()).await;
+            assert!(result.is_ok());
+        }
+        assert_eq!(state.verifier.stats.cold.load(Ordering::Relaxed), 3, "[{}]", app.backend);
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn malformed_tokens_and_unknown_key_ids_never_reach_argon2() {
+    for app in spawn_apps().await {
+        for n in 0..40 {
+            assert_eq!(app.me(&format!("cg_test_garbage{n}")).await.json()["code"], "malformed_key");
+        }
+        for _ in 0..20 {
+            let (unknown, _) = domain::keys::token::Token::generate(domain::keys::token::TokenEnvironment::Test);
+            assert_eq!(app.me(unknown.expose()).await.json()["code"], "invalid_key");
+        }
+        assert_eq!(checks(&app), (0, 0), "[{}]", app.backend);
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn wrong_secrets_for_a_key_are_throttled_with_429_while_its_warm_owner_keeps_working() {
+    for app in spawn_apps().await {
+        let cookie = app.login_for_keys("barbara@sunrise.test").await;
+        let (_, token) = app.mint_ok(&cookie, "Target").await;
+        assert_eq!(app.me(&token).await.status, StatusCode::OK, "the owner's client is warm");
+        for _ in 0..MAX_FAILURES_PER_KEY {
+            assert_eq!(app.me(&forge_secret(&token)).await.json()["code"], "invalid_key");
+        }
+        let throttled = app.me(&forge_secret(&token)).await;
+        assert_eq!(throttled.status, StatusCode::TOO_MANY_REQUESTS, "[{}] {}", app.backend, throttled.body);
+        assert_eq!(throttled.json()["code"], "too_many_attempts");
+        let retry_after: u64 = throttled.headers.get(http::header::RETRY_AFTER).unwrap().to_str().unwrap().parse().unwrap();
+        assert!((1..=60).contains(&retry_after));
+        assert_eq!(checks(&app).0, 1 + u64::from(MAX_FAILURES_PER_KEY), "the throttled attempt cost no argon2 run");
+        assert_eq!(app.me(&token).await.status, StatusCode::OK, "the warm owner is unaffected");
+
+        let metrics = app.get("/metrics", None).await;
+        assert_eq!(metrics.status, StatusCode::OK);
+        for line in [
+            "caregate_key_verifications_total{code=\"ok\"} 2",
+            "caregate_key_verifications_total{code=\"invalid_key\"} 10",
+            "caregate_key_verifications_total{code=\"too_many_attempts\"} 1",
+            "caregate_key_checks_total{path=\"warm\"} 1",
+            "caregate_key_checks_total{path=\"cold\"} 11",
+            "caregate_argon2_seconds_count 11",
+        ] {
+            assert!(metrics.body.contains(line), "[{}] missing {line:?} in\n{}", app.backend, metrics.body);
+        }
+    }
+}
