@@ -5,6 +5,7 @@ mod m0001_tenancy;
 mod m0002_care_data;
 mod m0003_api_keys;
 mod m0004_notification_preferences;
+mod m0005_key_rate_limit;
 
 /// Applies caregate's migrations in order; `caregate migrate` and server start-up both run it.
 pub struct Migrator;
@@ -17,6 +18,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0002_care_data::Migration),
             Box::new(m0003_api_keys::Migration),
             Box::new(m0004_notification_preferences::Migration),
+            Box::new(m0005_key_rate_limit::Migration),
         ]
     }
 }

@@ -106,7 +106,10 @@ fn KeyPolicySummary(policy: KeyPolicy) -> impl IntoView {
     view! {
         <section class="card" aria-labelledby="policy-title">
             <h2 id="policy-title">"API key policy"</h2>
-            <p>{format!("Keys live at most {} days; each person may hold {} active keys.", policy.lifetime_days, policy.max_active_keys)}</p>
+            <p>{format!(
+                "Keys live at most {} days; each person may hold {} active keys; each key may make {} requests a minute.",
+                policy.lifetime_days, policy.max_active_keys, policy.requests_per_minute
+            )}</p>
             <p class="muted">"Root Users can change this."</p>
         </section>
     }
@@ -117,14 +120,16 @@ fn KeyPolicyForm(policy: KeyPolicy) -> impl IntoView {
     let lifetime = RwSignal::new(policy.lifetime_days.to_string());
     let never = RwSignal::new(policy.allow_non_expiring);
     let limit = RwSignal::new(policy.max_active_keys.to_string());
+    let budget = RwSignal::new(policy.requests_per_minute.to_string());
     let save = Action::new(move |policy: &KeyPolicy| update_key_policy(*policy));
     let local_error = RwSignal::new(None::<String>);
     let submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
-        match (lifetime.get_untracked().trim().parse(), limit.get_untracked().trim().parse()) {
-            (Ok(lifetime_days), Ok(max_active_keys)) => {
+        let numbers = (lifetime.get_untracked().trim().parse(), limit.get_untracked().trim().parse(), budget.get_untracked().trim().parse());
+        match numbers {
+            (Ok(lifetime_days), Ok(max_active_keys), Ok(requests_per_minute)) => {
                 local_error.set(None);
-                save.dispatch(KeyPolicy { lifetime_days, allow_non_expiring: never.get_untracked(), max_active_keys });
+                save.dispatch(KeyPolicy { lifetime_days, allow_non_expiring: never.get_untracked(), max_active_keys, requests_per_minute });
             }
             _ => local_error.set(Some("Enter whole numbers".to_owned())),
         }
@@ -146,6 +151,11 @@ fn KeyPolicyForm(policy: KeyPolicy) -> impl IntoView {
                     <label for="policy-limit">"Active keys per user"</label>
                     <input id="policy-limit" type="number" min="1" max="100" required
                         prop:value=move || limit.get() on:input=move |ev| limit.set(event_target_value(&ev))/>
+                </div>
+                <div class="field">
+                    <label for="policy-budget">"Requests per key and minute"</label>
+                    <input id="policy-budget" type="number" min="10" max="100000" required
+                        prop:value=move || budget.get() on:input=move |ev| budget.set(event_target_value(&ev))/>
                 </div>
                 {move || {
                     let server = save.value().get().and_then(Result::err).map(|e| e.to_string());

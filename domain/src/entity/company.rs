@@ -12,6 +12,7 @@ pub struct Model {
     pub key_lifetime_days: i32,
     pub allow_non_expiring_keys: bool,
     pub max_active_keys_per_user: i32,
+    pub key_requests_per_minute: i32,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

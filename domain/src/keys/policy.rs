@@ -74,11 +74,18 @@ pub struct KeyPolicy {
     pub allow_non_expiring: bool,
     /// How many active keys one user may hold (1–100).
     pub max_active_keys: u32,
+    /// Requests one key may make per minute on one server process (10–100 000).
+    #[serde(default = "default_requests_per_minute")]
+    pub requests_per_minute: u32,
+}
+
+fn default_requests_per_minute() -> u32 {
+    600
 }
 
 impl Default for KeyPolicy {
     fn default() -> Self {
-        KeyPolicy { lifetime_days: 90, allow_non_expiring: false, max_active_keys: 10 }
+        KeyPolicy { lifetime_days: 90, allow_non_expiring: false, max_active_keys: 10, requests_per_minute: default_requests_per_minute() }
     }
 }
 
@@ -90,6 +97,9 @@ impl KeyPolicy {
         }
         if !(1..=100).contains(&self.max_active_keys) {
             return Err("The active-key limit must be between 1 and 100 per user".to_owned());
+        }
+        if !(10..=100_000).contains(&self.requests_per_minute) {
+            return Err("The request budget must be between 10 and 100000 requests per minute".to_owned());
         }
         Ok(self)
     }
@@ -182,14 +192,14 @@ mod tests {
         assert!(policy.resolve(ExpiryChoice::Until(in_90_days.succ_opt().unwrap()), now()).is_err());
         assert!(policy.resolve(ExpiryChoice::Until(now().date_naive().pred_opt().unwrap()), now()).is_err());
 
-        let open = KeyPolicy { lifetime_days: 365, allow_non_expiring: true, max_active_keys: 10 };
+        let open = KeyPolicy { lifetime_days: 365, allow_non_expiring: true, ..KeyPolicy::default() };
         assert_eq!(open.resolve(ExpiryChoice::Never, now()).unwrap(), None);
         assert_eq!(open.resolve(ExpiryChoice::Days(365), now()).unwrap(), Some(now() + Duration::days(365)));
     }
 
     #[test]
     fn a_short_policy_shortens_the_defaults_and_presets() {
-        let short = KeyPolicy { lifetime_days: 45, allow_non_expiring: false, max_active_keys: 10 };
+        let short = KeyPolicy { lifetime_days: 45, ..KeyPolicy::default() };
         assert_eq!(short.default_choice(), ExpiryChoice::Days(45));
         assert_eq!(short.preset_days(), vec![30]);
         assert_eq!(KeyPolicy::default().preset_days(), vec![30, 60, 90]);
@@ -200,6 +210,7 @@ mod tests {
         assert!(KeyPolicy { lifetime_days: 0, ..KeyPolicy::default() }.validate().is_err());
         assert!(KeyPolicy { lifetime_days: 366, ..KeyPolicy::default() }.validate().is_err());
         assert!(KeyPolicy { max_active_keys: 0, ..KeyPolicy::default() }.validate().is_err());
-        assert!(KeyPolicy { lifetime_days: 365, max_active_keys: 100, allow_non_expiring: true }.validate().is_ok());
+        assert!(KeyPolicy { requests_per_minute: 5, ..KeyPolicy::default() }.validate().is_err());
+        assert!(KeyPolicy { lifetime_days: 365, max_active_keys: 100, allow_non_expiring: true, requests_per_minute: 100_000 }.validate().is_ok());
     }
 }

@@ -64,6 +64,7 @@ pub async fn policy(db: &impl ConnectionTrait, company_id: i32) -> Result<KeyPol
         lifetime_days: u32::try_from(company.key_lifetime_days).unwrap_or(90),
         allow_non_expiring: company.allow_non_expiring_keys,
         max_active_keys: u32::try_from(company.max_active_keys_per_user).unwrap_or(10),
+        requests_per_minute: u32::try_from(company.key_requests_per_minute).unwrap_or(600),
     })
 }
 
@@ -72,6 +73,7 @@ pub async fn set_policy(db: &impl ConnectionTrait, company_id: i32, policy: KeyP
         .col_expr(company::Column::KeyLifetimeDays, Expr::value(policy.lifetime_days as i32))
         .col_expr(company::Column::AllowNonExpiringKeys, Expr::value(policy.allow_non_expiring))
         .col_expr(company::Column::MaxActiveKeysPerUser, Expr::value(policy.max_active_keys as i32))
+        .col_expr(company::Column::KeyRequestsPerMinute, Expr::value(policy.requests_per_minute as i32))
         .filter(company::Column::Id.eq(company_id))
         .exec(db)
         .await?;

@@ -200,7 +200,10 @@ pub async fn set_policy(db: &DatabaseConnection, actor: &CurrentUser, policy: Ke
             actor_user_id: Some(actor.id),
             key_id: None,
             action: Action::KeyPolicyChanged,
-            target: format!("Key policy: at most {} days, {} active keys per user{never}", policy.lifetime_days, policy.max_active_keys),
+            target: format!(
+                "Key policy: at most {} days, {} active keys per user, {} requests per key and minute{never}",
+                policy.lifetime_days, policy.max_active_keys, policy.requests_per_minute
+            ),
             origin,
             at: now,
         },
@@ -233,6 +236,9 @@ pub enum KeyAuthError {
     /// decided without argon2 work.
     #[error("Too many failed attempts; try again in {retry_after} seconds")]
     TooManyAttempts { retry_after: u64 },
+    /// `rate_limited` (429): the key used up its company's per-minute request budget.
+    #[error("This API key made more than {budget} requests this minute; try again in {retry_after} seconds")]
+    RateLimited { retry_after: u64, budget: u32 },
     /// A server-side failure (500).
     #[error(transparent)]
     Internal(DomainError),

@@ -8,6 +8,8 @@
 //! * **Attack bounds**: malformed tokens and unknown Key IDs never reach argon2; failed secrets are counted
 //!   per Key ID and per client IP, and over the bound the caller gets [`KeyAuthError::TooManyAttempts`]
 //!   without any argon2 work; at most one argon2 check runs per CPU at a time.
+//! * **Budgets**: each key may make the company's `requests_per_minute` per process and minute; Last Used is
+//!   written at most once a minute per key and process.
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Mutex;
@@ -73,43 +75,76 @@ impl VerifierStats {
     }
 }
 
-/// Fixed-window failure counters.
-#[derive(Default)]
-struct FailureCounts {
-    by_key: HashMap<String, (Instant, u32)>,
-    by_ip: HashMap<String, (Instant, u32)>,
+/// Counters over fixed windows, by name (a Key ID or an IP address).
+struct Windows {
+    length: StdDuration,
+    counts: HashMap<String, (Instant, u32)>,
 }
 
-fn seconds_left(start: Instant, now: Instant) -> u64 {
-    FAILURE_WINDOW.saturating_sub(now.duration_since(start)).as_secs().max(1)
+impl Windows {
+    fn new(length: StdDuration) -> Self {
+        Windows { length, counts: HashMap::new() }
+    }
+
+    fn seconds_left(&self, start: Instant, now: Instant) -> u64 {
+        self.length.saturating_sub(now.duration_since(start)).as_secs().max(1)
+    }
+
+    /// Seconds to wait when `name` has reached `max` in its current window.
+    fn blocked(&self, name: &str, max: u32, now: Instant) -> Option<u64> {
+        self.counts
+            .get(name)
+            .filter(|(start, count)| now.duration_since(*start) < self.length && *count >= max)
+            .map(|(start, _)| self.seconds_left(*start, now))
+    }
+
+    /// Counts one event for `name` and returns the window's count so far.
+    fn hit(&mut self, name: &str, now: Instant) -> u32 {
+        if self.counts.len() > 50_000 {
+            let length = self.length;
+            self.counts.retain(|_, (start, _)| now.duration_since(*start) < length);
+        }
+        let entry = self.counts.entry(name.to_owned()).or_insert((now, 0));
+        if now.duration_since(entry.0) >= self.length {
+            *entry = (now, 0);
+        }
+        entry.1 += 1;
+        entry.1
+    }
+}
+
+/// Failed secrets per Key ID and per client IP.
+struct FailureCounts {
+    by_key: Windows,
+    by_ip: Windows,
+}
+
+impl Default for FailureCounts {
+    fn default() -> Self {
+        FailureCounts { by_key: Windows::new(FAILURE_WINDOW), by_ip: Windows::new(FAILURE_WINDOW) }
+    }
 }
 
 impl FailureCounts {
     /// Seconds to wait when `key_id` or `ip` is over its bound.
     fn blocked(&self, key_id: &str, ip: Option<&str>, now: Instant) -> Option<u64> {
-        let over = |entry: Option<&(Instant, u32)>, max: u32| {
-            entry.filter(|(start, count)| now.duration_since(*start) < FAILURE_WINDOW && *count >= max).map(|(start, _)| seconds_left(*start, now))
-        };
-        over(self.by_key.get(key_id), MAX_FAILURES_PER_KEY).or_else(|| ip.and_then(|ip| over(self.by_ip.get(ip), MAX_FAILURES_PER_IP)))
+        self.by_key
+            .blocked(key_id, MAX_FAILURES_PER_KEY, now)
+            .or_else(|| ip.and_then(|ip| self.by_ip.blocked(ip, MAX_FAILURES_PER_IP, now)))
     }
 
     fn record(&mut self, key_id: &str, ip: Option<&str>, now: Instant) {
-        fn bump(map: &mut HashMap<String, (Instant, u32)>, name: &str, now: Instant) {
-            if map.len() > 50_000 {
-                map.retain(|_, (start, _)| now.duration_since(*start) < FAILURE_WINDOW);
-            }
-            let entry = map.entry(name.to_owned()).or_insert((now, 0));
-            if now.duration_since(entry.0) >= FAILURE_WINDOW {
-                *entry = (now, 0);
-            }
-            entry.1 += 1;
-        }
-        bump(&mut self.by_key, key_id, now);
+        self.by_key.hit(key_id, now);
         if let Some(ip) = ip {
-            bump(&mut self.by_ip, ip, now);
+            self.by_ip.hit(ip, now);
         }
     }
 }
+
+/// How often one process writes a key's Last Used at most; the UI's Last Used is never older than this.
+pub const LAST_USED_INTERVAL: StdDuration = StdDuration::from_secs(60);
+/// How long a company's request budget is cached per process.
+const BUDGET_TTL: StdDuration = StdDuration::from_secs(30);
 
 /// One per server process, shared by every request.
 pub struct Verifier {
@@ -119,6 +154,11 @@ pub struct Verifier {
     warm: Mutex<HashMap<[u8; 32], String>>,
     failures: Mutex<FailureCounts>,
     argon2_slots: Semaphore,
+    /// Requests per key in the current minute, and each company's budget (cached for [`BUDGET_TTL`]).
+    usage: Mutex<Windows>,
+    budgets: Mutex<HashMap<i32, (Instant, u32)>>,
+    /// When this process last wrote each key's Last Used.
+    last_recorded: Mutex<HashMap<String, Instant>>,
     pub stats: VerifierStats,
 }
 
@@ -135,6 +175,9 @@ impl Verifier {
             warm: Mutex::new(HashMap::new()),
             failures: Mutex::new(FailureCounts::default()),
             argon2_slots: Semaphore::new(cpus),
+            usage: Mutex::new(Windows::new(StdDuration::from_secs(60))),
+            budgets: Mutex::new(HashMap::new()),
+            last_recorded: Mutex::new(HashMap::new()),
             stats: VerifierStats::default(),
         }
     }
@@ -163,6 +206,48 @@ impl Verifier {
             }
             warm.insert(digest, key_id.to_owned());
         }
+    }
+
+    /// Whether this request should write the key's Last Used: at most once per [`LAST_USED_INTERVAL`] per key
+    /// and process, so a busy key costs one write a minute, not one per request.
+    pub fn should_record_use(&self, key_id: &str) -> bool {
+        let now = Instant::now();
+        let Ok(mut recorded) = self.last_recorded.lock() else { return true };
+        match recorded.get(key_id) {
+            Some(at) if now.duration_since(*at) < LAST_USED_INTERVAL => false,
+            _ => {
+                if recorded.len() > 100_000 {
+                    recorded.retain(|_, at| now.duration_since(*at) < LAST_USED_INTERVAL);
+                }
+                recorded.insert(key_id.to_owned(), now);
+                true
+            }
+        }
+    }
+
+    async fn budget(&self, db: &DatabaseConnection, company_id: i32) -> Result<u32, DomainError> {
+        let now = Instant::now();
+        let cached = self.budgets.lock().ok().and_then(|b| b.get(&company_id).copied());
+        if let Some((at, budget)) = cached.filter(|(at, _)| now.duration_since(*at) < BUDGET_TTL) {
+            let _ = at;
+            return Ok(budget);
+        }
+        let budget = repo::policy(db, company_id).await?.requests_per_minute;
+        if let Ok(mut budgets) = self.budgets.lock() {
+            budgets.insert(company_id, (now, budget));
+        }
+        Ok(budget)
+    }
+
+    /// Counts a request against the key's per-minute budget.
+    fn spend(&self, key_id: &str, budget: u32) -> Result<(), u64> {
+        let now = Instant::now();
+        let Ok(mut usage) = self.usage.lock() else { return Ok(()) };
+        if let Some(retry_after) = usage.blocked(key_id, budget, now) {
+            return Err(retry_after);
+        }
+        usage.hit(key_id, now);
+        Ok(())
     }
 
     /// Verifies a presented token for a request from `ip`.
@@ -208,6 +293,11 @@ impl Verifier {
         let Some(user) = accounts::current_user(db, key.row.user_id).await.map_err(KeyAuthError::Internal)? else {
             return Err(KeyAuthError::InactiveUser { key_id, company_id });
         };
+        let budget = self.budget(db, company_id).await.map_err(KeyAuthError::Internal)?;
+        if let Err(retry_after) = self.spend(key_id.as_str(), budget) {
+            self.stats.throttled.fetch_add(1, Ordering::Relaxed);
+            return Err(KeyAuthError::RateLimited { retry_after, budget });
+        }
         let scopes = Scope::effective(&Scope::split(&key.row.scopes), user.role);
         Ok(KeyPrincipal { user, key_id, label: key.row.label, scopes, expires_at: key.row.expires_at })
     }
@@ -229,6 +319,25 @@ mod tests {
         assert_eq!(retry, Some(40));
         assert_eq!(counts.blocked("Key00002", Some("10.0.0.9"), start), None, "other keys are unaffected");
         assert_eq!(counts.blocked("Key00001", None, start + FAILURE_WINDOW), None, "the window ends");
+    }
+
+    #[test]
+    fn a_keys_budget_refuses_the_request_over_it_until_the_minute_ends() {
+        let verifier = Verifier::new(TokenEnvironment::Test, true);
+        for _ in 0..3 {
+            assert_eq!(verifier.spend("Key00001", 3), Ok(()));
+        }
+        let retry = verifier.spend("Key00001", 3).unwrap_err();
+        assert!((1..=60).contains(&retry));
+        assert_eq!(verifier.spend("Key00002", 3), Ok(()), "budgets are per key");
+    }
+
+    #[test]
+    fn last_used_is_written_once_per_interval_per_key() {
+        let verifier = Verifier::new(TokenEnvironment::Test, true);
+        assert!(verifier.should_record_use("Key00001"));
+        assert!(!verifier.should_record_use("Key00001"));
+        assert!(verifier.should_record_use("Key00002"));
     }
 
     #[test]

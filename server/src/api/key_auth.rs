@@ -51,14 +51,15 @@ fn code_of(error: &KeyAuthError) -> &'static str {
         KeyAuthError::Revoked { .. } => "revoked_key",
         KeyAuthError::InactiveUser { .. } => "inactive_user",
         KeyAuthError::TooManyAttempts { .. } => "too_many_attempts",
+        KeyAuthError::RateLimited { .. } => "rate_limited",
         KeyAuthError::Internal(_) => "internal_error",
     }
 }
 
 fn refusal(error: &KeyAuthError) -> ApiError {
     match error {
-        KeyAuthError::TooManyAttempts { retry_after } => {
-            let mut api_error = ApiError::new(StatusCode::TOO_MANY_REQUESTS, "too_many_attempts", error.to_string());
+        KeyAuthError::TooManyAttempts { retry_after } | KeyAuthError::RateLimited { retry_after, .. } => {
+            let mut api_error = ApiError::new(StatusCode::TOO_MANY_REQUESTS, code_of(error), error.to_string());
             api_error.retry_after = Some(*retry_after);
             api_error
         }
@@ -115,8 +116,10 @@ async fn authenticate(state: &AppState, headers: &HeaderMap, origin: Origin) -> 
         }
     }
     state.verifier.stats.count_outcome("ok");
-    if let Err(err) = service::record_use(&state.db, &principal.key_id, &origin, now).await {
-        tracing::warn!(error = %err, key_id = %principal.key_id, "could not record the key's use");
+    if state.verifier.should_record_use(principal.key_id.as_str()) {
+        if let Err(err) = service::record_use(&state.db, &principal.key_id, &origin, now).await {
+            tracing::warn!(error = %err, key_id = %principal.key_id, "could not record the key's use");
+        }
     }
     Ok((principal, origin))
 }

@@ -90,3 +90,39 @@ async fn wrong_secrets_for_a_key_are_throttled_with_429_while_its_warm_owner_kee
         }
     }
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_key_over_its_companys_request_budget_gets_429_with_retry_after() {
+    for app in spawn_apps().await {
+        let root = app.login_for_keys("root@sunrise.test").await;
+        let policy = serde_json::json!({ "policy": { "lifetime_days": 90, "allow_non_expiring": false, "max_active_keys": 10, "requests_per_minute": 10 } });
+        assert_eq!(app.call_json("keys/policy", policy, Some(&root)).await.status, StatusCode::OK);
+        let (_, token) = app.mint_ok(&root, "Chatty").await;
+        for n in 0..10 {
+            assert_eq!(app.me(&token).await.status, StatusCode::OK, "[{}] request {n}", app.backend);
+        }
+        let limited = app.me(&token).await;
+        assert_eq!(limited.status, StatusCode::TOO_MANY_REQUESTS, "[{}] {}", app.backend, limited.body);
+        assert_eq!(limited.json()["code"], "rate_limited");
+        assert!(limited.json()["message"].as_str().unwrap().contains("more than 10 requests"));
+        assert!(limited.headers.contains_key(http::header::RETRY_AFTER));
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_busy_key_writes_last_used_once_per_interval() {
+    use axum::body::Body;
+    for app in spawn_apps().await {
+        let cookie = app.login_for_keys("office@sunrise.test").await;
+        let (_, token) = app.mint_ok(&cookie, "Busy").await;
+        for agent in ["first-client", "second-client", "third-client"] {
+            let request = http::Request::get("/api/v1/me")
+                .header(http::header::AUTHORIZATION, format!("Bearer {token}"))
+                .header(http::header::USER_AGENT, agent);
+            assert_eq!(app.send(request.body(Body::empty()).unwrap()).await.status, StatusCode::OK);
+        }
+        let keys = app.list_keys(&cookie, serde_json::json!({})).await;
+        assert_eq!(keys["keys"][0]["last_used_client"], "first-client", "[{}] later requests within the minute write nothing", app.backend);
+        assert!(keys["keys"][0]["last_used_at"].is_string());
+    }
+}
