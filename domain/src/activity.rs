@@ -1,6 +1,6 @@
 //! The activity feed: recording what people (and their keys) did, and listing it with the app's visibility.
 use chrono::{DateTime, Utc};
-use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, Set};
+use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set};
 
 use crate::entity::{activity_event, user};
 use crate::model::{ActivityFilter, ActivityPage, ActivityView, CurrentUser};
@@ -93,12 +93,15 @@ pub async fn list(db: &impl ConnectionTrait, viewer: &CurrentUser, filter: Activ
     if let Some(key_id) = filter.key_id.as_deref().map(str::trim).filter(|k| !k.is_empty()) {
         query = query.filter(activity_event::Column::KeyId.eq(key_id));
     }
-    let paginator = query
+    let mut rows = query
         .order_by_desc(activity_event::Column::CreatedAt)
         .order_by_desc(activity_event::Column::Id)
-        .paginate(db, u64::from(per_page));
-    let total = paginator.num_items().await?;
-    let rows = paginator.fetch_page(u64::from(page - 1)).await?;
+        .offset(u64::from(page - 1) * u64::from(per_page))
+        .limit(u64::from(per_page) + 1)
+        .all(db)
+        .await?;
+    let has_more = rows.len() > per_page as usize;
+    rows.truncate(per_page as usize);
 
     let names: std::collections::HashMap<i32, String> = user::Entity::find()
         .filter(user::Column::CompanyId.eq(viewer.company_id))
@@ -121,5 +124,5 @@ pub async fn list(db: &impl ConnectionTrait, viewer: &CurrentUser, filter: Activ
             user_agent: row.user_agent,
         })
         .collect();
-    Ok(ActivityPage { events, total, page, per_page })
+    Ok(ActivityPage { events, has_more, page, per_page })
 }

@@ -159,11 +159,13 @@ impl Default for ActivityFilter {
     }
 }
 
-/// One page of activity, newest first.
+/// One page of activity, newest first. There is no total: counting a large feed on every page costs more
+/// than the page itself.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ActivityPage {
     pub events: Vec<ActivityView>,
-    pub total: u64,
+    /// Whether an older page exists.
+    pub has_more: bool,
     pub page: u32,
     pub per_page: u32,
 }

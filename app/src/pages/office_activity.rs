@@ -58,7 +58,7 @@ pub fn OfficeActivityPage() -> impl IntoView {
                 match events.await {
                     Ok(page) if page.events.is_empty() => view! { <p class="empty">"No activity yet."</p> }.into_any(),
                     Ok(page) => {
-                        let more = u64::from(page.page) * u64::from(page.per_page) < page.total;
+                        let more = page.has_more;
                         view! {
                             <div class="card flush">
                                 <table class="table">

@@ -154,7 +154,7 @@ fn KeyPolicyForm(policy: KeyPolicy) -> impl IntoView {
                 </div>
                 <div class="field">
                     <label for="policy-budget">"Requests per key and minute"</label>
-                    <input id="policy-budget" type="number" min="10" max="100000" required
+                    <input id="policy-budget" type="number" min="10" max="1000000" required
                         prop:value=move || budget.get() on:input=move |ev| budget.set(event_target_value(&ev))/>
                 </div>
                 {move || {

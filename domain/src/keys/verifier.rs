@@ -5,9 +5,10 @@
 //! * **Revocation stays immediate**: every request, warm or cold, reads the key's row with its owner from the
 //!   database (one indexed lookup by Key ID), so revocation, expiry, deactivation and role changes take
 //!   effect on the next request on every server process, with no cache to invalidate.
-//! * **Attack bounds**: malformed tokens and unknown Key IDs never reach argon2; failed secrets are counted
-//!   per Key ID and per client IP, and over the bound the caller gets [`KeyAuthError::TooManyAttempts`]
-//!   without any argon2 work; at most one argon2 check runs per CPU at a time.
+//! * **Attack bounds**: malformed tokens and unknown Key IDs never reach argon2; cold checks (argon2 runs) are
+//!   counted per Key ID and per client IP before they run, and over the bound the caller gets
+//!   [`KeyAuthError::TooManyAttempts`] without any argon2 work; at most one argon2 check runs per CPU at a
+//!   time. Warm clients never count, so an attack on a Key ID does not lock out its owner's running client.
 //! * **Budgets**: each key may make the company's `requests_per_minute` per process and minute; Last Used is
 //!   written at most once a minute per key and process.
 use std::collections::HashMap;
@@ -30,7 +31,7 @@ use crate::password::{self, PasswordHash};
 use crate::scope::Scope;
 use crate::{accounts, DomainError};
 
-/// Failed secrets allowed per Key ID, and per client IP, in one [`FAILURE_WINDOW`].
+/// Cold checks (argon2 runs) allowed per Key ID, and per client IP, in one [`FAILURE_WINDOW`].
 pub const MAX_FAILURES_PER_KEY: u32 = 10;
 pub const MAX_FAILURES_PER_IP: u32 = 30;
 pub const FAILURE_WINDOW: StdDuration = StdDuration::from_secs(60);
@@ -262,8 +263,15 @@ impl Verifier {
         if self.is_warm(&digest, key_id.as_str()) {
             self.stats.warm.fetch_add(1, Ordering::Relaxed);
         } else {
+            // The attempt is counted before argon2 runs, so concurrent attempts cannot race past the bound.
             let clock = Instant::now();
-            let blocked = self.failures.lock().ok().and_then(|f| f.blocked(key_id.as_str(), ip, clock));
+            let blocked = self.failures.lock().ok().and_then(|mut failures| {
+                let blocked = failures.blocked(key_id.as_str(), ip, clock);
+                if blocked.is_none() {
+                    failures.record(key_id.as_str(), ip, clock);
+                }
+                blocked
+            });
             if let Some(retry_after) = blocked {
                 self.stats.throttled.fetch_add(1, Ordering::Relaxed);
                 return Err(KeyAuthError::TooManyAttempts { retry_after });
@@ -278,9 +286,6 @@ impl Verifier {
             self.stats.observe_argon2(started.elapsed());
             self.stats.cold.fetch_add(1, Ordering::Relaxed);
             if !matches {
-                if let Ok(mut failures) = self.failures.lock() {
-                    failures.record(key_id.as_str(), ip, Instant::now());
-                }
                 return Err(KeyAuthError::Invalid { known: Some((key_id, company_id)) });
             }
             self.remember(digest, key_id.as_str());

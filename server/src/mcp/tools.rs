@@ -186,7 +186,7 @@ impl CaregateMcp {
         let p = principal(&parts)?;
         let filter = ActivityFilter { key_id: query.key_id, page: query.page.unwrap_or(1), ..ActivityFilter::default() };
         match domain::activity::list(&self.state.db, &p.user, filter).await {
-            Ok(page) => structured(json!({ "events": page.events, "total": page.total, "page": page.page })),
+            Ok(page) => structured(json!({ "events": page.events, "page": page.page, "has_more": page.has_more })),
             Err(err) => refused(err),
         }
     }
