@@ -5,10 +5,12 @@
 //! * **Revocation stays immediate**: every request, warm or cold, reads the key's row with its owner from the
 //!   database (one indexed lookup by Key ID), so revocation, expiry, deactivation and role changes take
 //!   effect on the next request on every server process, with no cache to invalidate.
-//! * **Attack bounds**: malformed tokens and unknown Key IDs never reach argon2; cold checks (argon2 runs) are
-//!   counted per Key ID and per client IP before they run, and over the bound the caller gets
+//! * **Attack bounds**: malformed tokens and unknown Key IDs never reach argon2; wrong secrets are counted per
+//!   Key ID and per client IP (counted before argon2 runs and refunded when the secret matches, so concurrent
+//!   attempts cannot race past the bound), and over the bound the caller gets
 //!   [`KeyAuthError::TooManyAttempts`] without any argon2 work; at most one argon2 check runs per CPU at a
-//!   time. Warm clients never count, so an attack on a Key ID does not lock out its owner's running client.
+//!   time, and a burst of one token waiting for a slot is verified once. Warm clients never count, so an
+//!   attack on a Key ID does not lock out its owner's running client.
 //! * **Budgets**: each key may make the company's `requests_per_minute` per process and minute; Last Used is
 //!   written at most once a minute per key and process.
 use std::collections::HashMap;
@@ -31,7 +33,7 @@ use crate::password::{self, PasswordHash};
 use crate::scope::Scope;
 use crate::{accounts, DomainError};
 
-/// Cold checks (argon2 runs) allowed per Key ID, and per client IP, in one [`FAILURE_WINDOW`].
+/// Wrong secrets allowed per Key ID, and per client IP, in one [`FAILURE_WINDOW`].
 pub const MAX_FAILURES_PER_KEY: u32 = 10;
 pub const MAX_FAILURES_PER_IP: u32 = 30;
 pub const FAILURE_WINDOW: StdDuration = StdDuration::from_secs(60);
@@ -99,6 +101,13 @@ impl Windows {
             .map(|(start, _)| self.seconds_left(*start, now))
     }
 
+    /// Takes back one event of `name` in its current window.
+    fn undo(&mut self, name: &str) {
+        if let Some((_, count)) = self.counts.get_mut(name) {
+            *count = count.saturating_sub(1);
+        }
+    }
+
     /// Counts one event for `name` and returns the window's count so far.
     fn hit(&mut self, name: &str, now: Instant) -> u32 {
         if self.counts.len() > 50_000 {
@@ -138,6 +147,14 @@ impl FailureCounts {
         self.by_key.hit(key_id, now);
         if let Some(ip) = ip {
             self.by_ip.hit(ip, now);
+        }
+    }
+
+    /// Takes back a [`FailureCounts::record`] whose secret turned out right.
+    fn refund(&mut self, key_id: &str, ip: Option<&str>) {
+        self.by_key.undo(key_id);
+        if let Some(ip) = ip {
+            self.by_ip.undo(ip);
         }
     }
 }
@@ -263,7 +280,14 @@ impl Verifier {
         if self.is_warm(&digest, key_id.as_str()) {
             self.stats.warm.fetch_add(1, Ordering::Relaxed);
         } else {
-            // The attempt is counted before argon2 runs, so concurrent attempts cannot race past the bound.
+            let _slot = self.argon2_slots.acquire().await.map_err(|err| KeyAuthError::Internal(DomainError::Internal(err.to_string())))?;
+            if self.is_warm(&digest, key_id.as_str()) {
+                // Another request verified this token while this one waited for the slot.
+                self.stats.warm.fetch_add(1, Ordering::Relaxed);
+                return self.finish(db, key, key_id, now).await;
+            }
+            // The attempt is counted as a failure before argon2 runs and refunded if the secret matches, so the
+            // attempts in flight (at most one per argon2 slot) cannot race past the bound.
             let clock = Instant::now();
             let blocked = self.failures.lock().ok().and_then(|mut failures| {
                 let blocked = failures.blocked(key_id.as_str(), ip, clock);
@@ -276,7 +300,6 @@ impl Verifier {
                 self.stats.throttled.fetch_add(1, Ordering::Relaxed);
                 return Err(KeyAuthError::TooManyAttempts { retry_after });
             }
-            let _slot = self.argon2_slots.acquire().await.map_err(|err| KeyAuthError::Internal(DomainError::Internal(err.to_string())))?;
             let secret = parsed.secret().to_vec();
             let hash = PasswordHash::from_stored(key.row.secret_hash.clone());
             let started = Instant::now();
@@ -288,8 +311,17 @@ impl Verifier {
             if !matches {
                 return Err(KeyAuthError::Invalid { known: Some((key_id, company_id)) });
             }
+            if let Ok(mut failures) = self.failures.lock() {
+                failures.refund(key_id.as_str(), ip);
+            }
             self.remember(digest, key_id.as_str());
         }
+        self.finish(db, key, key_id, now).await
+    }
+
+    /// The checks every verified token passes on every request: status, owner, budget; then the principal.
+    async fn finish(&self, db: &DatabaseConnection, key: repo::StoredKey, key_id: crate::keys::token::KeyId, now: DateTime<Utc>) -> Result<KeyPrincipal, KeyAuthError> {
+        let company_id = key.row.company_id;
         match key.status(now) {
             KeyStatus::Revoked => return Err(KeyAuthError::Revoked { key_id, company_id }),
             KeyStatus::Expired => return Err(KeyAuthError::Expired { key_id, company_id }),
@@ -343,6 +375,17 @@ mod tests {
         assert!(verifier.should_record_use("Key00001"));
         assert!(!verifier.should_record_use("Key00001"));
         assert!(verifier.should_record_use("Key00002"));
+    }
+
+    #[test]
+    fn a_matching_secret_takes_back_its_count() {
+        let mut counts = FailureCounts::default();
+        let now = Instant::now();
+        for _ in 0..MAX_FAILURES_PER_KEY * 3 {
+            counts.record("Key00001", Some("10.0.0.1"), now);
+            counts.refund("Key00001", Some("10.0.0.1"));
+        }
+        assert_eq!(counts.blocked("Key00001", Some("10.0.0.1"), now), None, "legitimate cold checks never add up");
     }
 
     #[test]
