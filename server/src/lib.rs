@@ -4,6 +4,7 @@ pub mod api;
 pub mod cli;
 pub mod config;
 mod guard;
+mod headers;
 mod health;
 mod mcp;
 mod metrics;
