@@ -59,7 +59,8 @@ pub struct NewEvent<'a> {
     pub at: DateTime<Utc>,
 }
 
-fn clip(value: &Option<String>, max: usize) -> Option<String> {
+/// The first `max` characters of an optional text, to fit its column.
+pub(crate) fn clip(value: &Option<String>, max: usize) -> Option<String> {
     value.as_ref().map(|v| v.chars().take(max).collect())
 }
 

@@ -34,21 +34,16 @@ pub async fn resolve_session(state: &AppState, headers: &HeaderMap) -> Result<Op
     }
 }
 
-/// Where the current request came from: the peer address and the `User-Agent`, for the activity feed.
-pub fn request_origin() -> Origin {
-    let Some(parts) = use_context::<http::request::Parts>() else {
-        return Origin::default();
-    };
-    let ip = parts
-        .extensions
-        .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
-        .map(|info| info.0.ip().to_string());
-    let user_agent = parts
-        .headers
-        .get(http::header::USER_AGENT)
-        .and_then(|value| value.to_str().ok())
-        .map(str::to_owned);
+/// Where a request came from: the peer address and the `User-Agent`, for the activity feed and Last Used.
+pub fn origin_from(headers: &HeaderMap, extensions: &http::Extensions) -> Origin {
+    let ip = extensions.get::<axum::extract::ConnectInfo<std::net::SocketAddr>>().map(|info| info.0.ip().to_string());
+    let user_agent = headers.get(http::header::USER_AGENT).and_then(|value| value.to_str().ok()).map(str::to_owned);
     Origin { ip, user_agent }
+}
+
+/// Where the current server-function request came from.
+pub fn request_origin() -> Origin {
+    use_context::<http::request::Parts>().map(|parts| origin_from(&parts.headers, &parts.extensions)).unwrap_or_default()
 }
 
 fn request_headers() -> HeaderMap {

@@ -151,11 +151,10 @@ pub async fn revoke(db: &impl ConnectionTrait, id: i32, at: DateTime<Utc>) -> Re
 
 /// Sets Last Used (time, IP, client) of a key.
 pub async fn touch(db: &impl ConnectionTrait, key_id: &str, origin: &crate::activity::Origin, at: DateTime<Utc>) -> Result<(), DomainError> {
-    let clip = |value: &Option<String>, max: usize| value.as_ref().map(|v| v.chars().take(max).collect::<String>());
     api_key::Entity::update_many()
         .col_expr(api_key::Column::LastUsedAt, Expr::value(Some(at)))
-        .col_expr(api_key::Column::LastUsedIp, Expr::value(clip(&origin.ip, 64)))
-        .col_expr(api_key::Column::LastUsedClient, Expr::value(clip(&origin.user_agent, 200)))
+        .col_expr(api_key::Column::LastUsedIp, Expr::value(crate::activity::clip(&origin.ip, 64)))
+        .col_expr(api_key::Column::LastUsedClient, Expr::value(crate::activity::clip(&origin.user_agent, 200)))
         .filter(api_key::Column::KeyId.eq(key_id))
         .exec(db)
         .await?;

@@ -1,7 +1,7 @@
 //! The API-key layer in front of `/api/v1/*` and `/api/mcp`: reads the key from `Authorization` (Bearer, or
 //! Basic `account-number:key` for clients that only do Basic), verifies it, checks `X-Organization-Id`,
 //! records Last Used, and hands the [`KeyPrincipal`] to the handler through the request's extensions.
-use axum::extract::{ConnectInfo, Request, State};
+use axum::extract::{Request, State};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use base64::Engine;
@@ -32,14 +32,6 @@ fn presented_key(headers: &HeaderMap) -> Option<Presented> {
     let decoded = base64::engine::general_purpose::STANDARD.decode(encoded.trim()).ok()?;
     let (account, key) = std::str::from_utf8(&decoded).ok()?.split_once(':')?;
     Some(Presented::Basic { account: account.trim().to_owned(), key: key.trim().to_owned() })
-}
-
-/// Where the request came from: peer address and `User-Agent`.
-pub fn origin_of(request: &Request) -> Origin {
-    Origin {
-        ip: request.extensions().get::<ConnectInfo<std::net::SocketAddr>>().map(|info| info.0.ip().to_string()),
-        user_agent: request.headers().get(http::header::USER_AGENT).and_then(|v| v.to_str().ok()).map(str::to_owned),
-    }
 }
 
 /// The `code` of a refusal, for responses and `/metrics`.
@@ -76,7 +68,7 @@ fn refusal(error: &KeyAuthError) -> ApiError {
 /// The layer. On success the handler finds the [`KeyPrincipal`] and the [`Origin`] in the extensions.
 pub async fn require_api_key(State(state): State<AppState>, mut request: Request, next: Next) -> Response {
     let headers = request.headers().clone();
-    let origin = origin_of(&request);
+    let origin = app::api::auth::origin_from(request.headers(), request.extensions());
     match authenticate(&state, &headers, origin).await {
         Ok((principal, origin)) => {
             request.extensions_mut().insert(principal);

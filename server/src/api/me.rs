@@ -4,8 +4,13 @@ use domain::keys::service::KeyPrincipal;
 use serde_json::{json, Value};
 
 pub async fn me(Extension(principal): Extension<KeyPrincipal>) -> Json<Value> {
+    Json(describe(&principal))
+}
+
+/// Who a key acts for and what it may do: the answer of `/api/v1/me` and of the MCP `whoami` tool.
+pub fn describe(principal: &KeyPrincipal) -> Value {
     let user = &principal.user;
-    Json(json!({
+    json!({
         "user": { "id": user.id, "name": user.name, "email": user.email, "role": user.role },
         "company": { "id": user.company_id, "name": user.company_name, "account_number": user.company_account },
         "key": {
@@ -14,5 +19,5 @@ pub async fn me(Extension(principal): Extension<KeyPrincipal>) -> Json<Value> {
             "scopes": principal.scopes,
             "expires_at": principal.expires_at,
         },
-    }))
+    })
 }

@@ -2,7 +2,7 @@
 //! plain JSON 404s where OAuth-probing MCP clients look for an authorization server.
 mod error;
 mod key_auth;
-mod me;
+pub mod me;
 
 use axum::routing::{any, get};
 use axum::{middleware, Router};

@@ -92,12 +92,7 @@ impl CaregateMcp {
 
     #[tool(description = "Who this API key acts for: the user, their role and company, and the key's Key ID, label, scopes and expiry. Call it to check that the connection works.")]
     async fn whoami(&self, Extension(parts): Extension<http::request::Parts>) -> Result<CallToolResult, ErrorData> {
-        let p = principal(&parts)?;
-        structured(json!({
-            "user": { "id": p.user.id, "name": p.user.name, "email": p.user.email, "role": p.user.role },
-            "company": { "id": p.user.company_id, "name": p.user.company_name },
-            "key": { "key_id": p.key_id.as_str(), "label": p.label, "scopes": p.scopes, "expires_at": p.expires_at },
-        }))
+        structured(crate::api::me::describe(principal(&parts)?))
     }
 
     #[tool(description = "Visits (caregiver, patient, start, end, status), earliest first. Caregivers see only their own visits; office staff see the company's. Optionally limited to a date range.")]
