@@ -3,7 +3,7 @@
 use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
-use sea_orm::{ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder};
+use sea_orm::{ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, Select};
 
 use crate::entity::{message, open_shift, patient, user, visit};
 use crate::model::{CaregiverView, CurrentUser, MessageView, OpenShiftView, PatientView, VisitView};
@@ -16,19 +16,43 @@ pub struct Window {
     pub to: DateTime<Utc>,
 }
 
-/// Visits the viewer may see, earliest first: the company's for office roles, their own for caregivers.
-pub async fn visits(db: &impl ConnectionTrait, viewer: &CurrentUser, window: Option<Window>) -> Result<Vec<VisitView>, DomainError> {
-    let mut query = visit::Entity::find().filter(visit::Column::CompanyId.eq(viewer.company_id));
+/// The visits the viewer may see: the company's for office roles, their own for caregivers.
+fn visible_visits(viewer: &CurrentUser) -> Select<visit::Entity> {
+    let query = visit::Entity::find().filter(visit::Column::CompanyId.eq(viewer.company_id));
     if viewer.role == Role::Caregiver {
-        query = query.filter(visit::Column::CaregiverId.eq(viewer.id));
+        query.filter(visit::Column::CaregiverId.eq(viewer.id))
+    } else {
+        query
     }
+}
+
+/// Visits the viewer may see, earliest first, optionally within a window.
+pub async fn visits(db: &impl ConnectionTrait, viewer: &CurrentUser, window: Option<Window>) -> Result<Vec<VisitView>, DomainError> {
+    let mut query = visible_visits(viewer);
     if let Some(window) = window {
         query = query.filter(visit::Column::StartsAt.gte(window.from)).filter(visit::Column::StartsAt.lt(window.to));
     }
     let rows = query.order_by_asc(visit::Column::StartsAt).order_by_asc(visit::Column::Id).all(db).await?;
+    visit_views(db, rows).await
+}
 
-    let patients = patients_by_id(db, viewer.company_id).await?;
-    let names = user_names(db, viewer.company_id).await?;
+/// One visit, if the viewer may see it; another company's or (for caregivers) another caregiver's is 404.
+pub async fn visit(db: &impl ConnectionTrait, viewer: &CurrentUser, id: i32) -> Result<VisitView, DomainError> {
+    let row = visible_visits(viewer).filter(visit::Column::Id.eq(id)).one(db).await?.ok_or(DomainError::NotFound("Visit"))?;
+    visit_views(db, vec![row]).await?.pop().ok_or(DomainError::NotFound("Visit"))
+}
+
+/// Adds patient and caregiver names to visit rows, loading only the patients and caregivers they name.
+async fn visit_views(db: &impl ConnectionTrait, rows: Vec<visit::Model>) -> Result<Vec<VisitView>, DomainError> {
+    if rows.is_empty() {
+        return Ok(Vec::new());
+    }
+    let patient_ids: Vec<i32> = rows.iter().map(|row| row.patient_id).collect();
+    let caregiver_ids: Vec<i32> = rows.iter().map(|row| row.caregiver_id).collect();
+    let patients: HashMap<i32, patient::Model> =
+        patient::Entity::find().filter(patient::Column::Id.is_in(patient_ids)).all(db).await?.into_iter().map(|p| (p.id, p)).collect();
+    let names: HashMap<i32, String> =
+        user::Entity::find().filter(user::Column::Id.is_in(caregiver_ids)).all(db).await?.into_iter().map(|u| (u.id, u.name)).collect();
     Ok(rows
         .into_iter()
         .map(|row| {
@@ -84,11 +108,6 @@ pub async fn messages(db: &impl ConnectionTrait, viewer: &CurrentUser) -> Result
             sent_at: row.sent_at,
         })
         .collect())
-}
-
-/// One visit, if the viewer may see it; another company's or (for caregivers) another caregiver's is 404.
-pub async fn visit(db: &impl ConnectionTrait, viewer: &CurrentUser, id: i32) -> Result<VisitView, DomainError> {
-    visits(db, viewer, None).await?.into_iter().find(|v| v.id == id).ok_or(DomainError::NotFound("Visit"))
 }
 
 /// The company's open shifts, earliest first.
