@@ -3,6 +3,7 @@ use axum::extract::FromRef;
 use leptos::prelude::LeptosOptions;
 use std::sync::Arc;
 
+use domain::activity_writer::ActivityWriter;
 use domain::keys::token::TokenEnvironment;
 use domain::keys::verifier::Verifier;
 use sea_orm::DatabaseConnection;
@@ -20,6 +21,8 @@ pub struct AppState {
     pub token_environment: TokenEnvironment,
     /// Verifies API keys for the HTTP API and MCP (warm cache, attack bounds, counters).
     pub verifier: Arc<Verifier>,
+    /// Stores MCP tool calls and refused keys on the activity feed in batches, off the request path.
+    pub activity: ActivityWriter,
 }
 
 impl AppState {

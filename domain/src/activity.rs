@@ -64,7 +64,8 @@ pub(crate) fn clip(value: &Option<String>, max: usize) -> Option<String> {
     value.as_ref().map(|v| v.chars().take(max).collect())
 }
 
-pub async fn record(db: &impl ConnectionTrait, event: NewEvent<'_>) -> Result<(), DomainError> {
+/// The row an event becomes.
+pub(crate) fn to_row(event: NewEvent<'_>) -> activity_event::ActiveModel {
     activity_event::ActiveModel {
         company_id: Set(event.company_id),
         actor_user_id: Set(event.actor_user_id),
@@ -76,8 +77,11 @@ pub async fn record(db: &impl ConnectionTrait, event: NewEvent<'_>) -> Result<()
         created_at: Set(event.at),
         ..Default::default()
     }
-    .insert(db)
-    .await?;
+}
+
+/// Records one event now, inside the caller's transaction when it has one (mints, revocations…).
+pub async fn record(db: &impl ConnectionTrait, event: NewEvent<'_>) -> Result<(), DomainError> {
+    to_row(event).insert(db).await?;
     Ok(())
 }
 

@@ -10,6 +10,8 @@ pub mod accounts;
 #[cfg(feature = "server")]
 pub mod activity;
 #[cfg(feature = "server")]
+pub mod activity_writer;
+#[cfg(feature = "server")]
 pub mod care;
 #[cfg(feature = "server")]
 pub mod db;

@@ -1,5 +1,5 @@
 //! `/metrics`: Prometheus text format — key verification outcomes, warm/cold checks, argon2 time, throttled
-//! attempts and MCP calls by tool. Counters are per process.
+//! attempts, MCP calls by tool and the batched activity writer. Counters are per process.
 use std::sync::atomic::Ordering;
 
 use axum::extract::State;
@@ -43,5 +43,11 @@ pub async fn render(State(state): State<AppState>) -> impl IntoResponse {
             out.push_str(&format!("caregate_mcp_tool_calls_total{{tool=\"{tool}\"}} {count}\n"));
         }
     }
+    let writer = &state.activity.stats;
+    out.push_str("# HELP caregate_activity_events_total Activity events written in batches, or lost after retries.\n# TYPE caregate_activity_events_total counter\n");
+    out.push_str(&format!("caregate_activity_events_total{{result=\"written\"}} {}\n", writer.written.load(Ordering::Relaxed)));
+    out.push_str(&format!("caregate_activity_events_total{{result=\"lost\"}} {}\n", writer.lost.load(Ordering::Relaxed)));
+    out.push_str("# HELP caregate_activity_batches_total Batched activity INSERTs.\n# TYPE caregate_activity_batches_total counter\n");
+    out.push_str(&format!("caregate_activity_batches_total {}\n", writer.batches.load(Ordering::Relaxed)));
     ([(CONTENT_TYPE, "text/plain; version=0.0.4")], out)
 }

@@ -20,6 +20,7 @@ pub async fn build_state(config: &Config) -> Result<AppState, String> {
     domain::db::migrate(&db).await.map_err(|err| format!("cannot apply migrations: {err}"))?;
     Ok(AppState {
         leptos_options: config.leptos.clone(),
+        activity: domain::activity_writer::ActivityWriter::start(db.clone()),
         db,
         secure_cookies: config.secure_cookies(),
         public_url: config.public_url.clone(),
@@ -53,13 +54,16 @@ async fn server_fn_handler(State(state): State<AppState>, request: Request<Body>
 /// Serves until Ctrl-C or SIGTERM, finishing requests in flight.
 pub async fn serve(config: Config) -> Result<(), String> {
     let state = build_state(&config).await?;
+    let activity = state.activity.clone();
     let address = config.leptos.site_addr;
     let listener = tokio::net::TcpListener::bind(address).await.map_err(|err| format!("cannot listen on {address}: {err}"))?;
     tracing::info!("caregate is listening on http://{address} (public URL {})", config.public_url);
-    axum::serve(listener, build_router(state).into_make_service_with_connect_info::<std::net::SocketAddr>())
+    let served = axum::serve(listener, build_router(state).into_make_service_with_connect_info::<std::net::SocketAddr>())
         .with_graceful_shutdown(shutdown_signal())
         .await
-        .map_err(|err| format!("server error: {err}"))
+        .map_err(|err| format!("server error: {err}"));
+    activity.flush().await;
+    served
 }
 
 async fn shutdown_signal() {

@@ -2,12 +2,13 @@
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::{Expr, Func, LikeExpr};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, Set,
+    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, EntityTrait, FromQueryResult, JoinType, PaginatorTrait, QueryFilter,
+    QueryOrder, QuerySelect, RelationTrait, Set,
 };
 
 use crate::entity::{api_key, company, user};
 use crate::keys::policy::{KeyPolicy, KeyStatus};
-use crate::model::{ApiKeyView, KeyFilter, KeyPage};
+use crate::model::{ApiKeyView, CurrentUser, KeyFilter, KeyPage};
 use crate::scope::Scope;
 use crate::{DomainError, Role};
 
@@ -45,6 +46,76 @@ pub fn to_view(row: &api_key::Model, owner_name: &str, owner_role: Role, now: Da
         status: KeyStatus::at(row.revoked_at, row.expires_at, now),
         scopes: Scope::split(&row.scopes),
     }
+}
+
+/// What verifying a key needs on every request, read in one indexed query: the key, its owner as they are
+/// now, and the owner's company with its request budget.
+#[derive(FromQueryResult)]
+pub struct KeyForCheck {
+    pub company_id: i32,
+    pub user_id: i32,
+    pub label: String,
+    pub secret_hash: String,
+    pub scopes: String,
+    pub expires_at: Option<DateTime<Utc>>,
+    pub revoked_at: Option<DateTime<Utc>>,
+    pub owner_name: String,
+    pub owner_email: String,
+    pub owner_role: String,
+    pub owner_active: bool,
+    pub company_name: String,
+    pub company_account: i64,
+    pub requests_per_minute: i32,
+}
+
+impl KeyForCheck {
+    pub fn status(&self, now: DateTime<Utc>) -> KeyStatus {
+        KeyStatus::at(self.revoked_at, self.expires_at, now)
+    }
+
+    /// The key's owner as the app sees them, or `None` when they are deactivated.
+    pub fn owner(&self) -> Result<Option<CurrentUser>, DomainError> {
+        if !self.owner_active {
+            return Ok(None);
+        }
+        let role = Role::parse(&self.owner_role).ok_or_else(|| DomainError::Internal(format!("user {} has an unknown role", self.user_id)))?;
+        Ok(Some(CurrentUser {
+            id: self.user_id,
+            name: self.owner_name.clone(),
+            email: self.owner_email.clone(),
+            role,
+            company_id: self.company_id,
+            company_name: self.company_name.clone(),
+            company_account: self.company_account,
+        }))
+    }
+}
+
+pub async fn find_for_check(db: &impl ConnectionTrait, key_id: &str) -> Result<Option<KeyForCheck>, DomainError> {
+    Ok(api_key::Entity::find()
+        .select_only()
+        .columns([
+            api_key::Column::CompanyId,
+            api_key::Column::UserId,
+            api_key::Column::Label,
+            api_key::Column::SecretHash,
+            api_key::Column::Scopes,
+            api_key::Column::ExpiresAt,
+            api_key::Column::RevokedAt,
+        ])
+        .column_as(user::Column::Name, "owner_name")
+        .column_as(user::Column::Email, "owner_email")
+        .column_as(user::Column::Role, "owner_role")
+        .column_as(user::Column::Active, "owner_active")
+        .column_as(company::Column::Name, "company_name")
+        .column_as(company::Column::AccountNumber, "company_account")
+        .column_as(company::Column::KeyRequestsPerMinute, "requests_per_minute")
+        .join(JoinType::InnerJoin, api_key::Relation::Owner.def())
+        .join(JoinType::InnerJoin, user::Relation::Company.def())
+        .filter(api_key::Column::KeyId.eq(key_id))
+        .into_model::<KeyForCheck>()
+        .one(db)
+        .await?)
 }
 
 /// The key with this Key ID and its owner, from any company.

@@ -4,6 +4,7 @@ use chrono::{DateTime, Utc};
 use sea_orm::{DatabaseConnection, TransactionTrait};
 
 use crate::activity::{self, Action, NewEvent, Origin};
+use crate::activity_writer::ActivityWriter;
 use crate::keys::policy::{KeyLabel, KeyPolicy, KeyStatus};
 use crate::keys::repo::{self, NewKey, StoredKey, Visibility};
 use crate::keys::token::{self, KeyId, MalformedToken, Token, TokenEnvironment};
@@ -287,12 +288,11 @@ impl KeyPrincipal {
     }
 }
 
-/// Records a refused key on the activity feed of the key's company.
-pub async fn record_refusal(db: &DatabaseConnection, error: &KeyAuthError, origin: &Origin, now: DateTime<Utc>) -> Result<(), DomainError> {
-    let Some((key_id, company_id)) = error.key() else { return Ok(()) };
-    activity::record(
-        db,
-        NewEvent {
+/// Records a refused key on the activity feed of the key's company (batched, see [`ActivityWriter`]).
+pub async fn record_refusal(writer: &ActivityWriter, error: &KeyAuthError, origin: &Origin, now: DateTime<Utc>) {
+    let Some((key_id, company_id)) = error.key() else { return };
+    writer
+        .record(NewEvent {
             company_id,
             actor_user_id: None,
             key_id: Some(key_id.as_str()),
@@ -300,16 +300,14 @@ pub async fn record_refusal(db: &DatabaseConnection, error: &KeyAuthError, origi
             target: error.to_string(),
             origin,
             at: now,
-        },
-    )
-    .await
+        })
+        .await;
 }
 
-/// Records one MCP tool call, attributed to the key's owner.
-pub async fn record_tool_call(db: &DatabaseConnection, principal: &KeyPrincipal, tool: &str, origin: &Origin, now: DateTime<Utc>) -> Result<(), DomainError> {
-    activity::record(
-        db,
-        NewEvent {
+/// Records one MCP tool call, attributed to the key's owner (batched, see [`ActivityWriter`]).
+pub async fn record_tool_call(writer: &ActivityWriter, principal: &KeyPrincipal, tool: &str, origin: &Origin, now: DateTime<Utc>) {
+    writer
+        .record(NewEvent {
             company_id: principal.user.company_id,
             actor_user_id: Some(principal.user.id),
             key_id: Some(principal.key_id.as_str()),
@@ -317,7 +315,6 @@ pub async fn record_tool_call(db: &DatabaseConnection, principal: &KeyPrincipal,
             target: format!("MCP tool {tool}"),
             origin,
             at: now,
-        },
-    )
-    .await
+        })
+        .await;
 }

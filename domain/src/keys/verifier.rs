@@ -11,8 +11,9 @@
 //!   [`KeyAuthError::TooManyAttempts`] without any argon2 work; at most one argon2 check runs per CPU at a
 //!   time, and a burst of one token waiting for a slot is verified once. Warm clients never count, so an
 //!   attack on a Key ID does not lock out its owner's running client.
-//! * **Budgets**: each key may make the company's `requests_per_minute` per process and minute; Last Used is
-//!   written at most once a minute per key and process.
+//! * **Budgets**: each key may make the company's `requests_per_minute` per process and minute (read with the
+//!   key, so a policy change applies on the next request); Last Used is written at most once a minute per key
+//!   and process.
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Mutex;
@@ -28,10 +29,10 @@ use tokio::sync::Semaphore;
 use crate::keys::policy::KeyStatus;
 use crate::keys::repo;
 use crate::keys::service::{KeyAuthError, KeyPrincipal};
-use crate::keys::token::{self, TokenEnvironment};
+use crate::keys::token::{self, KeyId, TokenEnvironment};
 use crate::password::{self, PasswordHash};
 use crate::scope::Scope;
-use crate::{accounts, DomainError};
+use crate::DomainError;
 
 /// Wrong secrets allowed per Key ID, and per client IP, in one [`FAILURE_WINDOW`].
 pub const MAX_FAILURES_PER_KEY: u32 = 10;
@@ -161,8 +162,6 @@ impl FailureCounts {
 
 /// How often one process writes a key's Last Used at most; the UI's Last Used is never older than this.
 pub const LAST_USED_INTERVAL: StdDuration = StdDuration::from_secs(60);
-/// How long a company's request budget is cached per process.
-const BUDGET_TTL: StdDuration = StdDuration::from_secs(30);
 
 /// One per server process, shared by every request.
 pub struct Verifier {
@@ -172,9 +171,8 @@ pub struct Verifier {
     warm: Mutex<HashMap<[u8; 32], String>>,
     failures: Mutex<FailureCounts>,
     argon2_slots: Semaphore,
-    /// Requests per key in the current minute, and each company's budget (cached for [`BUDGET_TTL`]).
+    /// Requests per key in the current minute.
     usage: Mutex<Windows>,
-    budgets: Mutex<HashMap<i32, (Instant, u32)>>,
     /// When this process last wrote each key's Last Used.
     last_recorded: Mutex<HashMap<String, Instant>>,
     pub stats: VerifierStats,
@@ -194,7 +192,6 @@ impl Verifier {
             failures: Mutex::new(FailureCounts::default()),
             argon2_slots: Semaphore::new(cpus),
             usage: Mutex::new(Windows::new(StdDuration::from_secs(60))),
-            budgets: Mutex::new(HashMap::new()),
             last_recorded: Mutex::new(HashMap::new()),
             stats: VerifierStats::default(),
         }
@@ -243,20 +240,6 @@ impl Verifier {
         }
     }
 
-    async fn budget(&self, db: &DatabaseConnection, company_id: i32) -> Result<u32, DomainError> {
-        let now = Instant::now();
-        let cached = self.budgets.lock().ok().and_then(|b| b.get(&company_id).copied());
-        if let Some((at, budget)) = cached.filter(|(at, _)| now.duration_since(*at) < BUDGET_TTL) {
-            let _ = at;
-            return Ok(budget);
-        }
-        let budget = repo::policy(db, company_id).await?.requests_per_minute;
-        if let Ok(mut budgets) = self.budgets.lock() {
-            budgets.insert(company_id, (now, budget));
-        }
-        Ok(budget)
-    }
-
     /// Counts a request against the key's per-minute budget.
     fn spend(&self, key_id: &str, budget: u32) -> Result<(), u64> {
         let now = Instant::now();
@@ -272,10 +255,10 @@ impl Verifier {
     pub async fn authenticate(&self, db: &DatabaseConnection, presented: &str, ip: Option<&str>, now: DateTime<Utc>) -> Result<KeyPrincipal, KeyAuthError> {
         let parsed = token::parse(presented, self.environment).map_err(KeyAuthError::Malformed)?;
         let key_id = parsed.key_id.clone();
-        let Some(key) = repo::find(db, key_id.as_str()).await.map_err(KeyAuthError::Internal)? else {
+        let Some(key) = repo::find_for_check(db, key_id.as_str()).await.map_err(KeyAuthError::Internal)? else {
             return Err(KeyAuthError::Invalid { known: None });
         };
-        let company_id = key.row.company_id;
+        let company_id = key.company_id;
         let digest = self.digest(presented);
         if self.is_warm(&digest, key_id.as_str()) {
             self.stats.warm.fetch_add(1, Ordering::Relaxed);
@@ -284,7 +267,7 @@ impl Verifier {
             if self.is_warm(&digest, key_id.as_str()) {
                 // Another request verified this token while this one waited for the slot.
                 self.stats.warm.fetch_add(1, Ordering::Relaxed);
-                return self.finish(db, key, key_id, now).await;
+                return self.finish(key, key_id, now);
             }
             // The attempt is counted as a failure before argon2 runs and refunded if the secret matches, so the
             // attempts in flight (at most one per argon2 slot) cannot race past the bound.
@@ -301,7 +284,7 @@ impl Verifier {
                 return Err(KeyAuthError::TooManyAttempts { retry_after });
             }
             let secret = parsed.secret().to_vec();
-            let hash = PasswordHash::from_stored(key.row.secret_hash.clone());
+            let hash = PasswordHash::from_stored(key.secret_hash.clone());
             let started = Instant::now();
             let matches = tokio::task::spawn_blocking(move || password::verify_blocking(&secret, &hash))
                 .await
@@ -316,27 +299,27 @@ impl Verifier {
             }
             self.remember(digest, key_id.as_str());
         }
-        self.finish(db, key, key_id, now).await
+        self.finish(key, key_id, now)
     }
 
     /// The checks every verified token passes on every request: status, owner, budget; then the principal.
-    async fn finish(&self, db: &DatabaseConnection, key: repo::StoredKey, key_id: crate::keys::token::KeyId, now: DateTime<Utc>) -> Result<KeyPrincipal, KeyAuthError> {
-        let company_id = key.row.company_id;
+    fn finish(&self, key: repo::KeyForCheck, key_id: KeyId, now: DateTime<Utc>) -> Result<KeyPrincipal, KeyAuthError> {
+        let company_id = key.company_id;
         match key.status(now) {
             KeyStatus::Revoked => return Err(KeyAuthError::Revoked { key_id, company_id }),
             KeyStatus::Expired => return Err(KeyAuthError::Expired { key_id, company_id }),
             KeyStatus::Active => {}
         }
-        let Some(user) = accounts::current_user(db, key.row.user_id).await.map_err(KeyAuthError::Internal)? else {
+        let Some(user) = key.owner().map_err(KeyAuthError::Internal)? else {
             return Err(KeyAuthError::InactiveUser { key_id, company_id });
         };
-        let budget = self.budget(db, company_id).await.map_err(KeyAuthError::Internal)?;
+        let budget = u32::try_from(key.requests_per_minute).unwrap_or(600);
         if let Err(retry_after) = self.spend(key_id.as_str(), budget) {
             self.stats.throttled.fetch_add(1, Ordering::Relaxed);
             return Err(KeyAuthError::RateLimited { retry_after, budget });
         }
-        let scopes = Scope::effective(&Scope::split(&key.row.scopes), user.role);
-        Ok(KeyPrincipal { user, key_id, label: key.row.label, scopes, expires_at: key.row.expires_at })
+        let scopes = Scope::effective(&Scope::split(&key.scopes), user.role);
+        Ok(KeyPrincipal { user, key_id, label: key.label, scopes, expires_at: key.expires_at })
     }
 }
 

@@ -91,9 +91,7 @@ async fn authenticate(state: &AppState, headers: &HeaderMap, origin: Origin) -> 
         Ok(principal) => principal,
         Err(error) => {
             state.verifier.stats.count_outcome(code_of(&error));
-            if let Err(err) = service::record_refusal(&state.db, &error, &origin, now).await {
-                tracing::warn!(error = %err, "could not record a refused key");
-            }
+            service::record_refusal(&state.activity, &error, &origin, now).await;
             return Err(refusal(&error));
         }
     };

@@ -242,9 +242,7 @@ impl ServerHandler for CaregateMcp {
             return Err(ErrorData::invalid_params(format!("Unknown tool: {name}"), None));
         }
         self.state.verifier.stats.count_tool_call(&name);
-        if let Err(err) = service::record_tool_call(&self.state.db, &principal, &name, &origin_of(&context), Utc::now()).await {
-            tracing::warn!(error = %err, "could not record an MCP tool call");
-        }
+        service::record_tool_call(&self.state.activity, &principal, &name, &origin_of(&context), Utc::now()).await;
         if let Some(scope) = required_scope(&name).filter(|scope| !principal.allows(*scope)) {
             let message = format!("Insufficient scope. Required: {}", scope.as_str());
             return Ok(CallToolResult::error(vec![ContentBlock::text(message)]).into());

@@ -1,5 +1,6 @@
 //! Integration tests through the real router and real migrations, on SQLite and (when
 //! `CAREGATE_TEST_POSTGRES_URL` is set) on PostgreSQL too.
+mod activity_writer;
 mod care_data;
 mod cli;
 mod health;

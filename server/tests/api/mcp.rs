@@ -181,6 +181,7 @@ async fn revoked_expired_and_deactivated_keys_are_refused_with_their_codes() {
         assert_eq!(response.json()["code"], "invalid_key");
         assert_eq!(response.json()["message"], "Invalid access token provided");
 
+        app.state.activity.flush().await;
         let root = app.login("root@sunrise.test").await;
         let feed = app.call_json("activity/list", json!({ "filter": { "user_id": null, "key_id": revoked_id, "page": 1, "per_page": 50 } }), Some(&root)).await.json();
         assert_eq!(feed["events"][0]["action"], "key.auth_failed", "failed authentications are recorded with the Key ID: {feed}");
@@ -218,6 +219,7 @@ async fn tool_calls_are_on_the_activity_feed_attributed_to_the_owner() {
         call(&app, &token, "list_visits", json!({ "from": "2000-01-01", "to": "2100-01-01" })).await;
         call(&app, &token, "list_patients", json!({})).await;
         let key_id = &token[8..16];
+        app.state.activity.flush().await;
         let root = app.login("root@sunrise.test").await;
         let feed = app.call_json("activity/list", json!({ "filter": { "user_id": null, "key_id": key_id, "page": 1, "per_page": 50 } }), Some(&root)).await.json();
         let events: Vec<(String, String, String)> = feed["events"]

@@ -1,0 +1,117 @@
+//! Writes high-volume activity events (MCP tool calls, refused keys) in batches off the request path.
+//!
+//! A request hands its event to a bounded queue and goes on; one task per process inserts whatever has queued
+//! up in a single multi-row `INSERT`. Nothing is dropped for being busy: when the queue is full, requests wait
+//! for room (backpressure), so memory stays bounded. [`ActivityWriter::flush`] waits until everything queued
+//! before it is stored; the server calls it at shutdown. Only a database that refuses the batch several times
+//! in a row loses it, and that is logged and counted.
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+use sea_orm::{ConnectionTrait, DatabaseConnection, EntityTrait};
+use tokio::sync::{mpsc, oneshot};
+
+use crate::activity::{to_row, NewEvent};
+use crate::entity::activity_event;
+
+/// Events waiting at most; beyond it `record` waits for the writer.
+const QUEUE_CAPACITY: usize = 10_000;
+/// Rows per `INSERT` at most (well under SQLite's and PostgreSQL's bind-parameter limits: 8 columns each).
+const MAX_BATCH: usize = 500;
+/// Pauses before retrying a batch the database refused.
+const RETRY_PAUSES: [Duration; 3] = [Duration::from_millis(100), Duration::from_millis(500), Duration::from_secs(2)];
+
+enum Message {
+    Event(activity_event::ActiveModel),
+    Flush(oneshot::Sender<()>),
+}
+
+/// Counters for `/metrics`.
+#[derive(Default)]
+pub struct WriterStats {
+    pub written: AtomicU64,
+    pub batches: AtomicU64,
+    pub lost: AtomicU64,
+}
+
+/// The sending side, cheap to clone; the task ends when every clone is gone.
+#[derive(Clone)]
+pub struct ActivityWriter {
+    queue: mpsc::Sender<Message>,
+    pub stats: Arc<WriterStats>,
+}
+
+impl ActivityWriter {
+    /// Starts the writing task on the current Tokio runtime.
+    pub fn start(db: DatabaseConnection) -> ActivityWriter {
+        let (queue, inbox) = mpsc::channel(QUEUE_CAPACITY);
+        let stats = Arc::new(WriterStats::default());
+        tokio::spawn(run(db, inbox, stats.clone()));
+        ActivityWriter { queue, stats }
+    }
+
+    /// Queues one event; waits only while the queue is full.
+    pub async fn record(&self, event: NewEvent<'_>) {
+        if self.queue.send(Message::Event(to_row(event))).await.is_err() {
+            self.stats.lost.fetch_add(1, Ordering::Relaxed);
+            tracing::error!("the activity writer has stopped; an event was not recorded");
+        }
+    }
+
+    /// Returns once every event queued before this call is stored (or given up on).
+    pub async fn flush(&self) {
+        let (done, stored) = oneshot::channel();
+        if self.queue.send(Message::Flush(done)).await.is_ok() {
+            let _ = stored.await;
+        }
+    }
+}
+
+async fn run(db: DatabaseConnection, mut inbox: mpsc::Receiver<Message>, stats: Arc<WriterStats>) {
+    let mut batch = Vec::with_capacity(MAX_BATCH);
+    let mut waiting = Vec::new();
+    while let Some(first) = inbox.recv().await {
+        let mut next = Some(first);
+        while let Some(message) = next.take() {
+            match message {
+                Message::Event(row) => batch.push(row),
+                Message::Flush(done) => waiting.push(done),
+            }
+            if batch.len() < MAX_BATCH {
+                next = inbox.try_recv().ok();
+            }
+        }
+        if !batch.is_empty() {
+            write(&db, std::mem::take(&mut batch), &stats).await;
+        }
+        for done in waiting.drain(..) {
+            let _ = done.send(());
+        }
+    }
+}
+
+async fn write(db: &impl ConnectionTrait, rows: Vec<activity_event::ActiveModel>, stats: &WriterStats) {
+    let count = rows.len() as u64;
+    let mut pauses = RETRY_PAUSES.iter();
+    loop {
+        match activity_event::Entity::insert_many(rows.clone()).exec_without_returning(db).await {
+            Ok(_) => {
+                stats.written.fetch_add(count, Ordering::Relaxed);
+                stats.batches.fetch_add(1, Ordering::Relaxed);
+                return;
+            }
+            Err(err) => match pauses.next() {
+                Some(pause) => {
+                    tracing::warn!(error = %err, events = count, "could not store activity events; retrying");
+                    tokio::time::sleep(*pause).await;
+                }
+                None => {
+                    stats.lost.fetch_add(count, Ordering::Relaxed);
+                    tracing::error!(error = %err, events = count, "could not store activity events; they are lost");
+                    return;
+                }
+            },
+        }
+    }
+}
