@@ -21,6 +21,12 @@ pub enum AppError {
     /// 422: input that breaks a rule; the message says which.
     #[error("{0}")]
     Invalid(String),
+    /// 429: too many attempts; the response's `Retry-After` says how long to wait.
+    #[error("{0}")]
+    TooManyRequests(String),
+    /// 503: the database cannot be reached right now.
+    #[error("The service is temporarily unavailable. Please try again in a moment.")]
+    Unavailable,
     /// 500: something broke on the server; details are in the server log only.
     #[error("Something went wrong on our side. Please try again.")]
     Internal,
@@ -53,6 +59,8 @@ mod ssr {
                 AppError::NotFound(_) => StatusCode::NOT_FOUND,
                 AppError::Conflict(_) => StatusCode::CONFLICT,
                 AppError::Invalid(_) => StatusCode::UNPROCESSABLE_ENTITY,
+                AppError::TooManyRequests(_) => StatusCode::TOO_MANY_REQUESTS,
+                AppError::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
                 AppError::Internal => StatusCode::INTERNAL_SERVER_ERROR,
                 AppError::Transport(_) => StatusCode::BAD_REQUEST,
             }
@@ -72,6 +80,16 @@ mod ssr {
                 DomainError::NotFound(_) => AppError::NotFound(err.to_string()),
                 DomainError::Conflict(message) => AppError::Conflict(message),
                 DomainError::Invalid(message) => AppError::Invalid(message),
+                DomainError::TooManyAttempts { retry_after } => {
+                    if let Some(response) = leptos::prelude::use_context::<leptos_axum::ResponseOptions>() {
+                        response.insert_header(http::header::RETRY_AFTER, http::HeaderValue::from(retry_after));
+                    }
+                    AppError::TooManyRequests(err.to_string())
+                }
+                DomainError::Database(_) if err.is_unavailable() => {
+                    tracing::error!(error = %err, "the database is unavailable");
+                    AppError::Unavailable
+                }
                 DomainError::Database(_) | DomainError::Internal(_) => {
                     tracing::error!(error = %err, "server function failed");
                     AppError::Internal

@@ -6,12 +6,14 @@ use std::sync::Arc;
 use domain::activity_writer::ActivityWriter;
 use domain::keys::token::TokenEnvironment;
 use domain::keys::verifier::Verifier;
+use domain::throttle::PasswordAttempts;
 use sea_orm::DatabaseConnection;
 
 /// Built once at start-up by the server from its `Config`.
 #[derive(Clone)]
 pub struct AppState {
-    pub leptos_options: LeptosOptions,
+    /// Behind an `Arc`: the state is cloned for every request's extractors and this is its biggest part.
+    pub leptos_options: Arc<LeptosOptions>,
     pub db: DatabaseConnection,
     /// Whether cookies carry `Secure` (the public URL is https).
     pub secure_cookies: bool,
@@ -21,6 +23,8 @@ pub struct AppState {
     pub token_environment: TokenEnvironment,
     /// Verifies API keys for the HTTP API and MCP (warm cache, attack bounds, counters).
     pub verifier: Arc<Verifier>,
+    /// The process's bound on password guessing (sign-in, re-authentication, password change).
+    pub password_attempts: Arc<PasswordAttempts>,
     /// Stores MCP tool calls and refused keys on the activity feed in batches, off the request path.
     pub activity: ActivityWriter,
 }
@@ -34,7 +38,7 @@ impl AppState {
 
 impl FromRef<AppState> for LeptosOptions {
     fn from_ref(state: &AppState) -> Self {
-        state.leptos_options.clone()
+        (*state.leptos_options).clone()
     }
 }
 

@@ -3,6 +3,7 @@ use chrono::Utc;
 use rand::Rng;
 use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Set};
 
+use crate::throttle::PasswordAttempts;
 use crate::entity::{company, user};
 use crate::model::{CurrentUser, NotificationPreferences, PersonView};
 use crate::password::{self, Password, PasswordHash};
@@ -116,10 +117,24 @@ pub async fn authenticate(db: &impl ConnectionTrait, email: &str, password: Pass
     }
 }
 
-/// Checks the password of an already known user (re-authentication before sensitive actions).
-pub async fn confirm_password(db: &impl ConnectionTrait, user_id: i32, password: Password) -> Result<bool, DomainError> {
-    let user = user::Entity::find_by_id(user_id).one(db).await?.ok_or(DomainError::Unauthenticated)?;
-    password::verify(password, Some(PasswordHash::from_stored(user.password_hash))).await
+/// [`authenticate`] under the process's bound on password guessing: over it, 429 without checking anything.
+pub async fn sign_in(db: &impl ConnectionTrait, attempts: &PasswordAttempts, email: &str, password: Password, ip: Option<&str>) -> Result<CurrentUser, DomainError> {
+    attempts.begin(email, ip).map_err(|retry_after| DomainError::TooManyAttempts { retry_after })?;
+    let user = authenticate(db, email, password).await?;
+    attempts.succeeded(email, ip);
+    Ok(user)
+}
+
+/// Checks the password of a signed-in user (re-authentication before sensitive actions, password changes),
+/// under the same bound on guessing as sign-in: a stolen session cannot be used to guess the password.
+pub async fn confirm_password(db: &impl ConnectionTrait, attempts: &PasswordAttempts, who: &CurrentUser, password: Password, ip: Option<&str>) -> Result<bool, DomainError> {
+    attempts.begin(&who.email, ip).map_err(|retry_after| DomainError::TooManyAttempts { retry_after })?;
+    let user = user::Entity::find_by_id(who.id).one(db).await?.ok_or(DomainError::Unauthenticated)?;
+    let matches = password::verify(password, Some(PasswordHash::from_stored(user.password_hash))).await?;
+    if matches {
+        attempts.succeeded(&who.email, ip);
+    }
+    Ok(matches)
 }
 
 /// Loads an active user with their company; `None` for unknown or deactivated users.
@@ -180,9 +195,10 @@ pub async fn people(db: &impl ConnectionTrait, viewer: &CurrentUser) -> Result<V
 }
 
 /// Changes a user's password after checking the current one. The caller ends the user's sessions.
-pub async fn change_password(db: &impl ConnectionTrait, user_id: i32, current: Password, new: &str) -> Result<(), DomainError> {
+pub async fn change_password(db: &impl ConnectionTrait, attempts: &PasswordAttempts, who: &CurrentUser, current: Password, new: &str, ip: Option<&str>) -> Result<(), DomainError> {
     let new = Password::parse_new(new)?;
-    if !confirm_password(db, user_id, current).await? {
+    let user_id = who.id;
+    if !confirm_password(db, attempts, who, current, ip).await? {
         return Err(DomainError::WrongPassword);
     }
     let hash = password::hash(new).await?;

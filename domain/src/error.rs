@@ -30,6 +30,9 @@ pub enum DomainError {
     /// 422. Input that does not parse or breaks a rule; the message says which.
     #[error("{0}")]
     Invalid(String),
+    /// 429. Too many wrong passwords for the account or from the address; no password was checked.
+    #[error("Too many attempts. Try again in {} minute(s).", retry_after.div_ceil(60))]
+    TooManyAttempts { retry_after: u64 },
     /// 500. The text is logged on the server and never sent to a client.
     #[error("database error: {0}")]
     Database(DbErr),
@@ -50,6 +53,22 @@ impl DomainError {
         match err.sql_err() {
             Some(SqlErr::UniqueConstraintViolation(_)) => DomainError::Conflict(message.to_owned()),
             _ => DomainError::Database(err),
+        }
+    }
+
+    /// Whether the database could not be reached (down, restarting, pool exhausted) rather than refusing a
+    /// query: answered with 503 so clients retry, and the pool reconnects by itself once it is back.
+    pub fn is_unavailable(&self) -> bool {
+        use sea_orm::sqlx::Error as SqlxError;
+        use sea_orm::RuntimeErr;
+        let DomainError::Database(err) = self else { return false };
+        match err {
+            DbErr::ConnectionAcquire(_) | DbErr::Conn(_) => true,
+            DbErr::Query(RuntimeErr::SqlxError(sqlx)) | DbErr::Exec(RuntimeErr::SqlxError(sqlx)) => {
+                matches!(sqlx, SqlxError::Io(_) | SqlxError::PoolTimedOut | SqlxError::PoolClosed | SqlxError::WorkerCrashed)
+                    || matches!(sqlx, SqlxError::Database(db) if db.code().is_some_and(|code| code.starts_with("57P") || code.starts_with("08")))
+            }
+            _ => false,
         }
     }
 

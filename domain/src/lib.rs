@@ -25,6 +25,8 @@ pub mod error;
 pub mod password;
 #[cfg(feature = "server")]
 pub mod sessions;
+#[cfg(feature = "server")]
+pub mod throttle;
 
 #[cfg(feature = "server")]
 pub use error::DomainError;

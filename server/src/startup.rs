@@ -19,8 +19,9 @@ pub async fn build_state(config: &Config) -> Result<AppState, String> {
     let db = domain::db::connect(&config.database_url).await.map_err(|err| format!("cannot open the database: {err}"))?;
     domain::db::migrate(&db).await.map_err(|err| format!("cannot apply migrations: {err}"))?;
     Ok(AppState {
-        leptos_options: config.leptos.clone(),
+        leptos_options: std::sync::Arc::new(config.leptos.clone()),
         activity: domain::activity_writer::ActivityWriter::start(db.clone()),
+        password_attempts: Default::default(),
         db,
         secure_cookies: config.secure_cookies(),
         public_url: config.public_url.clone(),
@@ -32,7 +33,7 @@ pub async fn build_state(config: &Config) -> Result<AppState, String> {
 /// The whole HTTP surface. Tests drive it with `tower::ServiceExt::oneshot`, no socket needed.
 pub fn build_router(state: AppState) -> Router {
     let routes = generate_route_list(App);
-    let leptos_options = state.leptos_options.clone();
+    let leptos_options = (*state.leptos_options).clone();
     let context_state = state.clone();
     Router::new()
         .route("/healthz", get(health::live))

@@ -14,7 +14,8 @@ pub async fn change_password(current: String, new: String, confirm: String) -> R
     if new != confirm {
         return Err(domain::DomainError::Invalid("The new passwords do not match".to_owned()).into());
     }
-    domain::accounts::change_password(&state.db, user.id, Password::new(current), &new).await?;
+    let ip = crate::api::auth::request_origin().ip;
+    domain::accounts::change_password(&state.db, &state.password_attempts, &user, Password::new(current), &new, ip.as_deref()).await?;
     domain::sessions::end_all_for_user(&state.db, user.id).await?;
     let token = domain::sessions::start(&state.db, user.id).await?;
     crate::api::auth::set_session_cookie(&token, state.secure_cookies);

@@ -40,7 +40,8 @@ pub async fn confirm_password(password: String) -> Result<(), AppError> {
     let state = crate::state::app_state();
     let session = crate::api::auth::require_session().await?;
     let token = crate::api::auth::require_token()?;
-    let confirmed = domain::accounts::confirm_password(&state.db, session.user.id, Password::new(password)).await?;
+    let origin = crate::api::auth::request_origin();
+    let confirmed = domain::accounts::confirm_password(&state.db, &state.password_attempts, &session.user, Password::new(password), origin.ip.as_deref()).await?;
     let action = if confirmed { Action::ReauthSucceeded } else { Action::ReauthFailed };
     let event = NewEvent {
         company_id: session.user.company_id,
@@ -48,7 +49,7 @@ pub async fn confirm_password(password: String) -> Result<(), AppError> {
         key_id: None,
         action,
         target: "Password confirmation for API keys".to_owned(),
-        origin: &crate::api::auth::request_origin(),
+        origin: &origin,
         at: chrono::Utc::now(),
     };
     record(&state.db, event).await?;

@@ -12,7 +12,8 @@ pub async fn login(email: String, password: String, next: Option<String>) -> Res
     use domain::{accounts, password::Password, sessions};
 
     let state = crate::state::app_state();
-    let user = accounts::authenticate(&state.db, &email, Password::new(password)).await?;
+    let ip = crate::api::auth::request_origin().ip;
+    let user = accounts::sign_in(&state.db, &state.password_attempts, &email, Password::new(password), ip.as_deref()).await?;
     let token = sessions::start(&state.db, user.id).await?;
     set_session_cookie(&token, state.secure_cookies);
     leptos_axum::redirect(&destination_after_login(next.as_deref(), user.role));

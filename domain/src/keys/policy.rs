@@ -50,6 +50,8 @@ impl KeyLabel {
             Err(format!("Labels can have at most {} characters (this one has {length})", Self::MAX_CHARS))
         } else if label.chars().any(char::is_control) {
             Err("Labels cannot contain control characters".to_owned())
+        } else if label.chars().any(Self::is_invisible_format) {
+            Err("Labels cannot contain invisible or text-direction characters".to_owned())
         } else {
             Ok(KeyLabel(label.to_owned()))
         }
@@ -57,6 +59,13 @@ impl KeyLabel {
 
     pub fn as_str(&self) -> &str {
         &self.0
+    }
+
+    /// Zero-width and bidirectional-override characters: they make two labels look alike or reorder what a
+    /// reader sees ("Trojan Source"). Right-to-left scripts themselves are fine, and so is the zero-width
+    /// joiner that emoji sequences need.
+    fn is_invisible_format(c: char) -> bool {
+        matches!(c, '\u{200B}' | '\u{200C}' | '\u{200E}' | '\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2060}'..='\u{2064}' | '\u{2066}'..='\u{2069}' | '\u{FEFF}')
     }
 
     /// The label the generate dialog suggests: `API Key Nov 22, 2026`.
@@ -178,6 +187,15 @@ mod tests {
         assert!(KeyLabel::parse(&"é".repeat(101)).unwrap_err().contains("at most 100"));
         assert!(KeyLabel::parse("bad\u{0007}bell").is_err());
         assert_eq!(KeyLabel::suggested(NaiveDate::from_ymd_opt(2026, 3, 5).unwrap()), "API Key Mar 5, 2026");
+    }
+
+    #[test]
+    fn labels_in_right_to_left_scripts_are_kept_but_invisible_and_direction_overrides_are_refused() {
+        assert_eq!(KeyLabel::parse("مفتاح العيادة").unwrap().as_str(), "مفتاح العيادة");
+        assert!(KeyLabel::parse("Team 👩\u{200D}⚕️").is_ok(), "emoji sequences need the zero-width joiner");
+        for spoof in ["admin\u{200B}key", "key\u{202E}txt.exe", "\u{2066}x\u{2069}", "\u{FEFF}label"] {
+            assert!(KeyLabel::parse(spoof).unwrap_err().contains("invisible"), "{spoof:?}");
+        }
     }
 
     #[test]

@@ -32,6 +32,7 @@ use crate::keys::service::{KeyAuthError, KeyPrincipal};
 use crate::keys::token::{self, KeyId, TokenEnvironment};
 use crate::password::{self, PasswordHash};
 use crate::scope::Scope;
+use crate::throttle::{FailureLimiter, Windows};
 use crate::DomainError;
 
 /// Wrong secrets allowed per Key ID, and per client IP, in one [`FAILURE_WINDOW`].
@@ -79,87 +80,6 @@ impl VerifierStats {
     }
 }
 
-/// Counters over fixed windows, by name (a Key ID or an IP address).
-struct Windows {
-    length: StdDuration,
-    counts: HashMap<String, (Instant, u32)>,
-}
-
-impl Windows {
-    fn new(length: StdDuration) -> Self {
-        Windows { length, counts: HashMap::new() }
-    }
-
-    fn seconds_left(&self, start: Instant, now: Instant) -> u64 {
-        self.length.saturating_sub(now.duration_since(start)).as_secs().max(1)
-    }
-
-    /// Seconds to wait when `name` has reached `max` in its current window.
-    fn blocked(&self, name: &str, max: u32, now: Instant) -> Option<u64> {
-        self.counts
-            .get(name)
-            .filter(|(start, count)| now.duration_since(*start) < self.length && *count >= max)
-            .map(|(start, _)| self.seconds_left(*start, now))
-    }
-
-    /// Takes back one event of `name` in its current window.
-    fn undo(&mut self, name: &str) {
-        if let Some((_, count)) = self.counts.get_mut(name) {
-            *count = count.saturating_sub(1);
-        }
-    }
-
-    /// Counts one event for `name` and returns the window's count so far.
-    fn hit(&mut self, name: &str, now: Instant) -> u32 {
-        if self.counts.len() > 50_000 {
-            let length = self.length;
-            self.counts.retain(|_, (start, _)| now.duration_since(*start) < length);
-        }
-        let entry = self.counts.entry(name.to_owned()).or_insert((now, 0));
-        if now.duration_since(entry.0) >= self.length {
-            *entry = (now, 0);
-        }
-        entry.1 += 1;
-        entry.1
-    }
-}
-
-/// Failed secrets per Key ID and per client IP.
-struct FailureCounts {
-    by_key: Windows,
-    by_ip: Windows,
-}
-
-impl Default for FailureCounts {
-    fn default() -> Self {
-        FailureCounts { by_key: Windows::new(FAILURE_WINDOW), by_ip: Windows::new(FAILURE_WINDOW) }
-    }
-}
-
-impl FailureCounts {
-    /// Seconds to wait when `key_id` or `ip` is over its bound.
-    fn blocked(&self, key_id: &str, ip: Option<&str>, now: Instant) -> Option<u64> {
-        self.by_key
-            .blocked(key_id, MAX_FAILURES_PER_KEY, now)
-            .or_else(|| ip.and_then(|ip| self.by_ip.blocked(ip, MAX_FAILURES_PER_IP, now)))
-    }
-
-    fn record(&mut self, key_id: &str, ip: Option<&str>, now: Instant) {
-        self.by_key.hit(key_id, now);
-        if let Some(ip) = ip {
-            self.by_ip.hit(ip, now);
-        }
-    }
-
-    /// Takes back a [`FailureCounts::record`] whose secret turned out right.
-    fn refund(&mut self, key_id: &str, ip: Option<&str>) {
-        self.by_key.undo(key_id);
-        if let Some(ip) = ip {
-            self.by_ip.undo(ip);
-        }
-    }
-}
-
 /// How often one process writes a key's Last Used at most; the UI's Last Used is never older than this.
 pub const LAST_USED_INTERVAL: StdDuration = StdDuration::from_secs(60);
 
@@ -169,7 +89,7 @@ pub struct Verifier {
     warm_enabled: bool,
     hmac_key: [u8; 32],
     warm: Mutex<HashMap<[u8; 32], String>>,
-    failures: Mutex<FailureCounts>,
+    failures: Mutex<FailureLimiter>,
     argon2_slots: Semaphore,
     /// Requests per key in the current minute.
     usage: Mutex<Windows>,
@@ -189,7 +109,7 @@ impl Verifier {
             warm_enabled,
             hmac_key,
             warm: Mutex::new(HashMap::new()),
-            failures: Mutex::new(FailureCounts::default()),
+            failures: Mutex::new(FailureLimiter::new(MAX_FAILURES_PER_KEY, MAX_FAILURES_PER_IP, FAILURE_WINDOW)),
             argon2_slots: Semaphore::new(cpus),
             usage: Mutex::new(Windows::new(StdDuration::from_secs(60))),
             last_recorded: Mutex::new(HashMap::new()),
@@ -329,7 +249,7 @@ mod tests {
 
     #[test]
     fn failures_block_a_key_after_the_bound_and_release_it_after_the_window() {
-        let mut counts = FailureCounts::default();
+        let mut counts = FailureLimiter::new(MAX_FAILURES_PER_KEY, MAX_FAILURES_PER_IP, FAILURE_WINDOW);
         let start = Instant::now();
         for _ in 0..MAX_FAILURES_PER_KEY {
             assert_eq!(counts.blocked("Key00001", Some("10.0.0.1"), start), None);
@@ -362,7 +282,7 @@ mod tests {
 
     #[test]
     fn a_matching_secret_takes_back_its_count() {
-        let mut counts = FailureCounts::default();
+        let mut counts = FailureLimiter::new(MAX_FAILURES_PER_KEY, MAX_FAILURES_PER_IP, FAILURE_WINDOW);
         let now = Instant::now();
         for _ in 0..MAX_FAILURES_PER_KEY * 3 {
             counts.record("Key00001", Some("10.0.0.1"), now);
@@ -373,7 +293,7 @@ mod tests {
 
     #[test]
     fn one_ip_trying_many_keys_is_bounded_too() {
-        let mut counts = FailureCounts::default();
+        let mut counts = FailureLimiter::new(MAX_FAILURES_PER_KEY, MAX_FAILURES_PER_IP, FAILURE_WINDOW);
         let now = Instant::now();
         for n in 0..MAX_FAILURES_PER_IP {
             counts.record(&format!("Key{n:05}"), Some("10.0.0.7"), now);

@@ -22,9 +22,13 @@ enum Presented {
     Basic { account: String, key: String },
 }
 
-/// Reads the `Authorization` header; `None` when absent or of another scheme.
+/// Reads the `Authorization` header; `None` when absent, repeated (ambiguous) or of another scheme.
 fn presented_key(headers: &HeaderMap) -> Option<Presented> {
-    let value = headers.get(http::header::AUTHORIZATION)?.to_str().ok()?.trim();
+    let mut values = headers.get_all(http::header::AUTHORIZATION).iter();
+    let value = values.next()?.to_str().ok()?.trim();
+    if values.next().is_some() {
+        return None;
+    }
     if let Some(token) = value.strip_prefix("Bearer ") {
         return Some(Presented::Bearer(token.trim().to_owned()));
     }
@@ -55,6 +59,11 @@ fn refusal(error: &KeyAuthError) -> ApiError {
             api_error.retry_after = Some(*retry_after);
             api_error
         }
+        KeyAuthError::Internal(err) if err.is_unavailable() => {
+            let api_error = ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "unavailable", "The service is temporarily unavailable. Please try again in a moment.");
+            tracing::error!(trace_id = %api_error.trace_id, error = %err, "the database is unavailable");
+            api_error
+        }
         KeyAuthError::Internal(err) => {
             let api_error = ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal_error", "Something went wrong on our side");
             tracing::error!(trace_id = %api_error.trace_id, error = %err, "API key verification failed");
@@ -67,9 +76,8 @@ fn refusal(error: &KeyAuthError) -> ApiError {
 
 /// The layer. On success the handler finds the [`KeyPrincipal`] and the [`Origin`] in the extensions.
 pub async fn require_api_key(State(state): State<AppState>, mut request: Request, next: Next) -> Response {
-    let headers = request.headers().clone();
     let origin = app::api::auth::origin_from(request.headers(), request.extensions());
-    match authenticate(&state, &headers, origin).await {
+    match authenticate(&state, request.headers(), origin).await {
         Ok((principal, origin)) => {
             request.extensions_mut().insert(principal);
             request.extensions_mut().insert(origin);

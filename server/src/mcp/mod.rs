@@ -38,8 +38,8 @@ pub fn routes(state: &AppState) -> Router<AppState> {
         .with_allowed_hosts(hosts)
         .with_allowed_origins(origins)
         .with_max_request_body_bytes(MAX_BODY_BYTES);
-    let handler_state = state.clone();
-    let service = StreamableHttpService::new(move || Ok(CaregateMcp::new(handler_state.clone())), Arc::new(NeverSessionManager::default()), config);
+    let handler = CaregateMcp::new(state.clone());
+    let service = StreamableHttpService::new(move || Ok(handler.clone()), Arc::new(NeverSessionManager::default()), config);
     Router::new().route("/api/mcp", post_service(service))
 }
 

@@ -1,5 +1,7 @@
 //! The MCP tools. Each reads through the same domain services as the app, as the key's owner; `tools/list`
 //! shows only what the key's effective scopes allow, and every `tools/call` is on the activity feed.
+use std::sync::Arc;
+
 use chrono::{Datelike, Duration, NaiveDate, NaiveTime, Utc};
 use domain::activity::Origin;
 use domain::care::{self, Window};
@@ -23,10 +25,12 @@ use app::state::AppState;
 
 use super::required_scope;
 
+/// One per request (rmcp's stateless mode builds a handler for each); the state and the tool table are
+/// shared, built once per process — building the table means generating every tool's JSON schema.
 #[derive(Clone)]
 pub struct CaregateMcp {
-    state: AppState,
-    tool_router: ToolRouter<Self>,
+    state: Arc<AppState>,
+    tool_router: Arc<ToolRouter<Self>>,
 }
 
 #[derive(Debug, Deserialize, JsonSchema)]
@@ -87,7 +91,7 @@ fn day_start(date: NaiveDate) -> chrono::DateTime<Utc> {
 #[tool_router]
 impl CaregateMcp {
     pub fn new(state: AppState) -> Self {
-        CaregateMcp { state, tool_router: Self::tool_router() }
+        CaregateMcp { state: Arc::new(state), tool_router: Arc::new(Self::tool_router()) }
     }
 
     #[tool(description = "Who this API key acts for: the user, their role and company, and the key's Key ID, label, scopes and expiry. Call it to check that the connection works.")]

@@ -150,6 +150,24 @@ impl TestApp {
         TestApp { backend: self.backend, router: build_router(state.clone()), state, _dir: self._dir.clone() }
     }
 
+    /// `POST /api/mcp` as an MCP client sends it; `headers` replace the defaults of the same name.
+    pub async fn mcp_post(&self, authorization: Option<&str>, body: impl Into<Body>, headers: &[(&str, &str)]) -> TestResponse {
+        let mut request = Request::post("/api/mcp").body(body.into()).unwrap();
+        let defaults = [
+            ("host", "127.0.0.1:3000"),
+            ("content-type", "application/json"),
+            ("accept", "application/json, text/event-stream"),
+            ("mcp-protocol-version", "2025-06-18"),
+            ("user-agent", "mcp-test"),
+        ];
+        let authorization = authorization.map(|value| ("authorization", value));
+        for (name, value) in defaults.into_iter().chain(authorization).chain(headers.iter().copied()) {
+            let name = http::header::HeaderName::from_bytes(name.as_bytes()).unwrap();
+            request.headers_mut().insert(name, http::HeaderValue::from_str(value).unwrap());
+        }
+        self.send(request).await
+    }
+
     /// `GET /api/v1/me` with `Authorization: Bearer token`.
     pub async fn me(&self, token: &str) -> TestResponse {
         let request = Request::get("/api/v1/me").header(http::header::AUTHORIZATION, format!("Bearer {token}"));

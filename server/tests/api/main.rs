@@ -3,6 +3,8 @@
 mod activity_writer;
 mod care_data;
 mod cli;
+mod faults;
+mod hostile_input;
 mod health;
 mod helpers;
 mod keys;

@@ -12,19 +12,8 @@ async fn post(app: &TestApp, authorization: Option<&str>, body: Value, extra: &[
 }
 
 async fn post_as(app: &TestApp, protocol_version: &str, authorization: Option<&str>, body: Value, extra: &[(&str, &str)]) -> TestResponse {
-    let mut request = Request::post("/api/mcp")
-        .header(http::header::HOST, "127.0.0.1:3000")
-        .header(http::header::CONTENT_TYPE, "application/json")
-        .header(http::header::ACCEPT, "application/json, text/event-stream")
-        .header("mcp-protocol-version", protocol_version)
-        .header(http::header::USER_AGENT, "mcp-test");
-    if let Some(value) = authorization {
-        request = request.header(http::header::AUTHORIZATION, value);
-    }
-    for (name, value) in extra {
-        request = request.header(*name, *value);
-    }
-    app.send(request.body(Body::from(body.to_string())).unwrap()).await
+    let headers: Vec<(&str, &str)> = std::iter::once(("mcp-protocol-version", protocol_version)).chain(extra.iter().copied()).collect();
+    app.mcp_post(authorization, body.to_string(), &headers).await
 }
 
 async fn rpc(app: &TestApp, token: &str, method: &str, params: Value) -> Value {

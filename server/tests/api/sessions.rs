@@ -110,3 +110,60 @@ async fn a_session_is_found_by_its_token_and_only_its_digest_is_stored() {
         assert!(domain::sessions::resolve(&app.state.db, &token).await.unwrap().is_none());
     }
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn wrong_passwords_for_one_account_are_refused_with_429_and_retry_after_while_others_still_sign_in() {
+    for app in spawn_apps().await {
+        for _ in 0..domain::throttle::SIGN_IN_FAILURES_PER_ACCOUNT {
+            let wrong = app.call("session/login", &[("email", "office@sunrise.test"), ("password", "guess")], None).await;
+            assert_eq!(wrong.status, StatusCode::UNAUTHORIZED, "[{}] {}", app.backend, wrong.body);
+        }
+        let refused = app.call("session/login", &[("email", "OFFICE@sunrise.test"), ("password", domain::demo::DEMO_PASSWORD)], None).await;
+        assert_eq!(refused.status, StatusCode::TOO_MANY_REQUESTS, "[{}] even the right password waits: {}", app.backend, refused.body);
+        let retry_after: u64 = refused.headers.get(http::header::RETRY_AFTER).expect("Retry-After").to_str().unwrap().parse().unwrap();
+        assert!((1..=900).contains(&retry_after), "{retry_after}");
+        assert!(refused.body.contains("Too many attempts"), "{}", refused.body);
+        assert!(refused.session_cookie().is_none());
+        app.login("root@sunrise.test").await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn one_address_guessing_across_accounts_is_refused_with_429() {
+    for app in spawn_apps().await {
+        let from = |email: String| {
+            let body = format!("email={}&password=guess", email.replace('@', "%40"));
+            let mut request = http::Request::post("/api/session/login")
+                .header(http::header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+                .header(http::header::ACCEPT, "application/json")
+                .body(axum::body::Body::from(body))
+                .unwrap();
+            request.extensions_mut().insert(axum::extract::ConnectInfo(std::net::SocketAddr::from(([203, 0, 113, 7], 40000))));
+            request
+        };
+        for n in 0..domain::throttle::SIGN_IN_FAILURES_PER_IP {
+            assert_eq!(app.send(from(format!("nobody{n}@sunrise.test"))).await.status, StatusCode::UNAUTHORIZED);
+        }
+        let refused = app.send(from("someone-else@sunrise.test".into())).await;
+        assert_eq!(refused.status, StatusCode::TOO_MANY_REQUESTS, "[{}] {}", app.backend, refused.body);
+        assert!(refused.headers.contains_key(http::header::RETRY_AFTER));
+        app.login("office@sunrise.test").await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_stolen_session_cannot_guess_the_password_through_re_authentication() {
+    for app in spawn_apps().await {
+        let cookie = app.login("barbara@sunrise.test").await;
+        for _ in 0..domain::throttle::SIGN_IN_FAILURES_PER_ACCOUNT {
+            let wrong = app.call("keys/confirm-password", &[("password", "guess")], Some(&cookie)).await;
+            assert_eq!(wrong.status, StatusCode::UNAUTHORIZED, "[{}] {}", app.backend, wrong.body);
+        }
+        let refused = app.call("keys/confirm-password", &[("password", domain::demo::DEMO_PASSWORD)], Some(&cookie)).await;
+        assert_eq!(refused.status, StatusCode::TOO_MANY_REQUESTS, "[{}] {}", app.backend, refused.body);
+        let change = app
+            .call("account/password", &[("current", "guess-again"), ("new", "a-brand-new-passphrase"), ("confirm", "a-brand-new-passphrase")], Some(&cookie))
+            .await;
+        assert_eq!(change.status, StatusCode::TOO_MANY_REQUESTS, "password changes share the bound: {}", change.body);
+    }
+}
