@@ -45,6 +45,8 @@ fi
 if [ "$purpose" = test ]; then
   command -v node >/dev/null && command -v npm >/dev/null || apt_install nodejs npm
   [ -x /usr/bin/chromium ] || apt_install chromium
+  command -v wrk >/dev/null || apt_install wrk
+  command -v curl >/dev/null || apt_install curl
   lock="end2end/package-lock.json"
   stamp="end2end/node_modules/.caregate-installed"
   if [ ! -f "$stamp" ] || [ "$lock" -nt "$stamp" ]; then

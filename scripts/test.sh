@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Runs every test: the Rust unit and integration tests of all crates (SQLite, and PostgreSQL too when
-# CAREGATE_TEST_POSTGRES_URL names a server), then the Playwright tests in Chromium against a fresh build.
+# CAREGATE_TEST_POSTGRES_URL names a server), the fault runs against the real server (a PostgreSQL outage
+# when PostgreSQL is in use, and a 30-second soak), then the Playwright tests in Chromium.
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$root"
@@ -21,6 +22,13 @@ cargo test --workspace --exclude frontend
 
 echo "==> building the server and the WebAssembly front end"
 cargo leptos build
+
+if [ -n "${CAREGATE_TEST_POSTGRES_URL:-}" ]; then
+  echo "==> fault run: PostgreSQL goes away and comes back"
+  scripts/faults.sh outage
+fi
+echo "==> fault run: 30-second soak (scripts/faults.sh soak 300 is the long run)"
+scripts/faults.sh soak 30
 
 echo "==> browser tests (Playwright, Chromium)"
 cd end2end

@@ -24,6 +24,7 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
         <html lang="en">
             <head>
                 <meta charset="utf-8"/>
+                <meta http-equiv="Content-Security-Policy" content=content_security_policy()/>
                 <meta name="viewport" content="width=device-width, initial-scale=1"/>
                 <link rel="icon" href="/favicon.svg" type="image/svg+xml"/>
                 <AutoReload options=options.clone()/>
@@ -35,6 +36,15 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
             </body>
         </html>
     }
+}
+
+/// The page's script policy, as a `<meta>` because only the rendered page knows this response's nonce
+/// (Leptos puts it on its inline hydration and streaming scripts): scripts from this origin or with the nonce,
+/// WebAssembly compilation, nothing else from elsewhere. The server adds the rest (framing, base URI, form
+/// targets, plugins) as a header on every response.
+fn content_security_policy() -> String {
+    let nonce = leptos::nonce::use_nonce().map(|nonce| format!(" 'nonce-{nonce}'")).unwrap_or_default();
+    format!("default-src 'self'; script-src 'self'{nonce} 'wasm-unsafe-eval'; style-src 'self'; img-src 'self' data:; connect-src 'self'")
 }
 
 /// The routes: the sign-in page, the caregiver portal under `/portal`, and the office layout at `/`.

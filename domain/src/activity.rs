@@ -85,6 +85,12 @@ pub async fn record(db: &impl ConnectionTrait, event: NewEvent<'_>) -> Result<()
     Ok(())
 }
 
+/// How many events of one action are stored, in every company.
+pub async fn count_for_action(db: &impl ConnectionTrait, action: &str) -> Result<u64, DomainError> {
+    use sea_orm::PaginatorTrait;
+    Ok(activity_event::Entity::find().filter(activity_event::Column::Action.eq(action)).count(db).await?)
+}
+
 /// Events newest first: the company's for Root Users, one's own for everyone else.
 pub async fn list(db: &impl ConnectionTrait, viewer: &CurrentUser, filter: ActivityFilter) -> Result<ActivityPage, DomainError> {
     let per_page = filter.per_page.clamp(1, 200);

@@ -242,3 +242,29 @@ test('the whole flow works with the keyboard alone', async ({ page }) => {
   await page.keyboard.press('Enter');
   await expect(row).toContainText('Revoked');
 });
+
+test('labels with markup or right-to-left text stay inert text, under a script policy the app hydrates with', async ({ page }) => {
+  const policyReports: string[] = [];
+  page.on('console', (message) => {
+    if (/Content Security Policy|Refused to (execute|load|apply)/i.test(message.text())) policyReports.push(message.text());
+  });
+  let dialogs = 0;
+  page.on('dialog', async (dialog) => {
+    dialogs += 1;
+    await dialog.dismiss();
+  });
+  const markup = '<img src=x onerror=alert(1)><script>alert(2)</script>';
+  caregate('keys', 'mint', '--email', 'root@harbor.test', '--label', markup);
+  caregate('keys', 'mint', '--email', 'root@harbor.test', '--label', 'مفتاح العيادة');
+  expect(() => caregate('keys', 'mint', '--email', 'root@harbor.test', '--label', 'Claude\u202Etxt.exe')).toThrow();
+
+  await signIn(page, 'root@harbor.test');
+  await open(page, '/settings?tab=api-keys');
+  await expect(page.getByRole('cell', { name: markup, exact: true })).toBeVisible();
+  await expect(page.getByRole('cell', { name: 'مفتاح العيادة', exact: true })).toBeVisible();
+  await expect(page.locator('img[src="x"]')).toHaveCount(0);
+  await page.getByRole('button', { name: 'Generate New API Key' }).click();
+  await expect(page.getByRole('dialog', { name: 'Security & Compliance Notice' })).toBeVisible();
+  expect(dialogs, 'no injected script ran').toBe(0);
+  expect(policyReports, 'the app needs nothing the policy forbids').toEqual([]);
+});

@@ -6,7 +6,7 @@ pub mod config;
 mod guard;
 mod headers;
 mod health;
-mod mcp;
+pub mod mcp;
 mod metrics;
 pub mod startup;
 pub mod telemetry;

@@ -94,6 +94,11 @@ impl CaregateMcp {
         CaregateMcp { state: Arc::new(state), tool_router: Arc::new(Self::tool_router()) }
     }
 
+    /// The name of every tool, whatever a key's scopes.
+    pub fn tool_names() -> Vec<String> {
+        Self::tool_router().list_all().into_iter().map(|tool| tool.name.to_string()).collect()
+    }
+
     #[tool(description = "Who this API key acts for: the user, their role and company, and the key's Key ID, label, scopes and expiry. Call it to check that the connection works.")]
     async fn whoami(&self, Extension(parts): Extension<http::request::Parts>) -> Result<CallToolResult, ErrorData> {
         structured(crate::api::me::describe(principal(&parts)?))

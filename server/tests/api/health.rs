@@ -37,3 +37,28 @@ async fn health_checks_report_the_process_and_the_database() {
         assert_eq!(ready.json()["status"], "unavailable");
     }
 }
+
+/// The nonce of a page's script policy, and whether every `<script>` of the page carries it.
+fn script_nonce(page: &str) -> (String, bool) {
+    let nonce = page.split("'nonce-").nth(1).and_then(|rest| rest.split('\'').next()).expect("a script policy with a nonce").to_owned();
+    let scripts: Vec<&str> = page.split("<script").skip(1).map(|tag| tag.split('>').next().unwrap_or_default()).collect();
+    let all_carry = !scripts.is_empty() && scripts.iter().all(|tag| tag.contains(&format!("nonce=\"{nonce}\"")));
+    (nonce, all_carry)
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn pages_allow_only_their_own_scripts_through_a_per_response_nonce() {
+    for app in spawn_apps().await {
+        let cookie = app.login("root@sunrise.test").await;
+        let first = app.get("/settings", Some(&cookie)).await;
+        let second = app.get("/settings", Some(&cookie)).await;
+        assert!(first.body.contains("script-src 'self' 'nonce-"), "[{}] the page declares its script policy", app.backend);
+        assert!(first.body.contains("'wasm-unsafe-eval'") && !first.body.contains("unsafe-inline"));
+        let (nonce, all_carry) = script_nonce(&first.body);
+        assert!(all_carry, "[{}] every script of the page carries the nonce", app.backend);
+        assert!(nonce.len() >= 16, "{nonce}");
+        assert_ne!(nonce, script_nonce(&second.body).0, "a fresh nonce per response");
+        let policy_at = first.body.find("Content-Security-Policy").unwrap();
+        assert!(first.body.find("<script").is_none_or(|script_at| policy_at < script_at), "the policy comes before any script");
+    }
+}

@@ -153,10 +153,10 @@ async fn labels_with_markup_are_stored_verbatim_and_rendered_as_text_and_spoofin
         let listed = app.list_keys(&cookie, json!({})).await;
         let stored = listed["keys"].as_array().unwrap().iter().find(|k| k["key_id"] == key_id.as_str()).expect("listed");
         assert_eq!(stored["label"], markup, "[{}] stored as typed", app.backend);
-        let page = app.get("/settings?tab=keys", Some(&cookie)).await;
+        let page = app.get("/settings?tab=api-keys", Some(&cookie)).await;
         assert_eq!(page.status, StatusCode::OK);
-        assert!(!page.body.contains(markup), "the label is never raw markup in the page");
-        assert!(!page.body.contains("<img src=x"), "no injected element");
+        assert!(page.body.contains("&lt;script&gt;alert(1)&lt;/script&gt;&lt;img src=x onerror=alert(2)&gt;"), "[{}] the label is on the page, escaped", app.backend);
+        assert!(!page.body.contains(markup) && !page.body.contains("<img src=x"), "never as markup");
 
         let long = "k".repeat(10_000);
         let response = app.mint(&cookie, &long).await;

@@ -3,10 +3,12 @@
 mod activity_writer;
 mod care_data;
 mod cli;
+mod crash;
 mod faults;
 mod hostile_input;
 mod health;
 mod helpers;
+mod isolation;
 mod keys;
 mod keys_cli;
 mod mcp;

@@ -1,0 +1,382 @@
+//! Tenant and role isolation, exhaustively: every server function, page, HTTP route and MCP tool, tried by
+//! every actor — anonymous; Sunrise's Root User, office User and caregiver; Harbor's Root User; and each of
+//! those four through an API key with full scopes and with only `read:profile` — against their own rows,
+//! a colleague's and the other company's. Each cell states the exact outcome. Server functions, pages and
+//! MCP tools are enumerated from the app itself, so a new one that is missing from the table fails the test.
+use std::collections::{BTreeMap, BTreeSet};
+
+use axum::body::Body;
+use http::{Request, StatusCode};
+use serde_json::{json, Value};
+
+use crate::helpers::{spawn_apps, TestApp, TestResponse};
+
+const PEOPLE: [&str; 4] = ["root@sunrise.test", "office@sunrise.test", "barbara@sunrise.test", "root@harbor.test"];
+
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum Via {
+    Anonymous,
+    Session(usize),
+    FullKey(usize),
+    NarrowKey(usize),
+}
+
+/// Everything the probes use: each person's session, keys, and a few rows to aim at.
+struct World {
+    cookies: Vec<String>,
+    full_keys: Vec<String>,
+    narrow_keys: Vec<String>,
+    /// Per person: a live key's and a revoked key's Key ID.
+    live: Vec<String>,
+    revoked: Vec<String>,
+    /// Visits of barbara, of her colleague carl, and of Harbor's hank.
+    visits: BTreeMap<&'static str, i64>,
+    user_ids: Vec<i64>,
+}
+
+async fn world(app: &TestApp) -> World {
+    let mut world = World { cookies: vec![], full_keys: vec![], narrow_keys: vec![], live: vec![], revoked: vec![], visits: BTreeMap::new(), user_ids: vec![] };
+    for email in PEOPLE {
+        let cookie = app.login_for_keys(email).await;
+        let mint = |scopes: Value| app.call_json("keys/mint", json!({ "request": { "label": "Isolation", "expiry": null, "scopes": scopes } }), Some(&cookie));
+        let full = mint(json!([])).await.json();
+        let narrow = mint(json!(["read:profile"])).await.json();
+        let doomed = mint(json!([])).await.json();
+        let doomed_id = doomed["key"]["key_id"].as_str().unwrap().to_owned();
+        assert_eq!(app.call("keys/revoke", &[("key_id", &doomed_id)], Some(&cookie)).await.status, StatusCode::OK);
+        world.full_keys.push(full["token"].as_str().unwrap().to_owned());
+        world.narrow_keys.push(narrow["token"].as_str().unwrap().to_owned());
+        world.live.push(full["key"]["key_id"].as_str().unwrap().to_owned());
+        world.revoked.push(doomed_id);
+        world.user_ids.push(i64::from(domain::accounts::find_user_by_email(&app.state.db, email).await.unwrap().id));
+        world.cookies.push(cookie);
+    }
+    for (cookie, wanted) in [(&world.cookies[0], ["Barbara Lee", "Carl Jensen"].as_slice()), (&world.cookies[3], ["Hank Olsen"].as_slice())] {
+        let visits = app.call("care/visits", &[], Some(cookie)).await.json();
+        for name in wanted {
+            let visit = visits.as_array().unwrap().iter().find(|v| v["caregiver_name"] == *name).expect("a visit");
+            world.visits.insert(first_name(name), visit["id"].as_i64().unwrap());
+        }
+    }
+    world
+}
+
+fn first_name(name: &str) -> &'static str {
+    match name.split(' ').next().unwrap_or_default() {
+        "Rosa" => "rosa",
+        "Owen" => "owen",
+        "Barbara" => "barbara",
+        "Carl" => "carl",
+        "Hugo" => "hugo",
+        "Hank" => "hank",
+        other => panic!("unexpected person {other}"),
+    }
+}
+
+/// Sorted, de-duplicated first names found under `field` of each item.
+fn names(items: &Value, fields: &[&str]) -> String {
+    let set: BTreeSet<&str> = items
+        .as_array()
+        .map(|items| items.iter().flat_map(|item| fields.iter().filter_map(|f| item[*f].as_str())).map(first_name).collect())
+        .unwrap_or_default();
+    set.into_iter().collect::<Vec<_>>().join(",")
+}
+
+async fn server_fn(app: &TestApp, world: &World, via: Via, endpoint: &str, body: Body, json_body: bool) -> TestResponse {
+    let mut request = Request::post(format!("/api/{endpoint}")).header(http::header::ACCEPT, "application/json");
+    request = request.header(http::header::CONTENT_TYPE, if json_body { "application/json" } else { "application/x-www-form-urlencoded" });
+    request = match via {
+        Via::Anonymous => request,
+        Via::Session(who) => request.header(http::header::COOKIE, &world.cookies[who]),
+        Via::FullKey(who) => request.header(http::header::AUTHORIZATION, format!("Bearer {}", world.full_keys[who])),
+        Via::NarrowKey(who) => request.header(http::header::AUTHORIZATION, format!("Bearer {}", world.narrow_keys[who])),
+    };
+    app.send(request.body(body).unwrap()).await
+}
+
+fn form(pairs: &[(&str, &str)]) -> Body {
+    Body::from(pairs.iter().map(|(k, v)| format!("{k}={}", v.replace('@', "%40").replace(' ', "+"))).collect::<Vec<_>>().join("&"))
+}
+
+/// The status, and for a success a summary of what came back.
+fn outcome(response: &TestResponse, summary: impl Fn(&Value) -> String) -> String {
+    if response.status != StatusCode::OK {
+        return response.status.as_u16().to_string();
+    }
+    let summary = summary(&response.json());
+    if summary.is_empty() {
+        "200".to_owned()
+    } else {
+        format!("200 {summary}")
+    }
+}
+
+/// Runs one server-function probe.
+async fn probe_server_fn(app: &TestApp, world: &World, via: Via, case: &str) -> String {
+    let who_target = |name: &str| -> usize { PEOPLE.iter().position(|p| p.starts_with(name)).unwrap() };
+    let (endpoint, target) = case.split_once(' ').unwrap_or((case, ""));
+    let filter_keys = json!({ "filter": { "user_id": null, "status": null, "search": null, "page": 1, "per_page": 100 } });
+    match endpoint {
+        "session/login" => outcome(&server_fn(app, world, via, endpoint, form(&[("email", &format!("nobody-{via:?}@sunrise.test")), ("password", "x")]), false).await, |_| String::new()),
+        "session/logout" => outcome(&server_fn(app, world, via, endpoint, form(&[]), false).await, |_| String::new()),
+        "session/me" => outcome(&server_fn(app, world, via, endpoint, form(&[]), false).await, |me| first_name(me["name"].as_str().unwrap()).to_owned()),
+        "account/password" => outcome(&server_fn(app, world, via, endpoint, form(&[("current", "x"), ("new", "long-enough-passphrase"), ("confirm", "does-not-match")]), false).await, |_| String::new()),
+        "account/notifications" | "keys/setup" => outcome(&server_fn(app, world, via, endpoint, form(&[]), false).await, |_| String::new()),
+        "account/notifications/set" => {
+            let body = json!({ "preferences": { "email": true, "sms": false, "push": true } }).to_string();
+            outcome(&server_fn(app, world, via, endpoint, Body::from(body), true).await, |_| String::new())
+        }
+        "account/people" => outcome(&server_fn(app, world, via, endpoint, form(&[]), false).await, |people| names(people, &["name"])),
+        "keys/confirm-password" => outcome(&server_fn(app, world, via, endpoint, form(&[("password", "wrong")]), false).await, |_| String::new()),
+        "keys/mint" => {
+            let body = json!({ "request": { "label": "", "expiry": null, "scopes": [] } }).to_string();
+            outcome(&server_fn(app, world, via, endpoint, Body::from(body), true).await, |_| String::new())
+        }
+        "keys/list" => outcome(&server_fn(app, world, via, endpoint, Body::from(filter_keys.to_string()), true).await, |page| names(&page["keys"], &["owner_name"])),
+        "keys/revoke" => outcome(&server_fn(app, world, via, endpoint, form(&[("key_id", &world.revoked[who_target(target)])]), false).await, |_| String::new()),
+        "keys/delete" => outcome(&server_fn(app, world, via, endpoint, form(&[("key_id", &world.live[who_target(target)])]), false).await, |_| String::new()),
+        "keys/policy" => {
+            let body = json!({ "policy": { "lifetime_days": 90, "allow_non_expiring": false, "max_active_keys": 10, "requests_per_minute": 600 } }).to_string();
+            outcome(&server_fn(app, world, via, endpoint, Body::from(body), true).await, |_| String::new())
+        }
+        "activity/list" => {
+            let (user_id, key_id) = match target {
+                "" => (Value::Null, Value::Null),
+                key if key.ends_with("-key") => (Value::Null, json!(world.live[who_target(key.trim_end_matches("-key"))])),
+                user => (json!(world.user_ids[who_target(user)]), Value::Null),
+            };
+            let body = json!({ "filter": { "user_id": user_id, "key_id": key_id, "page": 1, "per_page": 200 } }).to_string();
+            outcome(&server_fn(app, world, via, endpoint, Body::from(body), true).await, |page| names(&page["events"], &["actor_name"]))
+        }
+        "care/visits" | "care/schedule" => outcome(&server_fn(app, world, via, endpoint, form(&[]), false).await, |visits| names(visits, &["caregiver_name"])),
+        "care/patients" => outcome(&server_fn(app, world, via, endpoint, form(&[]), false).await, |patients| format!("n={}", patients.as_array().unwrap().len())),
+        "care/messages" => outcome(&server_fn(app, world, via, endpoint, form(&[]), false).await, |messages| names(messages, &["sender_name", "recipient_name"])),
+        other => panic!("no probe for server function {other}"),
+    }
+}
+
+async fn probe_page(app: &TestApp, world: &World, via: Via, path: &str) -> String {
+    let mut request = Request::get(path);
+    request = match via {
+        Via::Session(who) => request.header(http::header::COOKIE, &world.cookies[who]),
+        Via::FullKey(who) => request.header(http::header::AUTHORIZATION, format!("Bearer {}", world.full_keys[who])),
+        _ => request,
+    };
+    let response = app.send(request.body(Body::empty()).unwrap()).await;
+    match response.status {
+        StatusCode::OK => {
+            let foreign = match via {
+                Via::Session(3) => "Sunrise",
+                _ => "Harbor",
+            };
+            if response.body.contains(foreign) { "200 LEAK".to_owned() } else { "200".to_owned() }
+        }
+        StatusCode::SEE_OTHER => match response.location().unwrap_or_default() {
+            location if location.starts_with("/login") => "login".to_owned(),
+            location => format!("to {location}"),
+        },
+        other => other.as_u16().to_string(),
+    }
+}
+
+async fn probe_mcp(app: &TestApp, world: &World, via: Via, case: &str) -> String {
+    let (tool, target) = case.split_once(' ').unwrap_or((case, ""));
+    let authorization = match via {
+        Via::Anonymous => None,
+        Via::Session(_) => None,
+        Via::FullKey(who) => Some(format!("Bearer {}", world.full_keys[who])),
+        Via::NarrowKey(who) => Some(format!("Bearer {}", world.narrow_keys[who])),
+    };
+    let mut headers = vec![];
+    let cookie;
+    if let Via::Session(who) = via {
+        cookie = world.cookies[who].clone();
+        headers.push(("cookie", cookie.as_str()));
+    }
+    let arguments = match (tool, target) {
+        ("get_visit", who) => json!({ "id": world.visits[who] }),
+        ("list_visits", _) => json!({ "from": "2000-01-01", "to": "2100-01-01" }),
+        _ => json!({}),
+    };
+    let body = if tool == "tools/list" {
+        json!({ "jsonrpc": "2.0", "id": 1, "method": "tools/list", "params": {} })
+    } else {
+        json!({ "jsonrpc": "2.0", "id": 1, "method": "tools/call", "params": { "name": tool, "arguments": arguments } })
+    };
+    let response = app.mcp_post(authorization.as_deref(), body.to_string(), &headers).await;
+    if response.status != StatusCode::OK {
+        return response.status.as_u16().to_string();
+    }
+    let result = response.json()["result"].clone();
+    if tool == "tools/list" {
+        return format!("tools={}", result["tools"].as_array().unwrap().len());
+    }
+    if result["isError"] == true {
+        let text = result["content"][0]["text"].as_str().unwrap_or_default();
+        return if text.starts_with("Insufficient scope") { "scope".to_owned() } else { "refused".to_owned() };
+    }
+    let data = &result["structuredContent"];
+    match tool {
+        "whoami" => format!("ok {}", first_name(data["user"]["name"].as_str().unwrap())),
+        "get_profile" => format!("ok {}", first_name(data["profile"]["name"].as_str().unwrap())),
+        "list_visits" => format!("ok {}", names(&data["visits"], &["caregiver_name"])),
+        "get_schedule" | "list_open_shifts" => "ok".to_owned(),
+        "get_visit" => format!("ok {}", first_name(data["visit"]["caregiver_name"].as_str().unwrap())),
+        "list_messages" => format!("ok {}", names(&data["messages"], &["sender_name", "recipient_name"])),
+        "list_patients" => format!("ok n={}", data["patients"].as_array().unwrap().len()),
+        "list_caregivers" => format!("ok {}", names(&data["caregivers"], &["name"])),
+        "list_activity" => format!("ok {}", names(&data["events"], &["actor_name"])),
+        other => panic!("no probe for MCP tool {other}"),
+    }
+}
+
+async fn probe_http(app: &TestApp, world: &World, via: Via, path: &str) -> String {
+    let mut request = Request::get(path);
+    request = match via {
+        Via::Anonymous => request,
+        Via::Session(who) => request.header(http::header::COOKIE, &world.cookies[who]),
+        Via::FullKey(who) => request.header(http::header::AUTHORIZATION, format!("Bearer {}", world.full_keys[who])),
+        Via::NarrowKey(who) => request.header(http::header::AUTHORIZATION, format!("Bearer {}", world.narrow_keys[who])),
+    };
+    let response = app.send(request.body(Body::empty()).unwrap()).await;
+    match (path, response.status) {
+        ("/api/v1/me", StatusCode::OK) => format!("200 {}", first_name(response.json()["user"]["name"].as_str().unwrap())),
+        (_, status) => status.as_u16().to_string(),
+    }
+}
+
+/// One row: what to try and the outcome per actor, in the order
+/// anonymous | sessions of rosa, owen, barbara, hugo | their full keys | their `read:profile` keys.
+/// Deleting is for Root Users only: others get 403 for any Key ID, which tells them nothing about it.
+struct Row {
+    surface: &'static str,
+    case: &'static str,
+    outcomes: &'static str,
+}
+
+const ROWS: &[Row] = &[
+    // Server functions: cookies only; an API key never opens them.
+    Row { surface: "fn", case: "session/me", outcomes: "401 | 200 rosa, 200 owen, 200 barbara, 200 hugo | 401 ×4 | 401 ×4" },
+    Row { surface: "fn", case: "session/login", outcomes: "401 | 401 ×4 | 401 ×4 | 401 ×4" },
+    Row { surface: "fn", case: "account/password", outcomes: "401 | 422 ×4 | 401 ×4 | 401 ×4" },
+    Row { surface: "fn", case: "account/notifications", outcomes: "401 | 200 ×4 | 401 ×4 | 401 ×4" },
+    Row { surface: "fn", case: "account/notifications/set", outcomes: "401 | 200 ×4 | 401 ×4 | 401 ×4" },
+    Row { surface: "fn", case: "account/people", outcomes: "401 | 200 barbara,carl,owen,rosa, 200 owen, 200 barbara, 200 hank,hugo | 401 ×4 | 401 ×4" },
+    Row { surface: "fn", case: "keys/setup", outcomes: "401 | 200 ×4 | 401 ×4 | 401 ×4" },
+    Row { surface: "fn", case: "keys/list", outcomes: "401 | 200 barbara,owen,rosa, 200 owen, 200 barbara, 200 hugo | 401 ×4 | 401 ×4" },
+    Row { surface: "fn", case: "keys/revoke root", outcomes: "401 | 409, 404, 404, 404 | 401 ×4 | 401 ×4" },
+    Row { surface: "fn", case: "keys/revoke office", outcomes: "401 | 409, 409, 404, 404 | 401 ×4 | 401 ×4" },
+    Row { surface: "fn", case: "keys/revoke barbara", outcomes: "401 | 409, 404, 409, 404 | 401 ×4 | 401 ×4" },
+    Row { surface: "fn", case: "keys/revoke root@harbor", outcomes: "401 | 404, 404, 404, 409 | 401 ×4 | 401 ×4" },
+    Row { surface: "fn", case: "keys/delete root", outcomes: "401 | 409, 403, 403, 404 | 401 ×4 | 401 ×4" },
+    Row { surface: "fn", case: "keys/delete office", outcomes: "401 | 409, 403, 403, 404 | 401 ×4 | 401 ×4" },
+    Row { surface: "fn", case: "keys/delete barbara", outcomes: "401 | 409, 403, 403, 404 | 401 ×4 | 401 ×4" },
+    Row { surface: "fn", case: "keys/delete root@harbor", outcomes: "401 | 404, 403, 403, 409 | 401 ×4 | 401 ×4" },
+    Row { surface: "fn", case: "keys/policy", outcomes: "401 | 200, 403, 403, 200 | 401 ×4 | 401 ×4" },
+    Row { surface: "fn", case: "keys/mint", outcomes: "401 | 422 ×4 | 401 ×4 | 401 ×4" },
+    Row { surface: "fn", case: "keys/confirm-password", outcomes: "401 | 401 ×4 | 401 ×4 | 401 ×4" },
+    Row { surface: "fn", case: "activity/list", outcomes: "401 | 200 barbara,owen,rosa, 200 owen, 200 barbara, 200 hugo | 401 ×4 | 401 ×4" },
+    Row { surface: "fn", case: "activity/list office", outcomes: "401 | 200 owen, 200 owen, 200 barbara, 200 | 401 ×4 | 401 ×4" },
+    Row { surface: "fn", case: "activity/list root@harbor-key", outcomes: "401 | 200, 200, 200, 200 hugo | 401 ×4 | 401 ×4" },
+    Row { surface: "fn", case: "care/visits", outcomes: "401 | 200 barbara,carl, 200 barbara,carl, 200 barbara, 200 hank | 401 ×4 | 401 ×4" },
+    Row { surface: "fn", case: "care/schedule", outcomes: "401 | 200 barbara,carl, 200 barbara,carl, 200 barbara, 200 hank | 401 ×4 | 401 ×4" },
+    Row { surface: "fn", case: "care/patients", outcomes: "401 | 200 n=4, 200 n=4, 403, 200 n=1 | 401 ×4 | 401 ×4" },
+    Row { surface: "fn", case: "care/messages", outcomes: "401 | 200, 200 barbara,carl,owen, 200 barbara,owen, 200 hank,hugo | 401 ×4 | 401 ×4" },
+    // MCP: API keys only; a session cookie never opens it.
+    Row { surface: "mcp", case: "tools/list", outcomes: "401 | 401 ×4 | tools=10, tools=9, tools=7, tools=10 | tools=2 ×4" },
+    Row { surface: "mcp", case: "whoami", outcomes: "401 | 401 ×4 | ok rosa, ok owen, ok barbara, ok hugo | ok rosa, ok owen, ok barbara, ok hugo" },
+    Row { surface: "mcp", case: "get_profile", outcomes: "401 | 401 ×4 | ok rosa, ok owen, ok barbara, ok hugo | ok rosa, ok owen, ok barbara, ok hugo" },
+    Row { surface: "mcp", case: "list_visits", outcomes: "401 | 401 ×4 | ok barbara,carl, ok barbara,carl, ok barbara, ok hank | scope ×4" },
+    Row { surface: "mcp", case: "get_visit barbara", outcomes: "401 | 401 ×4 | ok barbara, ok barbara, ok barbara, refused | scope ×4" },
+    Row { surface: "mcp", case: "get_visit carl", outcomes: "401 | 401 ×4 | ok carl, ok carl, refused, refused | scope ×4" },
+    Row { surface: "mcp", case: "get_visit hank", outcomes: "401 | 401 ×4 | refused, refused, refused, ok hank | scope ×4" },
+    Row { surface: "mcp", case: "get_schedule", outcomes: "401 | 401 ×4 | ok ×4 | scope ×4" },
+    Row { surface: "mcp", case: "list_messages", outcomes: "401 | 401 ×4 | ok, ok barbara,carl,owen, ok barbara,owen, ok hank,hugo | scope ×4" },
+    Row { surface: "mcp", case: "list_open_shifts", outcomes: "401 | 401 ×4 | ok ×4 | scope ×4" },
+    Row { surface: "mcp", case: "list_patients", outcomes: "401 | 401 ×4 | ok n=4, ok n=4, scope, ok n=1 | scope ×4" },
+    Row { surface: "mcp", case: "list_caregivers", outcomes: "401 | 401 ×4 | ok barbara,carl, ok barbara,carl, scope, ok hank | scope ×4" },
+    Row { surface: "mcp", case: "list_activity", outcomes: "401 | 401 ×4 | ok barbara,owen,rosa, scope, scope, ok hugo | scope ×4" },
+    // Other HTTP routes.
+    Row { surface: "http", case: "/api/v1/me", outcomes: "401 | 401 ×4 | 200 rosa, 200 owen, 200 barbara, 200 hugo | 200 rosa, 200 owen, 200 barbara, 200 hugo" },
+    Row { surface: "http", case: "/healthz", outcomes: "200 | 200 ×4 | 200 ×4 | 200 ×4" },
+    Row { surface: "http", case: "/readyz", outcomes: "200 | 200 ×4 | 200 ×4 | 200 ×4" },
+    Row { surface: "http", case: "/metrics", outcomes: "200 | 200 ×4 | 200 ×4 | 200 ×4" },
+    Row { surface: "http", case: "/.well-known/oauth-authorization-server", outcomes: "404 | 404 ×4 | 404 ×4 | 404 ×4" },
+    Row { surface: "http", case: "/register", outcomes: "404 | 404 ×4 | 404 ×4 | 404 ×4" },
+    // Pages: people see their own layout; keys never open pages.
+    Row { surface: "page", case: "/login", outcomes: "200 | to /, to /, to /portal, to / | 200 ×4 | 200 ×4" },
+    Row { surface: "page", case: "/", outcomes: "login | 200, 200, to /portal, 200 | login ×4 | login ×4" },
+    Row { surface: "page", case: "/visits", outcomes: "login | 200, 200, to /portal, 200 | login ×4 | login ×4" },
+    Row { surface: "page", case: "/patients", outcomes: "login | 200, 200, to /portal, 200 | login ×4 | login ×4" },
+    Row { surface: "page", case: "/activity", outcomes: "login | 200, 200, to /portal, 200 | login ×4 | login ×4" },
+    Row { surface: "page", case: "/settings", outcomes: "login | 200, 200, to /portal, 200 | login ×4 | login ×4" },
+    Row { surface: "page", case: "/portal", outcomes: "login | to /, to /, 200, to / | login ×4 | login ×4" },
+    Row { surface: "page", case: "/portal/visits", outcomes: "login | to /, to /, 200, to / | login ×4 | login ×4" },
+    Row { surface: "page", case: "/portal/schedule", outcomes: "login | to /, to /, 200, to / | login ×4 | login ×4" },
+    Row { surface: "page", case: "/portal/messages", outcomes: "login | to /, to /, 200, to / | login ×4 | login ×4" },
+    Row { surface: "page", case: "/portal/settings", outcomes: "login | to /, to /, 200, to / | login ×4 | login ×4" },
+    // Last: it ends the sessions the rows above use.
+    Row { surface: "fn", case: "session/logout", outcomes: "200 | 200 ×4 | 200 ×4 | 200 ×4" },
+];
+
+/// "a, b | c ×4" → one outcome per actor (13).
+fn expand(outcomes: &str) -> Vec<String> {
+    let mut all = Vec::new();
+    for group in outcomes.split(" | ") {
+        for cell in group.split(", ").map(str::trim) {
+            match cell.strip_suffix(" ×4") {
+                Some(repeated) => all.extend(std::iter::repeat_n(repeated.to_owned(), 4)),
+                None => all.push(cell.to_owned()),
+            }
+        }
+    }
+    assert_eq!(all.len(), 13, "13 actors in {outcomes:?}");
+    all
+}
+
+fn actors() -> Vec<Via> {
+    let mut actors = vec![Via::Anonymous];
+    actors.extend((0..4).map(Via::Session));
+    actors.extend((0..4).map(Via::FullKey));
+    actors.extend((0..4).map(Via::NarrowKey));
+    actors
+}
+
+#[test]
+fn every_server_function_page_and_mcp_tool_has_a_row() {
+    let covered = |surface: &str| -> BTreeSet<String> {
+        ROWS.iter().filter(|row| row.surface == surface).map(|row| row.case.split(' ').next().unwrap().to_owned()).collect()
+    };
+    let functions: BTreeSet<String> = leptos::server_fn::axum::server_fn_paths().map(|(path, _)| path.trim_start_matches("/api/").to_owned()).collect();
+    assert_eq!(functions, covered("fn"), "server functions and the isolation table differ");
+    let pages: BTreeSet<String> = leptos_axum::generate_route_list(app::App).iter().map(|route| route.path().to_owned()).collect();
+    assert_eq!(pages, covered("page"), "pages and the isolation table differ");
+    let tools: BTreeSet<String> = server::mcp::CaregateMcp::tool_names().into_iter().collect();
+    let mut table_tools = covered("mcp");
+    table_tools.remove("tools/list");
+    assert_eq!(tools, table_tools, "MCP tools and the isolation table differ");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn every_actor_gets_exactly_the_expected_outcome_on_every_surface() {
+    for app in spawn_apps().await {
+        let world = world(&app).await;
+        let mut mismatches = Vec::new();
+        for row in ROWS {
+            for (via, expected) in actors().into_iter().zip(expand(row.outcomes)) {
+                let actual = match row.surface {
+                    "fn" => probe_server_fn(&app, &world, via, row.case).await,
+                    "page" => probe_page(&app, &world, via, row.case).await,
+                    "mcp" => probe_mcp(&app, &world, via, row.case).await,
+                    "http" => probe_http(&app, &world, via, row.case).await,
+                    other => panic!("unknown surface {other}"),
+                };
+                let actual = actual.trim_end().to_owned();
+                if actual != expected {
+                    mismatches.push(format!("{} {} as {via:?}: expected {expected:?}, got {actual:?}", row.surface, row.case));
+                }
+            }
+        }
+        assert!(mismatches.is_empty(), "[{}] {} mismatches:\n{}", app.backend, mismatches.len(), mismatches.join("\n"));
+    }
+}
