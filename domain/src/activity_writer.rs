@@ -1,7 +1,8 @@
 //! Writes high-volume activity events (MCP tool calls, refused keys) in batches off the request path.
 //!
 //! A request hands its event to a bounded queue and goes on; one task per process inserts whatever has queued
-//! up in a single multi-row `INSERT`. Nothing is dropped for being busy: when the queue is full, requests wait
+//! up in a single multi-row `INSERT`, at most one every [`PACE`] unless a full batch is waiting (so a busy
+//! node commits about ten times a second, not once per request). Nothing is dropped for being busy: when the queue is full, requests wait
 //! for room (backpressure), so memory stays bounded. [`ActivityWriter::flush`] waits until everything queued
 //! before it is stored; the server calls it at shutdown. Only a database that refuses the batch several times
 //! in a row loses it, and that is logged and counted.
@@ -19,6 +20,8 @@ use crate::entity::activity_event;
 const QUEUE_CAPACITY: usize = 10_000;
 /// Rows per `INSERT` at most (well under SQLite's and PostgreSQL's bind-parameter limits: 8 columns each).
 const MAX_BATCH: usize = 500;
+/// The shortest time between two batches, unless [`MAX_BATCH`] events are already waiting.
+const PACE: Duration = Duration::from_millis(100);
 /// Pauses before retrying a batch the database refused.
 const RETRY_PAUSES: [Duration; 3] = [Duration::from_millis(100), Duration::from_millis(500), Duration::from_secs(2)];
 
@@ -71,7 +74,11 @@ impl ActivityWriter {
 async fn run(db: DatabaseConnection, mut inbox: mpsc::Receiver<Message>, stats: Arc<WriterStats>) {
     let mut batch = Vec::with_capacity(MAX_BATCH);
     let mut waiting = Vec::new();
+    let mut last_write = tokio::time::Instant::now() - PACE;
     while let Some(first) = inbox.recv().await {
+        if inbox.len() + 1 < MAX_BATCH {
+            tokio::time::sleep_until(last_write + PACE).await;
+        }
         let mut next = Some(first);
         while let Some(message) = next.take() {
             match message {
@@ -83,6 +90,7 @@ async fn run(db: DatabaseConnection, mut inbox: mpsc::Receiver<Message>, stats: 
             }
         }
         if !batch.is_empty() {
+            last_write = tokio::time::Instant::now();
             write(&db, std::mem::take(&mut batch), &stats).await;
         }
         for done in waiting.drain(..) {
