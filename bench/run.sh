@@ -10,7 +10,7 @@ which_backends="${1:-all}"
 seconds="${BENCH_SECONDS:-10}"
 scripts/setup.sh run
 command -v wrk >/dev/null || { sudo_cmd=""; [ "$(id -u)" -eq 0 ] || sudo_cmd=sudo; $sudo_cmd apt-get install -y -qq wrk >/dev/null; }
-LEPTOS_OUTPUT_NAME=caregate cargo leptos build --release >&2
+scripts/build.sh --release >&2
 bin="${CARGO_TARGET_DIR:-$root/target}/release/caregate"
 work="$(mktemp -d)"
 pids=()
@@ -146,6 +146,7 @@ echo "|----------|------------------------------------------------------|-------
 printf '%s\n' "${rows[@]}"
 echo
 pkg="$root/target/site/pkg"
-for file in "$pkg/caregate.wasm" "$pkg/caregate.js"; do
-  printf 'front end %-14s raw %7d bytes   brotli %7d bytes\n' "$(basename "$file")" "$(wc -c <"$file")" "$(brotli -c -q 11 "$file" | wc -c)"
+for file in "$pkg"/*.wasm "$pkg/caregate.js"; do
+  printf 'front end %-62s raw %8d bytes   brotli %7d bytes\n' "$(basename "$file")" "$(wc -c <"$file")" "$(brotli -c -q 11 "$file" | wc -c)"
 done
+echo "(caregate.wasm loads with every page; the split___*_settings_route_view chunks and the chunk they share load on first opening a Settings page)"

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Starts the freshly built caregate for the browser tests: a new SQLite database with the demo data, on the
-# port given as $1. Playwright's webServer runs this; it expects `cargo leptos build` to have run.
+# port given as $1. Playwright's webServer runs this; it expects `scripts/build.sh` to have run (or, with
+# CAREGATE_E2E_PROFILE=release, `scripts/build.sh --release`).
 set -euo pipefail
 port="${1:-3100}"
 root="$(cd "$(dirname "$0")/.." && pwd)"
@@ -15,5 +16,6 @@ export LEPTOS_SITE_ROOT="$root/target/site"
 export LEPTOS_OUTPUT_NAME=caregate
 export CAREGATE_PUBLIC_URL="http://127.0.0.1:$port"
 cd "$root"
-"$target/debug/caregate" seed --demo
-"$target/debug/caregate" serve
+bin="$target/${CAREGATE_E2E_PROFILE:-debug}/caregate"
+"$bin" seed --demo
+exec "$bin" serve

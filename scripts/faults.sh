@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Fault runs against the real `caregate serve` (built by `cargo leptos build`):
+# Fault runs against the real `caregate serve` (built by `scripts/build.sh`):
 #   scripts/faults.sh outage          PostgreSQL stops while the server runs: pages, server functions and MCP
 #                                      answer 503 with a plain message (never 500), /healthz stays 200, and the
 #                                      server recovers by itself once PostgreSQL is back. Needs root or sudo.
@@ -11,7 +11,7 @@ set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$root"
 bin="${CARGO_TARGET_DIR:-$root/target}/debug/caregate"
-[ -x "$bin" ] || { echo "build first: cargo leptos build" >&2; exit 1; }
+[ -x "$bin" ] || { echo "build first: scripts/build.sh" >&2; exit 1; }
 sudo_if_needed() { if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi; }
 work="$(mktemp -d)"
 server_pid=""

@@ -5,7 +5,7 @@ set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$root"
 scripts/setup.sh run
-cargo leptos build
+scripts/build.sh
 target_dir="${CARGO_TARGET_DIR:-$root/target}"
 "$target_dir/debug/caregate" seed --demo
 exec "$target_dir/debug/caregate" serve

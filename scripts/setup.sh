@@ -46,6 +46,8 @@ if [ "$purpose" = test ]; then
   command -v node >/dev/null && command -v npm >/dev/null || apt_install nodejs npm
   [ -x /usr/bin/chromium ] || apt_install chromium
   command -v wrk >/dev/null || apt_install wrk
+  command -v wasm-opt >/dev/null || apt_install binaryen
+  command -v brotli >/dev/null || apt_install brotli
   command -v curl >/dev/null || apt_install curl
   lock="end2end/package-lock.json"
   stamp="end2end/node_modules/.caregate-installed"

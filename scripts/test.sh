@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs every test: the Rust unit and integration tests of all crates (SQLite, and PostgreSQL too when
 # CAREGATE_TEST_POSTGRES_URL names a server), the fault runs against the real server (a PostgreSQL outage
-# when PostgreSQL is in use, and a 30-second soak), then the Playwright tests in Chromium.
+# when PostgreSQL is in use, and a 30-second soak), then the Playwright tests in Chromium against the debug
+# build and against the release build with its split front end.
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$root"
@@ -21,7 +22,7 @@ fi
 cargo test --workspace --exclude frontend
 
 echo "==> building the server and the WebAssembly front end"
-cargo leptos build
+scripts/build.sh
 
 if [ -n "${CAREGATE_TEST_POSTGRES_URL:-}" ]; then
   echo "==> fault run: PostgreSQL goes away and comes back"
@@ -30,6 +31,9 @@ fi
 echo "==> fault run: 30-second soak (scripts/faults.sh soak 300 is the long run)"
 scripts/faults.sh soak 30
 
-echo "==> browser tests (Playwright, Chromium)"
-cd end2end
-npx playwright test
+echo "==> browser tests (Playwright, Chromium) against the debug build"
+(cd end2end && npx playwright test)
+
+echo "==> release build (front end split into chunks) and the browser tests against it"
+scripts/build.sh --release
+(cd end2end && CAREGATE_E2E_PROFILE=release npx playwright test)

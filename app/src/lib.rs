@@ -12,7 +12,7 @@ pub mod state;
 use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};
 use leptos_router::components::{ParentRoute, Route, Router, Routes};
-use leptos_router::path;
+use leptos_router::{path, Lazy};
 
 use components::{OfficeLayout, PortalLayout};
 use pages::*;
@@ -63,14 +63,14 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("visits") view=PortalVisitsPage/>
                     <Route path=path!("schedule") view=PortalSchedulePage/>
                     <Route path=path!("messages") view=PortalMessagesPage/>
-                    <Route path=path!("settings") view=PortalSettingsPage/>
+                    <Route path=path!("settings") view={Lazy::<PortalSettingsRoute>::new()}/>
                 </ParentRoute>
                 <ParentRoute path=path!("") view=OfficeLayout>
                     <Route path=path!("") view=OfficeDashboardPage/>
                     <Route path=path!("visits") view=OfficeVisitsPage/>
                     <Route path=path!("patients") view=OfficePatientsPage/>
                     <Route path=path!("activity") view=OfficeActivityPage/>
-                    <Route path=path!("settings") view=OfficeSettingsPage/>
+                    <Route path=path!("settings") view={Lazy::<OfficeSettingsRoute>::new()}/>
                 </ParentRoute>
             </Routes>
         </Router>

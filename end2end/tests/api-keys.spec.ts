@@ -259,6 +259,7 @@ test('labels with markup or right-to-left text stay inert text, under a script p
   expect(() => caregate('keys', 'mint', '--email', 'root@harbor.test', '--label', 'Claude\u202Etxt.exe')).toThrow();
 
   await signIn(page, 'root@harbor.test');
+  await expect(page).toHaveURL(/\/$/);
   await open(page, '/settings?tab=api-keys');
   await expect(page.getByRole('cell', { name: markup, exact: true })).toBeVisible();
   await expect(page.getByRole('cell', { name: 'مفتاح العيادة', exact: true })).toBeVisible();

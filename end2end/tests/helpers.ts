@@ -6,7 +6,7 @@ export const DEMO_PASSWORD = 'caregate-demo';
 export const TOKEN_PATTERN = /^cg_test_[0-9A-Za-z]{36}$/;
 
 const root = path.resolve(__dirname, '..', '..');
-const binary = path.join(process.env.CARGO_TARGET_DIR ?? path.join(root, 'target'), 'debug', 'caregate');
+const binary = path.join(process.env.CARGO_TARGET_DIR ?? path.join(root, 'target'), process.env.CAREGATE_E2E_PROFILE ?? 'debug', 'caregate');
 /** The database of the server under test (see ../scripts/e2e-server.sh). */
 const databaseUrl = `sqlite://${path.join(root, 'target', 'e2e', 'caregate.db')}?mode=rwc`;
 

@@ -39,6 +39,21 @@ impl Tab {
     }
 }
 
+/// The office Settings page as a route whose code the browser loads when it is first opened: the key
+/// dialogs and setup snippets are the largest part of the app and most visits never need them.
+pub struct OfficeSettingsRoute;
+
+#[leptos_router::lazy_route]
+impl leptos_router::LazyRoute for OfficeSettingsRoute {
+    fn data() -> Self {
+        OfficeSettingsRoute
+    }
+
+    fn view(_this: Self) -> AnyView {
+        view! { <OfficeSettingsPage/> }.into_any()
+    }
+}
+
 #[component]
 pub fn OfficeSettingsPage() -> impl IntoView {
     let query = use_query_map();

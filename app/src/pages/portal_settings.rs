@@ -6,6 +6,20 @@ use crate::api::account::{get_notification_preferences, set_notification_prefere
 use crate::components::{ErrorNotice, KeysPanel, Loading};
 use crate::model::NotificationPreferences;
 
+/// The caregiver Settings page, loaded when first opened (see `OfficeSettingsRoute`).
+pub struct PortalSettingsRoute;
+
+#[leptos_router::lazy_route]
+impl leptos_router::LazyRoute for PortalSettingsRoute {
+    fn data() -> Self {
+        PortalSettingsRoute
+    }
+
+    fn view(_this: Self) -> AnyView {
+        view! { <PortalSettingsPage/> }.into_any()
+    }
+}
+
 #[component]
 pub fn PortalSettingsPage() -> impl IntoView {
     let preferences = Resource::new(|| (), |_| get_notification_preferences());
