@@ -3,6 +3,7 @@
 pub mod api;
 pub mod cli;
 pub mod config;
+mod cross_site;
 mod guard;
 mod headers;
 mod health;

@@ -12,7 +12,7 @@ use app::state::AppState;
 use app::{shell, App};
 
 use crate::config::Config;
-use crate::{api, guard, headers, health, metrics};
+use crate::{api, cross_site, guard, headers, health, metrics};
 
 /// Connects to the database, applies migrations and assembles the state every request shares.
 pub async fn build_state(config: &Config) -> Result<AppState, String> {
@@ -44,6 +44,7 @@ pub fn build_router(state: AppState) -> Router {
         .leptos_routes_with_context(&state, routes, move || provide_context(context_state.clone()), move || shell(leptos_options.clone()))
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
         .layer(middleware::from_fn_with_state(state.clone(), guard::page_guard))
+        .layer(middleware::from_fn_with_state(state.clone(), cross_site::refuse_cross_site))
         .layer(middleware::from_fn(headers::security_headers))
         .with_state(state)
 }

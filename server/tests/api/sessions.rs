@@ -167,3 +167,38 @@ async fn a_stolen_session_cannot_guess_the_password_through_re_authentication() 
         assert_eq!(change.status, StatusCode::TOO_MANY_REQUESTS, "password changes share the bound: {}", change.body);
     }
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_cross_site_form_post_is_refused_even_with_the_victims_cookie() {
+    for app in spawn_apps().await {
+        let cookie = app.login("root@sunrise.test").await;
+        let post = |headers: Vec<(&'static str, &'static str)>| {
+            let mut request = http::Request::post("/api/care/visits")
+                .header(http::header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+                .header(http::header::COOKIE, &cookie)
+                .header(http::header::HOST, "127.0.0.1:3000");
+            for (name, value) in headers {
+                request = request.header(name, value);
+            }
+            request.body(axum::body::Body::empty()).unwrap()
+        };
+        let forged = app.send(post(vec![("origin", "https://evil.example")])).await;
+        assert_eq!(forged.status, StatusCode::FORBIDDEN, "[{}] {}", app.backend, forged.body);
+        let fetched = app.send(post(vec![("sec-fetch-site", "cross-site")])).await;
+        assert_eq!(fetched.status, StatusCode::FORBIDDEN);
+        let own = app.send(post(vec![("origin", "http://127.0.0.1:3000"), ("sec-fetch-site", "same-origin")])).await;
+        assert_eq!(own.status, StatusCode::OK, "{}", own.body);
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_session_cookie_replayed_after_sign_out_is_refused() {
+    for app in spawn_apps().await {
+        let cookie = app.login("barbara@sunrise.test").await;
+        assert_eq!(app.call("care/visits", &[], Some(&cookie)).await.status, StatusCode::OK);
+        assert_eq!(app.call("session/logout", &[], Some(&cookie)).await.status, StatusCode::OK);
+        let replayed = app.call("care/visits", &[], Some(&cookie)).await;
+        assert_eq!(replayed.status, StatusCode::UNAUTHORIZED, "[{}] {}", app.backend, replayed.body);
+        assert_eq!(app.get("/portal", Some(&cookie)).await.location().map(|l| l.starts_with("/login")), Some(true));
+    }
+}
