@@ -191,15 +191,8 @@ impl Verifier {
             }
             // The attempt is counted as a failure before argon2 runs and refunded if the secret matches, so the
             // attempts in flight (at most one per argon2 slot) cannot race past the bound.
-            let clock = Instant::now();
-            let blocked = self.failures.lock().ok().and_then(|mut failures| {
-                let blocked = failures.blocked(key_id.as_str(), ip, clock);
-                if blocked.is_none() {
-                    failures.record(key_id.as_str(), ip, clock);
-                }
-                blocked
-            });
-            if let Some(retry_after) = blocked {
+            let attempt = self.failures.lock().map_or(Ok(()), |mut failures| failures.attempt(key_id.as_str(), ip, Instant::now()));
+            if let Err(retry_after) = attempt {
                 self.stats.throttled.fetch_add(1, Ordering::Relaxed);
                 return Err(KeyAuthError::TooManyAttempts { retry_after });
             }
