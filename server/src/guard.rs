@@ -27,7 +27,7 @@ pub async fn page_guard(State(state): State<AppState>, request: Request, next: N
         Ok(session) => session,
         Err(err) => {
             tracing::error!(error = %err, "session lookup failed");
-            return (http::StatusCode::SERVICE_UNAVAILABLE, "The service is temporarily unavailable. Please try again.").into_response();
+            return (http::StatusCode::SERVICE_UNAVAILABLE, app::error::AppError::Unavailable.to_string()).into_response();
         }
     };
     match session {

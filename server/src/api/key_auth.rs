@@ -60,7 +60,7 @@ fn refusal(error: &KeyAuthError) -> ApiError {
             api_error
         }
         KeyAuthError::Internal(err) if err.is_unavailable() => {
-            let api_error = ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "unavailable", "The service is temporarily unavailable. Please try again in a moment.");
+            let api_error = ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "unavailable", app::error::AppError::Unavailable.to_string());
             tracing::error!(trace_id = %api_error.trace_id, error = %err, "the database is unavailable");
             api_error
         }
