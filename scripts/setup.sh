@@ -49,6 +49,7 @@ if [ "$purpose" = test ]; then
   command -v wasm-opt >/dev/null || apt_install binaryen
   command -v brotli >/dev/null || apt_install brotli
   command -v curl >/dev/null || apt_install curl
+  command -v python3 >/dev/null || apt_install python3
   lock="end2end/package-lock.json"
   stamp="end2end/node_modules/.caregate-installed"
   if [ ! -f "$stamp" ] || [ "$lock" -nt "$stamp" ]; then
