@@ -46,13 +46,13 @@ warm_up() { wrk -t2 -c64 -d3s -s bench/wrk.lua "$1" >/dev/null 2>&1 || true; }
 start_server() {
   local port="$1" url="$2"; shift 2
   env DATABASE_URL="$url" LEPTOS_SITE_ADDR="127.0.0.1:$port" LEPTOS_SITE_ROOT="$root/target/site" LEPTOS_OUTPUT_NAME=caregate \
-    CAREGATE_PUBLIC_URL="http://127.0.0.1:$port" RUST_LOG=warn "$@" "$bin" serve >"$work/server-$port.log" 2>&1 &
+    CAREGATE_PUBLIC_URL="http://127.0.0.1:$port" CAREGATE_METRICS_ADDR="127.0.0.1:$((port + 1000))" RUST_LOG=warn "$@" "$bin" serve >"$work/server-$port.log" 2>&1 &
   pids+=($!)
   for _ in $(seq 1 100); do curl -sf "http://127.0.0.1:$port/readyz" >/dev/null && return 0; sleep 0.1; done
   echo "server on $port did not start" >&2; cat "$work/server-$port.log" >&2; exit 1
 }
 
-metric() { curl -s "http://127.0.0.1:$1/metrics" | awk -v m="$2" '$1 == m { print $2 }'; }
+metric() { curl -s "http://127.0.0.1:$(($1 + 1000))/metrics" | awk -v m="$2" '$1 == m { print $2 }'; }
 
 login() { # login PORT EMAIL → cookie
   curl -s -D - -o /dev/null -X POST "http://127.0.0.1:$1/api/session/login" -H 'Accept: application/json' \

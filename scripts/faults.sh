@@ -6,7 +6,10 @@
 #   scripts/faults.sh soak [SECONDS]  Mixed web-app and MCP load from wrk (default 30 s; the documented long run
 #                                      is 300): no errors but the provoked ones, and resident memory ends within
 #                                      64 MiB of where it was after warm-up.
-# scripts/test.sh runs `outage` and a 30-second `soak`.
+#   scripts/faults.sh hugeemails      200 sign-ins with 1 MiB "emails", each from its own client behind a trusted
+#                                      proxy: every one is refused, and resident memory grows by less than 32 MiB
+#                                      (the guessing bound keeps a 16-byte digest per name, not the name).
+# scripts/test.sh runs `outage`, `hugeemails` and a 30-second `soak`.
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$root"
@@ -19,11 +22,12 @@ cleanup() { [ -n "$server_pid" ] && kill "$server_pid" 2>/dev/null; rm -rf "$wor
 trap cleanup EXIT
 fail() { echo "FAIL: $*" >&2; [ -f "$work/server.log" ] && tail -20 "$work/server.log" >&2; exit 1; }
 
-start_server() { # start_server PORT DATABASE_URL
-  env DATABASE_URL="$2" LEPTOS_SITE_ADDR="127.0.0.1:$1" LEPTOS_SITE_ROOT="$root/target/site" LEPTOS_OUTPUT_NAME=caregate \
-    CAREGATE_PUBLIC_URL="http://127.0.0.1:$1" RUST_LOG=warn "$bin" serve >"$work/server.log" 2>&1 &
+start_server() { # start_server PORT DATABASE_URL [VARIABLE=VALUE...]
+  local port="$1" url="$2"; shift 2
+  env DATABASE_URL="$url" LEPTOS_SITE_ADDR="127.0.0.1:$port" LEPTOS_SITE_ROOT="$root/target/site" LEPTOS_OUTPUT_NAME=caregate \
+    CAREGATE_PUBLIC_URL="http://127.0.0.1:$port" RUST_LOG=warn "$@" "$bin" serve >"$work/server.log" 2>&1 &
   server_pid=$!
-  for _ in $(seq 1 100); do curl -sf "http://127.0.0.1:$1/readyz" >/dev/null && return 0; sleep 0.1; done
+  for _ in $(seq 1 100); do curl -sf "http://127.0.0.1:$port/readyz" >/dev/null && return 0; sleep 0.1; done
   fail "the server did not start"
 }
 
@@ -110,8 +114,40 @@ soak() {
   echo "soak: ok"
 }
 
+hugeemails() {
+  local port=3472 url="sqlite://$work/huge.db?mode=rwc"
+  DATABASE_URL="$url" RUST_LOG=warn "$bin" seed --demo >/dev/null
+  start_server "$port" "$url" CAREGATE_TRUSTED_PROXIES=127.0.0.1
+  # Bodies are written to files (a 1 MiB command-line argument is over the kernel's limit).
+  python3 - "$work" <<'PY'
+import sys
+for n in range(1, 211):
+    with open(f"{sys.argv[1]}/signin-{n}", "w") as out:
+        out.write(f"email={n}" + "x" * (1024 * 1024) + "%40example.com&password=wrong-password")
+PY
+  sign_in() { # sign_in N: a 1 MiB email (unique to N) from forwarded client 198.51.(N/256).(N%256)
+    status_of -X POST "http://127.0.0.1:$port/api/session/login" -H 'Accept: application/json' \
+      -H 'Content-Type: application/x-www-form-urlencoded' -H "X-Forwarded-For: 198.51.$(( $1 / 256 )).$(( $1 % 256 ))" \
+      --data-binary "@$work/signin-$1"
+  }
+  for n in $(seq 1 10); do sign_in "$n" >/dev/null; done
+  local before; before="$(rss_kib)"
+  local code
+  for n in $(seq 11 210); do
+    code="$(sign_in "$n")"
+    [ "$code" = 401 ] || fail "sign-in $n with a 1 MiB email: $code $(head -c 300 "$work/body")"
+  done
+  local after; after="$(rss_kib)"
+  echo "    resident memory after 10 warm-up sign-ins ${before} KiB, after 200 more ${after} KiB (bound: +32768 KiB)"
+  [ "$after" -le $((before + 32768)) ] || fail "memory grew by $((after - before)) KiB"
+  grep -qi "panicked" "$work/server.log" && fail "the server panicked"
+  kill "$server_pid"; wait "$server_pid" 2>/dev/null || true; server_pid=""
+  echo "hugeemails: ok"
+}
+
 case "${1:-}" in
   outage) outage ;;
   soak) soak "${2:-30}" ;;
-  *) echo "usage: scripts/faults.sh outage | soak [SECONDS]" >&2; exit 2 ;;
+  hugeemails) hugeemails ;;
+  *) echo "usage: scripts/faults.sh outage | soak [SECONDS] | hugeemails" >&2; exit 2 ;;
 esac

@@ -28,6 +28,8 @@ if [ -n "${CAREGATE_TEST_POSTGRES_URL:-}" ]; then
   echo "==> fault run: PostgreSQL goes away and comes back"
   scripts/faults.sh outage
 fi
+echo "==> fault run: 200 sign-ins with 1 MiB emails leave memory bounded"
+scripts/faults.sh hugeemails
 echo "==> fault run: 30-second soak (scripts/faults.sh soak 300 is the long run)"
 scripts/faults.sh soak 30
 

@@ -6,6 +6,10 @@ use serde::{Deserialize, Serialize};
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
 pub enum AppError {
+    /// 400: the request's arguments could not be decoded (a field missing, of the wrong type, or a body that is
+    /// not the expected encoding); the message says what the decoder found.
+    #[error("{0}")]
+    BadRequest(String),
     /// 401: not signed in, the session ended, or sign-in failed.
     #[error("{0}")]
     Unauthorized(String),
@@ -38,8 +42,31 @@ pub enum AppError {
 impl FromServerFnError for AppError {
     type Encoder = JsonEncoding;
 
+    /// Arguments the server could not decode are the client's mistake: 400 with the decoder's words (clipped),
+    /// not a 500. (On the server, the JSON codec reports undecodable arguments as `Deserialization`; in the
+    /// browser that variant means an answer it could not read.) Everything else that fails around a call is a
+    /// transport failure seen by the browser.
     fn from_server_fn_error(value: ServerFnErrorErr) -> Self {
-        AppError::Transport(value.to_string())
+        match value {
+            #[cfg(feature = "ssr")]
+            ServerFnErrorErr::Deserialization(reason) => AppError::bad_arguments(reason),
+            ServerFnErrorErr::Args(reason) | ServerFnErrorErr::MissingArg(reason) => AppError::bad_arguments(reason),
+            other => AppError::Transport(other.to_string()),
+        }
+    }
+}
+
+impl AppError {
+    /// A 400 for arguments that did not decode, naming what the decoder found (without control characters,
+    /// clipped); on the server it also sets the response's status.
+    fn bad_arguments(reason: String) -> AppError {
+        let reason: String = reason.chars().filter(|c| !c.is_control()).take(300).collect();
+        let error = AppError::BadRequest(format!("The request's arguments could not be read: {reason}"));
+        #[cfg(feature = "ssr")]
+        if let Some(response) = leptos::prelude::use_context::<leptos_axum::ResponseOptions>() {
+            response.set_status(error.status());
+        }
+        error
     }
 }
 
@@ -54,6 +81,7 @@ mod ssr {
         /// The HTTP status this error is answered with.
         pub fn status(&self) -> StatusCode {
             match self {
+                AppError::BadRequest(_) => StatusCode::BAD_REQUEST,
                 AppError::Unauthorized(_) => StatusCode::UNAUTHORIZED,
                 AppError::Forbidden(_) => StatusCode::FORBIDDEN,
                 AppError::NotFound(_) => StatusCode::NOT_FOUND,
@@ -86,11 +114,11 @@ mod ssr {
                     }
                     AppError::TooManyRequests(err.to_string())
                 }
-                DomainError::Database(_) if err.is_unavailable() => {
-                    tracing::error!(error = %err, "the database is unavailable");
+                DomainError::Database(_) | DomainError::Busy if err.is_unavailable() => {
+                    tracing::error!(error = %err, "the service is unavailable");
                     AppError::Unavailable
                 }
-                DomainError::Database(_) | DomainError::Internal(_) => {
+                DomainError::Database(_) | DomainError::Internal(_) | DomainError::Busy => {
                     tracing::error!(error = %err, "server function failed");
                     AppError::Internal
                 }

@@ -6,6 +6,7 @@ use std::sync::Arc;
 use domain::activity_writer::ActivityWriter;
 use domain::keys::token::TokenEnvironment;
 use domain::keys::verifier::Verifier;
+use domain::net::TrustedProxies;
 use domain::throttle::PasswordAttempts;
 use sea_orm::DatabaseConnection;
 
@@ -25,6 +26,8 @@ pub struct AppState {
     pub verifier: Arc<Verifier>,
     /// The process's bound on password guessing (sign-in, re-authentication, password change).
     pub password_attempts: Arc<PasswordAttempts>,
+    /// The reverse proxies whose forwarding headers decide the client address (`CAREGATE_TRUSTED_PROXIES`).
+    pub trusted_proxies: Arc<TrustedProxies>,
     /// Stores MCP tool calls and refused keys on the activity feed in batches, off the request path.
     pub activity: ActivityWriter,
 }

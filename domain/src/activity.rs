@@ -3,7 +3,7 @@ use chrono::{DateTime, Utc};
 use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set};
 
 use crate::entity::{activity_event, user};
-use crate::model::{ActivityFilter, ActivityPage, ActivityView, CurrentUser};
+use crate::model::{ActivityFilter, ActivityPage, ActivityView, ActorKind, CurrentUser};
 use crate::{DomainError, Role};
 
 /// Where a request came from, for the activity feed and Last Used.
@@ -64,6 +64,29 @@ pub(crate) fn clip(value: &Option<String>, max: usize) -> Option<String> {
     value.as_ref().map(|v| v.chars().take(max).collect())
 }
 
+/// Text an outsider chose (a `User-Agent`, an MCP client's name): control characters and invisible or
+/// direction-changing format characters removed, clipped to `max` characters. It is still the outsider's
+/// words: the feed shows it in quotes and `list_activity` returns it as data, never as our own text.
+pub fn untrusted_text(value: &str, max: usize) -> String {
+    value.chars().filter(|c| !c.is_control() && !crate::keys::policy::KeyLabel::is_invisible_format(*c)).take(max).collect()
+}
+
+/// [`untrusted_text`] of an optional text.
+pub(crate) fn untrusted(value: &Option<String>, max: usize) -> Option<String> {
+    value.as_deref().map(|value| untrusted_text(value, max))
+}
+
+/// What kind of actor an event has: a person when one is named; otherwise an unknown client for a refused
+/// key (nobody is known but the Key ID presented), and the operator's command line for everything else (the
+/// only other way to act without signing in).
+pub fn actor_kind(actor_user_id: Option<i32>, action: &str) -> ActorKind {
+    match actor_user_id {
+        Some(_) => ActorKind::Person,
+        None if action == Action::KeyAuthFailed.as_str() => ActorKind::UnknownClient,
+        None => ActorKind::CommandLine,
+    }
+}
+
 /// The row an event becomes.
 pub(crate) fn to_row(event: NewEvent<'_>) -> activity_event::ActiveModel {
     activity_event::ActiveModel {
@@ -73,7 +96,7 @@ pub(crate) fn to_row(event: NewEvent<'_>) -> activity_event::ActiveModel {
         action: Set(event.action.as_str().to_owned()),
         target: Set(event.target.chars().take(400).collect()),
         ip: Set(clip(&event.origin.ip, 64)),
-        user_agent: Set(clip(&event.origin.user_agent, 400)),
+        user_agent: Set(untrusted(&event.origin.user_agent, 400)),
         created_at: Set(event.at),
         ..Default::default()
     }
@@ -126,14 +149,34 @@ pub async fn list(db: &impl ConnectionTrait, viewer: &CurrentUser, filter: Activ
         .map(|row| ActivityView {
             id: row.id,
             at: row.created_at,
+            actor_kind: actor_kind(row.actor_user_id, &row.action),
             actor_id: row.actor_user_id,
             actor_name: row.actor_user_id.and_then(|id| names.get(&id).cloned()),
             key_id: row.key_id,
             action: row.action,
             target: row.target,
             ip: row.ip,
-            user_agent: row.user_agent,
+            user_agent: untrusted(&row.user_agent, 400),
         })
         .collect();
     Ok(ActivityPage { events, has_more, page, per_page })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn outsiders_text_loses_controls_and_invisible_characters_and_is_clipped() {
+        assert_eq!(untrusted_text("Claude\u{1b}[31m Code\n\r\u{202E}1.0\u{0}", 400), "Claude[31m Code1.0");
+        assert_eq!(untrusted_text(&"x".repeat(1_000), 400).len(), 400);
+        assert_eq!(untrusted_text("مساعد 🧑‍⚕️", 400), "مساعد 🧑‍⚕️", "scripts and emoji stay");
+    }
+
+    #[test]
+    fn events_without_a_person_are_named_by_what_they_are() {
+        assert_eq!(actor_kind(None, Action::KeyAuthFailed.as_str()), ActorKind::UnknownClient);
+        assert_eq!(actor_kind(None, Action::KeyRevoked.as_str()), ActorKind::CommandLine);
+        assert_eq!(actor_kind(Some(7), Action::KeyAuthFailed.as_str()), ActorKind::Person);
+    }
 }

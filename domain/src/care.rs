@@ -2,18 +2,62 @@
 //! and caregivers see only the visits and messages that are theirs.
 use std::collections::HashMap;
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, Datelike, Duration, NaiveDate, NaiveTime, Utc};
 use sea_orm::{ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, Select};
 
 use crate::entity::{message, open_shift, patient, user, visit};
 use crate::model::{CaregiverView, CurrentUser, MessageView, OpenShiftView, PatientView, VisitView};
 use crate::{DomainError, Role};
 
-/// A half-open time window `[from, to)`.
-#[derive(Debug, Clone, Copy)]
+/// A half-open time window `[from, to)`; a missing bound is no bound (the query leaves it out, so no sentinel
+/// date ever reaches the database, where SQLite would compare it as text and PostgreSQL refuse it).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Window {
-    pub from: DateTime<Utc>,
-    pub to: DateTime<Utc>,
+    pub from: Option<DateTime<Utc>>,
+    pub to: Option<DateTime<Utc>>,
+}
+
+/// The days a date argument may name (clients send dates from people and models; anything outside is a typo).
+pub const FIRST_DAY: NaiveDate = NaiveDate::from_ymd_opt(1900, 1, 1).expect("a valid constant date");
+pub const LAST_DAY: NaiveDate = NaiveDate::from_ymd_opt(2200, 12, 31).expect("a valid constant date");
+
+fn check_day(day: NaiveDate, what: &str) -> Result<NaiveDate, DomainError> {
+    if (FIRST_DAY..=LAST_DAY).contains(&day) {
+        Ok(day)
+    } else {
+        Err(DomainError::Invalid(format!("{what} must be a date between {FIRST_DAY} and {LAST_DAY}, got {day}")))
+    }
+}
+
+fn day_start(day: NaiveDate) -> DateTime<Utc> {
+    day.and_time(NaiveTime::MIN).and_utc()
+}
+
+impl Window {
+    /// From the start of `from` to the end of `to` (both optional, both inclusive days, UTC). Out-of-range or
+    /// reversed days are refused with a message that names them.
+    pub fn days(from: Option<NaiveDate>, to: Option<NaiveDate>) -> Result<Window, DomainError> {
+        let from = from.map(|day| check_day(day, "from")).transpose()?;
+        let to = to.map(|day| check_day(day, "to")).transpose()?;
+        if let (Some(from), Some(to)) = (from, to) {
+            if from > to {
+                return Err(DomainError::Invalid(format!("from ({from}) is after to ({to})")));
+            }
+        }
+        Ok(Window { from: from.map(day_start), to: to.map(|day| day_start(day) + Duration::days(1)) })
+    }
+
+    /// The week (Monday to Sunday, UTC) that contains `day`, and its Monday.
+    pub fn week_of(day: NaiveDate) -> Result<(NaiveDate, Window), DomainError> {
+        let day = check_day(day, "date")?;
+        let monday = day - Duration::days(i64::from(day.weekday().num_days_from_monday()));
+        Ok((monday, Window { from: Some(day_start(monday)), to: Some(day_start(monday) + Duration::days(7)) }))
+    }
+
+    /// Seven days from the start of `day` (UTC).
+    pub fn seven_days_from(day: NaiveDate) -> Window {
+        Window { from: Some(day_start(day)), to: Some(day_start(day) + Duration::days(7)) }
+    }
 }
 
 /// The visits the viewer may see: the company's for office roles, their own for caregivers.
@@ -29,8 +73,11 @@ fn visible_visits(viewer: &CurrentUser) -> Select<visit::Entity> {
 /// Visits the viewer may see, earliest first, optionally within a window.
 pub async fn visits(db: &impl ConnectionTrait, viewer: &CurrentUser, window: Option<Window>) -> Result<Vec<VisitView>, DomainError> {
     let mut query = visible_visits(viewer);
-    if let Some(window) = window {
-        query = query.filter(visit::Column::StartsAt.gte(window.from)).filter(visit::Column::StartsAt.lt(window.to));
+    if let Some(from) = window.and_then(|window| window.from) {
+        query = query.filter(visit::Column::StartsAt.gte(from));
+    }
+    if let Some(to) = window.and_then(|window| window.to) {
+        query = query.filter(visit::Column::StartsAt.lt(to));
     }
     let rows = query.order_by_asc(visit::Column::StartsAt).order_by_asc(visit::Column::Id).all(db).await?;
     visit_views(db, rows).await
@@ -162,4 +209,42 @@ async fn user_names(db: &impl ConnectionTrait, company_id: i32) -> Result<HashMa
         .into_iter()
         .map(|u| (u.id, u.name))
         .collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn day(raw: &str) -> NaiveDate {
+        raw.parse().unwrap()
+    }
+
+    #[test]
+    fn a_window_has_only_the_bounds_it_was_given() {
+        assert_eq!(Window::days(None, None).unwrap(), Window { from: None, to: None });
+        let from_only = Window::days(Some(day("2026-11-01")), None).unwrap();
+        assert_eq!(from_only.from, Some(day_start(day("2026-11-01"))));
+        assert_eq!(from_only.to, None);
+        let to_only = Window::days(None, Some(day("2026-11-01"))).unwrap();
+        assert_eq!(to_only.to, Some(day_start(day("2026-11-02"))), "the last day is included");
+        assert_eq!(to_only.from, None);
+    }
+
+    #[test]
+    fn reversed_and_out_of_range_days_are_refused_with_their_names() {
+        let reversed = Window::days(Some(day("2026-11-05")), Some(day("2026-11-01"))).unwrap_err().to_string();
+        assert_eq!(reversed, "from (2026-11-05) is after to (2026-11-01)");
+        let extreme = Window::days(None, Some(NaiveDate::MAX)).unwrap_err().to_string();
+        assert!(extreme.starts_with("to must be a date between 1900-01-01 and 2200-12-31"), "{extreme}");
+        assert!(Window::days(Some(NaiveDate::MIN), None).is_err());
+        assert!(Window::week_of(NaiveDate::MAX).is_err() && Window::week_of(NaiveDate::MIN).is_err());
+        assert!(Window::days(Some(FIRST_DAY), Some(LAST_DAY)).is_ok(), "the bounds themselves are fine");
+    }
+
+    #[test]
+    fn a_week_runs_monday_to_sunday() {
+        let (monday, window) = Window::week_of(day("2026-11-22")).unwrap();
+        assert_eq!(monday, day("2026-11-16"));
+        assert_eq!(window.to.unwrap() - window.from.unwrap(), Duration::days(7));
+    }
 }

@@ -37,11 +37,22 @@ pub enum SeedOutcome {
     AlreadyPresent,
 }
 
-/// Creates the demo companies unless they exist (recognised by their root users' emails).
+/// Creates the demo companies unless they exist (recognised by their root users' emails). A database that
+/// already holds other companies is refused: demo accounts share one published password, and must never
+/// appear beside an agency's real data.
 pub async fn seed(db: &(impl ConnectionTrait + TransactionTrait)) -> Result<SeedOutcome, DomainError> {
+    use sea_orm::PaginatorTrait;
     let exists = user::Entity::find().filter(user::Column::Email.eq("root@sunrise.test")).one(db).await?.is_some();
     if exists {
         return Ok(SeedOutcome::AlreadyPresent);
+    }
+    let companies = company::Entity::find().count(db).await?;
+    if companies > 0 {
+        return Err(DomainError::Conflict(format!(
+            "This database already holds {companies} compan{} that are not the demo data; demo accounts (with their published \
+             password) are only loaded into an empty database. Point DATABASE_URL at a new database to try the demo.",
+            if companies == 1 { "y" } else { "ies" }
+        )));
     }
     let txn = db.begin().await?;
     seed_sunrise(&txn).await?;

@@ -33,6 +33,9 @@ pub enum DomainError {
     /// 429. Too many wrong passwords for the account or from the address; no password was checked.
     #[error("Too many attempts. Try again in {} minute(s).", retry_after.div_ceil(60))]
     TooManyAttempts { retry_after: u64 },
+    /// 503. Too much argon2 work is already waiting in this process; the client may retry shortly.
+    #[error("the server is busy")]
+    Busy,
     /// 500. The text is logged on the server and never sent to a client.
     #[error("database error: {0}")]
     Database(DbErr),
@@ -57,10 +60,14 @@ impl DomainError {
     }
 
     /// Whether the database could not be reached (down, restarting, pool exhausted) rather than refusing a
-    /// query: answered with 503 so clients retry, and the pool reconnects by itself once it is back.
+    /// query, or the process is too busy to take more argon2 work: answered with 503 so clients retry, and the
+    /// pool reconnects by itself once the database is back.
     pub fn is_unavailable(&self) -> bool {
         use sea_orm::sqlx::Error as SqlxError;
         use sea_orm::RuntimeErr;
+        if matches!(self, DomainError::Busy) {
+            return true;
+        }
         let DomainError::Database(err) = self else { return false };
         match err {
             DbErr::ConnectionAcquire(_) | DbErr::Conn(_) => true,
@@ -74,6 +81,6 @@ impl DomainError {
 
     /// Whether this is a server-side failure (logged with context, shown to the client as a bare 500).
     pub fn is_internal(&self) -> bool {
-        matches!(self, DomainError::Database(_) | DomainError::Internal(_))
+        matches!(self, DomainError::Database(_) | DomainError::Internal(_) | DomainError::Busy)
     }
 }

@@ -130,11 +130,35 @@ pub struct MintedKey {
     pub token: RevealedToken,
 }
 
+/// Who an activity event's actor is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum ActorKind {
+    /// A signed-in person, or the person whose key acted (or was minted for them at the command line).
+    Person,
+    /// An operator at the server's `caregate` command line (no one signed in).
+    CommandLine,
+    /// Whoever presented a refused API key: nobody is known, only the Key ID they presented.
+    UnknownClient,
+}
+
+impl ActorKind {
+    /// How the feed names an actor that is not a person.
+    pub fn label(self) -> &'static str {
+        match self {
+            ActorKind::Person => "Person",
+            ActorKind::CommandLine => "Command line (operator)",
+            ActorKind::UnknownClient => "Unknown client",
+        }
+    }
+}
+
 /// One entry of the activity feed.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ActivityView {
     pub id: i32,
     pub at: DateTime<Utc>,
+    /// Who acted, by kind; `actor_id`/`actor_name` name the person when it is one.
+    pub actor_kind: ActorKind,
     pub actor_id: Option<i32>,
     pub actor_name: Option<String>,
     pub key_id: Option<String>,

@@ -1,5 +1,12 @@
-//! Passwords and their argon2id hashes: hashing and verification run on the blocking pool.
+//! Passwords and their argon2id hashes. Every argon2 computation of the process — passwords at sign-in,
+//! re-authentication and password changes, and API-key secrets at minting and verification — takes one of
+//! the process-wide [`argon2_slots`] (one per CPU) and runs on the blocking pool, so argon2 can never occupy
+//! the async threads nor more CPUs than there are. At most [`MAX_WAITING`] computations wait for a slot;
+//! beyond that the caller is told the server is busy (503) instead of queueing without bound.
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::OnceLock;
+
+use tokio::sync::{Semaphore, SemaphorePermit};
 
 use argon2::password_hash::rand_core::{OsRng, RngCore};
 use argon2::password_hash::{PasswordHash as PhcString, PasswordHasher, PasswordVerifier, SaltString};
@@ -81,17 +88,51 @@ pub fn verify_blocking(secret: &[u8], hash: &PasswordHash) -> bool {
     }
 }
 
-/// Hashes a password on the blocking pool.
-pub async fn hash(password: Password) -> Result<PasswordHash, DomainError> {
-    tokio::task::spawn_blocking(move || hash_blocking(password.0.as_bytes()))
-        .await
-        .map_err(|err| DomainError::Internal(format!("hashing task failed: {err}")))?
+/// Computations that may wait for an argon2 slot at once, process-wide.
+pub const MAX_WAITING: usize = 256;
+
+/// How many argon2 computations run at once: one per CPU.
+pub fn argon2_slot_count() -> u32 {
+    std::thread::available_parallelism().ok().and_then(|cpus| u32::try_from(usize::from(cpus)).ok()).unwrap_or(2)
 }
 
-/// Verifies a password on the blocking pool. With no stored hash (unknown email) it still spends the same
+/// The process's argon2 slots.
+pub fn argon2_slots() -> &'static Semaphore {
+    static SLOTS: OnceLock<Semaphore> = OnceLock::new();
+    SLOTS.get_or_init(|| Semaphore::new(argon2_slot_count() as usize))
+}
+
+static WAITING: AtomicUsize = AtomicUsize::new(0);
+
+/// Waits for an argon2 slot, or refuses at once with [`DomainError::Busy`] when [`MAX_WAITING`] already wait.
+pub async fn acquire_slot() -> Result<SemaphorePermit<'static>, DomainError> {
+    if let Ok(permit) = argon2_slots().try_acquire() {
+        return Ok(permit);
+    }
+    if WAITING.fetch_add(1, Ordering::AcqRel) >= MAX_WAITING {
+        WAITING.fetch_sub(1, Ordering::AcqRel);
+        return Err(DomainError::Busy);
+    }
+    let permit = argon2_slots().acquire().await;
+    WAITING.fetch_sub(1, Ordering::AcqRel);
+    permit.map_err(|err| DomainError::Internal(format!("argon2 slots closed: {err}")))
+}
+
+/// Runs one argon2 computation under a slot, on the blocking pool.
+pub async fn run_bounded<T: Send + 'static>(work: impl FnOnce() -> T + Send + 'static) -> Result<T, DomainError> {
+    let _slot = acquire_slot().await?;
+    tokio::task::spawn_blocking(work).await.map_err(|err| DomainError::Internal(format!("argon2 task failed: {err}")))
+}
+
+/// Hashes a password under an argon2 slot.
+pub async fn hash(password: Password) -> Result<PasswordHash, DomainError> {
+    run_bounded(move || hash_blocking(password.0.as_bytes())).await?
+}
+
+/// Verifies a password under an argon2 slot. With no stored hash (unknown email) it still spends the same
 /// work against a dummy hash, so response time does not reveal whether an account exists.
 pub async fn verify(password: Password, stored: Option<PasswordHash>) -> Result<bool, DomainError> {
-    tokio::task::spawn_blocking(move || match stored {
+    run_bounded(move || match stored {
         Some(hash) => verify_blocking(password.0.as_bytes(), &hash),
         None => {
             verify_blocking(password.0.as_bytes(), dummy_hash());
@@ -99,7 +140,6 @@ pub async fn verify(password: Password, stored: Option<PasswordHash>) -> Result<
         }
     })
     .await
-    .map_err(|err| DomainError::Internal(format!("verification task failed: {err}")))
 }
 
 fn dummy_hash() -> &'static PasswordHash {
@@ -132,6 +172,16 @@ mod tests {
     #[test]
     fn a_corrupt_stored_hash_is_a_failed_check_not_a_panic() {
         assert!(!verify_blocking(b"anything", &PasswordHash::from_stored("not a phc string".into())));
+    }
+
+    #[tokio::test]
+    async fn argon2_work_waits_for_a_free_slot() {
+        let held = argon2_slots().acquire_many(argon2_slot_count()).await.unwrap();
+        let waiting = tokio::spawn(hash(Password::new("waits its turn")));
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        assert!(!waiting.is_finished(), "no argon2 runs while every slot is held");
+        drop(held);
+        assert!(waiting.await.unwrap().is_ok());
     }
 
     #[test]

@@ -75,10 +75,11 @@ impl Scope {
     }
 
     /// Parses a requested list: unknown names and scopes the role cannot hold are refused with a message a
-    /// person understands; an empty request means everything the role allows. The result is sorted and unique.
+    /// person understands, and so is an empty list (a key is granted only what was asked for, never a default
+    /// of everything). The result is sorted and unique.
     pub fn parse_request<S: AsRef<str>>(requested: &[S], role: Role) -> Result<Vec<Scope>, String> {
         if requested.is_empty() {
-            return Ok(Scope::allowed_for(role).to_vec());
+            return Err("Choose at least one scope for the key".to_owned());
         }
         let mut scopes = Vec::with_capacity(requested.len());
         for name in requested {
@@ -133,8 +134,8 @@ mod tests {
     }
 
     #[test]
-    fn an_empty_request_grants_everything_the_role_allows() {
-        assert_eq!(Scope::parse_request::<&str>(&[], Role::Caregiver).unwrap(), Scope::allowed_for(Role::Caregiver));
+    fn an_empty_request_grants_nothing_and_is_refused() {
+        assert_eq!(Scope::parse_request::<&str>(&[], Role::Caregiver).unwrap_err(), "Choose at least one scope for the key");
     }
 
     #[test]

@@ -106,6 +106,46 @@ pub async fn end_all_for_user(db: &impl ConnectionTrait, user_id: i32) -> Result
     Ok(())
 }
 
+/// Deletes every session that has expired, in batches of at most [`PURGE_BATCH`] rows, and returns how many
+/// went. Expired sessions are refused anyway; this keeps them from piling up in the database.
+pub async fn purge_expired(db: &impl ConnectionTrait, now: DateTime<Utc>) -> Result<u64, DomainError> {
+    use sea_orm::{QuerySelect, QueryTrait};
+    let mut purged = 0;
+    loop {
+        let batch = session::Entity::find()
+            .select_only()
+            .column(session::Column::Id)
+            .filter(session::Column::ExpiresAt.lte(now))
+            .limit(PURGE_BATCH)
+            .into_query();
+        let deleted = session::Entity::delete_many().filter(session::Column::Id.in_subquery(batch)).exec(db).await?.rows_affected;
+        purged += deleted;
+        if deleted < PURGE_BATCH {
+            return Ok(purged);
+        }
+    }
+}
+
+/// Rows one purge statement deletes at most, so no purge holds a long lock.
+pub const PURGE_BATCH: u64 = 1_000;
+
+/// How often a server process purges expired sessions.
+pub const PURGE_INTERVAL: std::time::Duration = std::time::Duration::from_secs(15 * 60);
+
+/// Purges expired sessions now and then every [`PURGE_INTERVAL`], for as long as the server runs. Several
+/// processes may do this at once: each deletes only rows that are expired, so they cannot disagree.
+pub async fn purge_expired_periodically(db: sea_orm::DatabaseConnection) {
+    let mut ticks = tokio::time::interval(PURGE_INTERVAL);
+    loop {
+        ticks.tick().await;
+        match purge_expired(&db, Utc::now()).await {
+            Ok(0) => {}
+            Ok(purged) => tracing::info!(purged, "expired sessions deleted"),
+            Err(err) => tracing::warn!(error = %err, "could not delete expired sessions"),
+        }
+    }
+}
+
 fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }

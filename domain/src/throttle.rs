@@ -1,46 +1,97 @@
 //! Fixed-window counters that bound guessing: wrong API-key secrets (per Key ID and per client IP) and wrong
-//! passwords (per account and per client IP). Counters live in each server process.
+//! passwords (per account and per client IP), and the per-key request budget. Counters live in each server
+//! process, and their memory is bounded whatever callers send: names are kept only as a 16-byte digest (a
+//! 1 MiB "email" costs 16 bytes), expired windows are pruned every eighth of a window, and a map holds at most
+//! [`DEFAULT_CAPACITY`] names — when that many are live, new names are refused (fail closed) until pruning
+//! frees room, while names already counted go on as before.
 use std::collections::HashMap;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
+use sha2::{Digest, Sha256};
+
+/// Names one [`Windows`] keeps at most (about 5 MiB at 48 bytes a name).
+pub const DEFAULT_CAPACITY: usize = 100_000;
+
+/// A name as it is kept: the first 16 bytes of its SHA-256.
+type NameDigest = [u8; 16];
+
+fn digest(name: &str) -> NameDigest {
+    let full = Sha256::digest(name.as_bytes());
+    let mut short = [0u8; 16];
+    short.copy_from_slice(&full[..16]);
+    short
+}
+
 /// Counters over fixed windows, by name (a Key ID, an account, an IP address).
 pub struct Windows {
     length: Duration,
-    counts: HashMap<String, (Instant, u32)>,
+    capacity: usize,
+    counts: HashMap<NameDigest, (Instant, u32)>,
+    pruned_at: Option<Instant>,
 }
 
 impl Windows {
     pub fn new(length: Duration) -> Self {
-        Windows { length, counts: HashMap::new() }
+        Windows::with_capacity(length, DEFAULT_CAPACITY)
+    }
+
+    pub fn with_capacity(length: Duration, capacity: usize) -> Self {
+        Windows { length, capacity, counts: HashMap::new(), pruned_at: None }
+    }
+
+    /// How many names are kept now.
+    pub fn len(&self) -> usize {
+        self.counts.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.counts.is_empty()
     }
 
     fn seconds_left(&self, start: Instant, now: Instant) -> u64 {
         self.length.saturating_sub(now.duration_since(start)).as_secs().max(1)
     }
 
-    /// Seconds to wait when `name` has reached `max` in its current window.
-    pub fn blocked(&self, name: &str, max: u32, now: Instant) -> Option<u64> {
-        self.counts
-            .get(name)
-            .filter(|(start, count)| now.duration_since(*start) < self.length && *count >= max)
-            .map(|(start, _)| self.seconds_left(*start, now))
+    /// Drops the windows that have ended, at most once per eighth of a window (so a full map of live names
+    /// costs no scan per call).
+    fn prune(&mut self, now: Instant) {
+        let due = self.pruned_at.is_none_or(|at| now.duration_since(at) >= self.length / 8);
+        if due {
+            let length = self.length;
+            self.counts.retain(|_, (start, _)| now.duration_since(*start) < length);
+            self.pruned_at = Some(now);
+        }
+    }
+
+    /// Seconds to wait when `name` has reached `max` in its current window, or when the map is full and
+    /// `name` is not in it.
+    pub fn blocked(&mut self, name: &str, max: u32, now: Instant) -> Option<u64> {
+        self.prune(now);
+        match self.counts.get(&digest(name)) {
+            Some((start, count)) if now.duration_since(*start) < self.length => (*count >= max).then(|| self.seconds_left(*start, now)),
+            Some(_) => None,
+            None if self.counts.len() >= self.capacity => Some((self.length / 8).as_secs().max(1)),
+            None => None,
+        }
     }
 
     /// Takes back one event of `name` in its current window.
     pub fn undo(&mut self, name: &str) {
-        if let Some((_, count)) = self.counts.get_mut(name) {
+        if let Some((_, count)) = self.counts.get_mut(&digest(name)) {
             *count = count.saturating_sub(1);
         }
     }
 
-    /// Counts one event for `name` and returns the window's count so far.
+    /// Counts one event for `name` and returns the window's count so far (`u32::MAX` when the map is full and
+    /// `name` is new: it is not kept, and counts as over any bound).
     pub fn hit(&mut self, name: &str, now: Instant) -> u32 {
-        if self.counts.len() > 50_000 {
-            let length = self.length;
-            self.counts.retain(|_, (start, _)| now.duration_since(*start) < length);
+        self.prune(now);
+        let key = digest(name);
+        if !self.counts.contains_key(&key) && self.counts.len() >= self.capacity {
+            return u32::MAX;
         }
-        let entry = self.counts.entry(name.to_owned()).or_insert((now, 0));
+        let entry = self.counts.entry(key).or_insert((now, 0));
         if now.duration_since(entry.0) >= self.length {
             *entry = (now, 0);
         }
@@ -65,10 +116,31 @@ impl FailureLimiter {
     }
 
     /// Seconds to wait when `name` or `ip` is over its bound.
-    pub fn blocked(&self, name: &str, ip: Option<&str>, now: Instant) -> Option<u64> {
+    pub fn blocked(&mut self, name: &str, ip: Option<&str>, now: Instant) -> Option<u64> {
         self.by_name
             .blocked(name, self.max_per_name, now)
             .or_else(|| ip.and_then(|ip| self.by_ip.blocked(ip, self.max_per_ip, now)))
+    }
+
+    /// Seconds to wait when `ip` alone is over its bound (before anything names an account or key).
+    pub fn ip_blocked(&mut self, ip: Option<&str>, now: Instant) -> Option<u64> {
+        ip.and_then(|ip| self.by_ip.blocked(ip, self.max_per_ip, now))
+    }
+
+    /// Counts a failure against `ip` alone, unless it is over its bound; otherwise the seconds to wait.
+    pub fn attempt_ip(&mut self, ip: Option<&str>, now: Instant) -> Result<(), u64> {
+        if let Some(retry_after) = self.ip_blocked(ip, now) {
+            return Err(retry_after);
+        }
+        if let Some(ip) = ip {
+            self.by_ip.hit(ip, now);
+        }
+        Ok(())
+    }
+
+    /// Names kept by the per-name and per-IP counters (for tests of the memory bound).
+    pub fn names_kept(&self) -> usize {
+        self.by_name.len() + self.by_ip.len()
     }
 
     pub fn record(&mut self, name: &str, ip: Option<&str>, now: Instant) {
@@ -112,27 +184,72 @@ impl Default for PasswordAttempts {
 }
 
 impl PasswordAttempts {
-    /// Counts an attempt for `account` (case-insensitive) from `ip`, or says how many seconds to wait.
+    /// Counts an attempt for `account` (case-insensitive) from `ip`, or says how many seconds to wait. A
+    /// poisoned lock refuses (fail closed) rather than letting guesses through uncounted.
     pub fn begin(&self, account: &str, ip: Option<&str>) -> Result<(), u64> {
-        let account = account.trim().to_lowercase();
+        let account = account_name(account);
         match self.0.lock() {
             Ok(mut limiter) => limiter.attempt(&account, ip, Instant::now()),
-            Err(_) => Ok(()),
+            Err(_) => Err(SIGN_IN_WINDOW.as_secs()),
         }
     }
 
     /// The attempt begun for `account` from `ip` had the right password: it does not count.
     pub fn succeeded(&self, account: &str, ip: Option<&str>) {
-        let account = account.trim().to_lowercase();
+        let account = account_name(account);
         if let Ok(mut limiter) = self.0.lock() {
             limiter.refund(&account, ip);
         }
     }
+
+    /// Names (accounts and addresses) the bound keeps now.
+    pub fn names_kept(&self) -> usize {
+        self.0.lock().map(|limiter| limiter.names_kept()).unwrap_or(0)
+    }
+}
+
+/// The name an account is counted under: trimmed and lower-case, from at most the first 320 characters (the
+/// longest email address there is), so a huge "email" costs no more than a real one.
+fn account_name(account: &str) -> String {
+    account.trim().chars().take(320).flat_map(char::to_lowercase).collect()
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn huge_names_cost_a_fixed_few_bytes_and_expired_windows_are_pruned() {
+        let attempts = PasswordAttempts::default();
+        let huge = "x".repeat(1024 * 1024);
+        for n in 0..200 {
+            assert_eq!(attempts.begin(&format!("{n}{huge}@example.com"), None), Ok(()));
+        }
+        assert_eq!(attempts.names_kept(), 200, "200 accounts, each kept as a 16-byte digest");
+        let mut windows = Windows::new(Duration::from_secs(60));
+        let start = Instant::now();
+        for n in 0..1_000 {
+            windows.hit(&format!("name{n}"), start);
+        }
+        windows.hit("later", start + Duration::from_secs(61));
+        assert_eq!(windows.len(), 1, "ended windows are dropped");
+    }
+
+    #[test]
+    fn a_full_map_refuses_new_names_and_keeps_counting_known_ones() {
+        let mut windows = Windows::with_capacity(Duration::from_secs(80), 3);
+        let now = Instant::now();
+        for name in ["a", "b", "c"] {
+            assert_eq!(windows.hit(name, now), 1);
+        }
+        assert_eq!(windows.blocked("d", 5, now), Some(10), "a new name waits for the next pruning");
+        assert_eq!(windows.hit("d", now), u32::MAX);
+        assert_eq!(windows.len(), 3);
+        assert_eq!(windows.blocked("a", 5, now), None);
+        assert_eq!(windows.hit("a", now), 2);
+        let later = now + Duration::from_secs(80);
+        assert_eq!(windows.blocked("d", 5, later), None, "room again once the windows ended");
+    }
 
     #[test]
     fn an_account_is_refused_after_its_wrong_passwords_until_the_window_ends() {

@@ -9,6 +9,7 @@ use domain::activity::Origin;
 use domain::keys::service::{self as key_service, Actor};
 use domain::model::{ExpiryChoice, KeyFilter, MintRequest};
 use domain::password::Password;
+use domain::scope::Scope;
 use domain::{demo, Role};
 use sea_orm::{DatabaseConnection, TransactionTrait};
 
@@ -108,6 +109,24 @@ fn parse_role(value: &str) -> Result<Role, String> {
     Role::parse(value).ok_or_else(|| format!("unknown role {value:?}; use root, user or caregiver"))
 }
 
+/// Prints one line on stdout. When stdout is a pipe whose reader has gone (`caregate keys list | head -1`),
+/// the command ends quietly with success, as other Unix tools do, instead of panicking in `println!`.
+macro_rules! say {
+    ($($arg:tt)*) => { print_line(format_args!($($arg)*)) };
+}
+
+fn print_line(line: std::fmt::Arguments<'_>) {
+    use std::io::Write;
+    let mut stdout = std::io::stdout().lock();
+    if let Err(err) = stdout.write_fmt(line).and_then(|()| stdout.write_all(b"\n")) {
+        if err.kind() == std::io::ErrorKind::BrokenPipe {
+            std::process::exit(0);
+        }
+        eprintln!("error: cannot write to stdout: {err}");
+        std::process::exit(1);
+    }
+}
+
 /// Runs the command and turns its outcome into an exit code, printing errors to stderr.
 pub async fn run(cli: Cli) -> ExitCode {
     let config = match Config::from_env() {
@@ -116,7 +135,7 @@ pub async fn run(cli: Cli) -> ExitCode {
     };
     let outcome = match cli.command.unwrap_or(Command::Serve) {
         Command::Serve => crate::startup::serve(config).await,
-        Command::Migrate => open(&config).await.map(|_| println!("migrations applied")),
+        Command::Migrate => open(&config).await.map(|_| say!("migrations applied")),
         Command::Seed { demo: true } => seed_demo(&config).await,
         Command::Seed { demo: false } => Err("nothing to seed: pass --demo".to_owned()),
         Command::Company { command: CompanyCommand::Create { name, root_email, root_name } } => {
@@ -154,12 +173,12 @@ fn explain(err: domain::DomainError) -> String {
 async fn seed_demo(config: &Config) -> Result<(), String> {
     let db = open(config).await?;
     match demo::seed(&db).await.map_err(explain)? {
-        demo::SeedOutcome::Created => println!("Demo data created."),
-        demo::SeedOutcome::AlreadyPresent => println!("Demo data already present; nothing changed."),
+        demo::SeedOutcome::Created => say!("Demo data created."),
+        demo::SeedOutcome::AlreadyPresent => say!("Demo data already present; nothing changed."),
     }
-    println!("Sign in at {}/login with any of these (password: {}):", config.public_url, demo::DEMO_PASSWORD);
+    say!("Sign in at {}/login with any of these (password: {}):", config.public_url, demo::DEMO_PASSWORD);
     for account in demo::DEMO_ACCOUNTS {
-        println!("  {:<22} {:<10} {}", account.email, account.role.as_str(), account.company);
+        say!("  {:<22} {:<10} {}", account.email, account.role.as_str(), account.company);
     }
     Ok(())
 }
@@ -187,9 +206,9 @@ async fn create_company(config: &Config, name: &str, root_email: &str, root_name
     let new_user = NewUser { company_id: company.id, email: root_email, name: root_name, role: Role::Root, password };
     accounts::add_user(&txn, new_user).await.map_err(explain)?;
     txn.commit().await.map_err(|err| explain(err.into()))?;
-    println!("Created {} (account number {}) with Root User {}", company.name, company.account_number, root_email.trim().to_lowercase());
+    say!("Created {} (account number {}) with Root User {}", company.name, company.account_number, root_email.trim().to_lowercase());
     if let Some(password) = shown {
-        println!("Generated password (shown once): {password}");
+        say!("Generated password (shown once): {password}");
     }
     Ok(())
 }
@@ -200,9 +219,9 @@ async fn add_user(config: &Config, company_account: i64, email: &str, name: &str
     let db = open(config).await?;
     let company = accounts::find_company_by_account(&db, company_account).await.map_err(explain)?;
     let user = accounts::add_user(&db, NewUser { company_id: company.id, email, name, role, password }).await.map_err(explain)?;
-    println!("Added {} ({}) to {}", user.email, role.display_name(), company.name);
+    say!("Added {} ({}) to {}", user.email, role.display_name(), company.name);
     if let Some(password) = shown {
-        println!("Generated password (shown once): {password}");
+        say!("Generated password (shown once): {password}");
     }
     Ok(())
 }
@@ -217,11 +236,12 @@ async fn keys(config: &Config, command: KeysCommand) -> Result<(), String> {
                 .await
                 .map_err(explain)?
                 .ok_or_else(|| format!("{} is deactivated and cannot hold keys", user.email))?;
+            let scopes = if scopes.is_empty() { Scope::allowed_for(owner.role).iter().map(|scope| scope.as_str().to_owned()).collect() } else { scopes };
             let request = MintRequest { label, expiry: days.map(ExpiryChoice::Days), scopes };
             let (_, token) = key_service::mint(&db, &Actor::Operator, &owner, request, config.token_environment, &Origin::operator(), now)
                 .await
                 .map_err(explain)?;
-            println!("{}", token.expose());
+            say!("{}", token.expose());
         }
         KeysCommand::List { email } => {
             let user_id = match email {
@@ -229,12 +249,12 @@ async fn keys(config: &Config, command: KeysCommand) -> Result<(), String> {
                 None => None,
             };
             let mut filter = KeyFilter { user_id, per_page: 100, ..KeyFilter::default() };
-            println!("{:<8}  {:<8}  {:<24}  {:<30}  {:<16}  {:<16}  {}", "KEY ID", "STATUS", "OWNER", "LABEL", "CREATED", "LAST USED", "EXPIRES");
+            say!("{:<8}  {:<8}  {:<24}  {:<30}  {:<16}  {:<16}  {}", "KEY ID", "STATUS", "OWNER", "LABEL", "CREATED", "LAST USED", "EXPIRES");
             loop {
                 let page = key_service::list(&db, &Actor::Operator, filter.clone(), now).await.map_err(explain)?;
                 for key in &page.keys {
                     let when = |at: Option<chrono::DateTime<Utc>>, none: &str| at.map(|at| at.format("%Y-%m-%d %H:%M").to_string()).unwrap_or_else(|| none.to_owned());
-                    println!(
+                    say!(
                         "{:<8}  {:<8}  {:<24}  {:<30}  {:<16}  {:<16}  {}",
                         key.key_id,
                         key.status.as_str(),
@@ -253,7 +273,7 @@ async fn keys(config: &Config, command: KeysCommand) -> Result<(), String> {
         }
         KeysCommand::Revoke { key_id } => {
             let key = key_service::revoke(&db, &Actor::Operator, &key_id, &Origin::operator(), now).await.map_err(explain)?;
-            println!("Revoked {} (\"{}\" of {})", key.key_id, key.label, key.owner_name);
+            say!("Revoked {} (\"{}\" of {})", key.key_id, key.label, key.owner_name);
         }
     }
     Ok(())

@@ -1,5 +1,6 @@
 //! `Config`: everything the server reads from the environment, read once at start-up.
 use domain::keys::token::TokenEnvironment;
+use domain::net::TrustedProxies;
 use leptos::config::{get_configuration, LeptosOptions};
 
 /// The server's settings. Tests build one in code with [`Config::for_tests`].
@@ -19,6 +20,13 @@ pub struct Config {
     /// `CAREGATE_WARM_PATH`: `off` checks argon2id on every API request (a baseline for benchmarks);
     /// anything else or unset keeps the warm path on.
     pub warm_path: bool,
+    /// `CAREGATE_TRUSTED_PROXIES`: comma-separated addresses or CIDR blocks of the reverse proxies in front of
+    /// this server. Only a request whose TCP peer is one of them has its client address taken from
+    /// `X-Forwarded-For` / `Forwarded`. Default: none (the peer is the client).
+    pub trusted_proxies: TrustedProxies,
+    /// `CAREGATE_METRICS_ADDR`: the address (e.g. `127.0.0.1:9100`) where `/metrics` is served, apart from the
+    /// public listener. Default: not served at all.
+    pub metrics_addr: Option<std::net::SocketAddr>,
 }
 
 impl Config {
@@ -34,13 +42,15 @@ impl Config {
             Some(url) => return Err(format!("CAREGATE_PUBLIC_URL must start with http:// or https://, got {url:?}")),
             None => format!("http://{}", leptos.site_addr),
         };
-        let token_environment = match non_empty_var("CAREGATE_ENV").as_deref() {
-            Some("live") => TokenEnvironment::Live,
-            Some("test") | None => TokenEnvironment::Test,
-            Some(other) => return Err(format!("CAREGATE_ENV must be live or test, got {other:?}")),
-        };
+        let token_environment = token_environment(non_empty_var("CAREGATE_ENV").as_deref(), &public_url)?;
         let warm_path = non_empty_var("CAREGATE_WARM_PATH").as_deref() != Some("off");
-        Ok(Config { database_url, public_url, leptos, token_environment, warm_path })
+        let trusted_proxies = TrustedProxies::parse(&non_empty_var("CAREGATE_TRUSTED_PROXIES").unwrap_or_default())
+            .map_err(|err| format!("CAREGATE_TRUSTED_PROXIES: {err}"))?;
+        let metrics_addr = match non_empty_var("CAREGATE_METRICS_ADDR") {
+            Some(addr) => Some(addr.trim().parse().map_err(|_| format!("CAREGATE_METRICS_ADDR must be an address such as 127.0.0.1:9100, got {addr:?}"))?),
+            None => None,
+        };
+        Ok(Config { database_url, public_url, leptos, token_environment, warm_path, trusted_proxies, metrics_addr })
     }
 
     /// A configuration for tests: the given database, port 0, no static files.
@@ -55,6 +65,8 @@ impl Config {
             leptos,
             token_environment: TokenEnvironment::Test,
             warm_path: true,
+            trusted_proxies: TrustedProxies::default(),
+            metrics_addr: None,
         }
     }
 
@@ -64,6 +76,36 @@ impl Config {
     }
 }
 
+/// Which keys this deployment mints. A public https URL is a production deployment: it must say so
+/// (`CAREGATE_ENV=live`) or say it is not (`test`), rather than mint test keys by default.
+fn token_environment(value: Option<&str>, public_url: &str) -> Result<TokenEnvironment, String> {
+    match value {
+        Some("live") => Ok(TokenEnvironment::Live),
+        Some("test") => Ok(TokenEnvironment::Test),
+        None if public_url.starts_with("https://") => Err(format!(
+            "CAREGATE_PUBLIC_URL is {public_url}, an https deployment, but CAREGATE_ENV is not set: set CAREGATE_ENV=live for \
+             production (keys start cg_live_) or CAREGATE_ENV=test for a staging server (keys start cg_test_)"
+        )),
+        None => Ok(TokenEnvironment::Test),
+        Some(other) => Err(format!("CAREGATE_ENV must be live or test, got {other:?}")),
+    }
+}
+
 fn non_empty_var(name: &str) -> Option<String> {
     std::env::var(name).ok().filter(|value| !value.trim().is_empty())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_https_deployment_must_name_its_key_environment() {
+        let refused = token_environment(None, "https://care.example.com").unwrap_err();
+        assert!(refused.contains("CAREGATE_ENV=live"), "{refused}");
+        assert_eq!(token_environment(Some("live"), "https://care.example.com"), Ok(TokenEnvironment::Live));
+        assert_eq!(token_environment(Some("test"), "https://staging.example.com"), Ok(TokenEnvironment::Test));
+        assert_eq!(token_environment(None, "http://127.0.0.1:3000"), Ok(TokenEnvironment::Test), "local http runs need nothing");
+        assert!(token_environment(Some("prod"), "http://127.0.0.1:3000").is_err());
+    }
 }

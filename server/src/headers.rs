@@ -1,20 +1,46 @@
 //! Security headers on every response: no MIME sniffing, no framing, a strict referrer policy, and a
-//! Content-Security-Policy limited to what cannot break the hydrated app (framing, base URI, form targets,
-//! plugins); script and style sources are not restricted yet.
+//! Content-Security-Policy header for framing, base URI, form targets and plugins (script sources are limited
+//! by the per-response nonce policy each page carries in a `<meta>`, since only the rendered page knows its
+//! nonce). Everything but static assets is `Cache-Control: no-store`: pages, server functions and the API
+//! carry care data, keys and the one-time reveal of a token, none of which a browser or proxy may keep.
 use axum::extract::Request;
 use axum::middleware::Next;
 use axum::response::Response;
-use http::header::{CONTENT_SECURITY_POLICY, REFERRER_POLICY, X_CONTENT_TYPE_OPTIONS, X_FRAME_OPTIONS};
+use http::header::{CACHE_CONTROL, CONTENT_SECURITY_POLICY, REFERRER_POLICY, X_CONTENT_TYPE_OPTIONS, X_FRAME_OPTIONS};
 use http::HeaderValue;
 
 pub const CONTENT_SECURITY_POLICY_VALUE: &str = "frame-ancestors 'none'; base-uri 'self'; form-action 'self'; object-src 'none'";
 
+/// Static assets (the WebAssembly bundle, styles, icons): the only responses a cache may keep.
+fn is_static_asset(path: &str) -> bool {
+    path.starts_with("/pkg/") || path.rsplit('/').next().is_some_and(|last| last.contains('.'))
+}
+
 pub async fn security_headers(request: Request, next: Next) -> Response {
+    let cacheable = is_static_asset(request.uri().path());
     let mut response = next.run(request).await;
     let headers = response.headers_mut();
+    if !cacheable {
+        headers.insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    }
     headers.insert(X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
     headers.insert(X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
     headers.insert(REFERRER_POLICY, HeaderValue::from_static("strict-origin-when-cross-origin"));
     headers.insert(CONTENT_SECURITY_POLICY, HeaderValue::from_static(CONTENT_SECURITY_POLICY_VALUE));
     response
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_static_assets_may_be_cached() {
+        for asset in ["/pkg/caregate.wasm", "/pkg/caregate.js", "/favicon.svg", "/style/main.css"] {
+            assert!(is_static_asset(asset), "{asset}");
+        }
+        for private in ["/", "/settings", "/api/keys/mint", "/api/keys/list", "/api/v1/me", "/api/mcp", "/portal/visits"] {
+            assert!(!is_static_asset(private), "{private}");
+        }
+    }
 }

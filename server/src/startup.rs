@@ -26,6 +26,7 @@ pub async fn build_state(config: &Config) -> Result<AppState, String> {
         secure_cookies: config.secure_cookies(),
         public_url: config.public_url.clone(),
         token_environment: config.token_environment,
+        trusted_proxies: std::sync::Arc::new(config.trusted_proxies.clone()),
         verifier: std::sync::Arc::new(domain::keys::verifier::Verifier::new(config.token_environment, config.warm_path)),
     })
 }
@@ -38,7 +39,6 @@ pub fn build_router(state: AppState) -> Router {
     Router::new()
         .route("/healthz", get(health::live))
         .route("/readyz", get(health::ready))
-        .route("/metrics", get(metrics::render))
         .merge(api::routes(&state))
         .route("/api/{*fn_name}", post(server_fn_handler))
         .leptos_routes_with_context(&state, routes, move || provide_context(context_state.clone()), move || shell(leptos_options.clone()))
@@ -46,11 +46,36 @@ pub fn build_router(state: AppState) -> Router {
         .layer(middleware::from_fn_with_state(state.clone(), guard::page_guard))
         .layer(middleware::from_fn_with_state(state.clone(), cross_site::refuse_cross_site))
         .layer(middleware::from_fn(headers::security_headers))
+        .layer(tower_http::catch_panic::CatchPanicLayer::custom(answer_panic))
         .with_state(state)
+}
+
+/// `/metrics` on its own router, served only on `CAREGATE_METRICS_ADDR` (an internal address), never on the
+/// public listener.
+pub fn build_metrics_router(state: AppState) -> Router {
+    Router::new().route("/metrics", get(metrics::render)).with_state(state)
+}
+
+/// A handler that panicked still answers: a 500 with a trace id that is also in the log, never a dropped
+/// connection. (No input should panic a handler; this is the net under that rule.)
+fn answer_panic(panic: Box<dyn std::any::Any + Send + 'static>) -> http::Response<Body> {
+    let trace_id = api::new_trace_id();
+    tracing::error!(trace_id = %trace_id, panic = panic_message(panic.as_ref()), "a request handler panicked");
+    let body = serde_json::json!({ "code": "internal_error", "message": "Something went wrong on our side", "trace_id": trace_id });
+    http::Response::builder()
+        .status(http::StatusCode::INTERNAL_SERVER_ERROR)
+        .header(http::header::CONTENT_TYPE, "application/json")
+        .body(Body::from(body.to_string()))
+        .unwrap_or_default()
 }
 
 async fn server_fn_handler(State(state): State<AppState>, request: Request<Body>) -> impl IntoResponse {
     handle_server_fns_with_context(move || provide_context(state.clone()), request).await
+}
+
+/// The message a panic carried, for the log.
+pub fn panic_message(panic: &(dyn std::any::Any + Send)) -> &str {
+    panic.downcast_ref::<String>().map(String::as_str).or_else(|| panic.downcast_ref::<&str>().copied()).unwrap_or("(no message)")
 }
 
 /// Serves until Ctrl-C or SIGTERM, finishing requests in flight.
@@ -59,6 +84,18 @@ pub async fn serve(config: Config) -> Result<(), String> {
     let activity = state.activity.clone();
     let address = config.leptos.site_addr;
     let listener = tokio::net::TcpListener::bind(address).await.map_err(|err| format!("cannot listen on {address}: {err}"))?;
+    if let Some(metrics_address) = config.metrics_addr {
+        let metrics_listener =
+            tokio::net::TcpListener::bind(metrics_address).await.map_err(|err| format!("cannot listen on {metrics_address} for /metrics: {err}"))?;
+        let metrics_router = build_metrics_router(state.clone());
+        tokio::spawn(async move {
+            if let Err(err) = axum::serve(metrics_listener, metrics_router).await {
+                tracing::error!(error = %err, "the /metrics listener stopped");
+            }
+        });
+        tracing::info!("/metrics is served on http://{metrics_address}/metrics");
+    }
+    tokio::spawn(domain::sessions::purge_expired_periodically(state.db.clone()));
     tracing::info!("caregate is listening on http://{address} (public URL {})", config.public_url);
     let served = axum::serve(listener, build_router(state).into_make_service_with_connect_info::<std::net::SocketAddr>())
         .with_graceful_shutdown(shutdown_signal())
@@ -85,4 +122,24 @@ async fn shutdown_signal() {
         () = terminate => {},
     }
     tracing::info!("shutting down");
+}
+
+#[cfg(test)]
+mod tests {
+    use tower::ServiceExt;
+
+    use super::*;
+
+    #[tokio::test]
+    async fn a_handler_that_panics_answers_500_with_a_trace_id_instead_of_dropping_the_connection() {
+        let router: Router = Router::new()
+            .route("/boom", get(|| async { panic!("a bug") as &'static str }))
+            .layer(tower_http::catch_panic::CatchPanicLayer::custom(answer_panic));
+        let response = router.oneshot(Request::get("/boom").body(Body::empty()).unwrap()).await.unwrap();
+        assert_eq!(response.status(), http::StatusCode::INTERNAL_SERVER_ERROR);
+        let body = axum::body::to_bytes(response.into_body(), 4096).await.unwrap();
+        let json: serde_json::Value = serde_json::from_slice(&body).unwrap();
+        assert_eq!(json["code"], "internal_error");
+        assert_eq!(json["trace_id"].as_str().map(str::len), Some(16));
+    }
 }

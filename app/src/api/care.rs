@@ -14,11 +14,8 @@ pub async fn list_visits() -> Result<Vec<VisitView>, AppError> {
 /// The caller's visits from the start of today (UTC) over the next seven days.
 #[server(prefix = "/api", endpoint = "care/schedule")]
 pub async fn list_schedule() -> Result<Vec<VisitView>, AppError> {
-    use chrono::{Duration, NaiveTime, Utc};
-
     let user = crate::api::auth::require_user().await?;
-    let from = Utc::now().date_naive().and_time(NaiveTime::MIN).and_utc();
-    let window = domain::care::Window { from, to: from + Duration::days(7) };
+    let window = domain::care::Window::seven_days_from(chrono::Utc::now().date_naive());
     Ok(domain::care::visits(&crate::state::app_state().db, &user, Some(window)).await?)
 }
 

@@ -16,7 +16,7 @@ pub async fn login(email: String, password: String, next: Option<String>) -> Res
     let user = accounts::sign_in(&state.db, &state.password_attempts, &email, Password::new(password), ip.as_deref()).await?;
     let token = sessions::start(&state.db, user.id).await?;
     set_session_cookie(&token, state.secure_cookies);
-    leptos_axum::redirect(&destination_after_login(next.as_deref(), user.role));
+    leptos_axum::redirect(&destination_after_login(next.as_deref(), user.role, &state.public_url));
     Ok(())
 }
 
@@ -40,38 +40,97 @@ pub async fn get_current_user() -> Result<CurrentUser, AppError> {
     Ok(crate::api::auth::require_user().await?)
 }
 
-/// Where to go after signing in: `next` if it is a local path the role may open, else the role's home.
-pub fn destination_after_login(next: Option<&str>, role: Role) -> String {
-    match next {
-        Some(path) if path.starts_with('/') && !path.starts_with("//") && !path.contains('\\') && !path.starts_with("/login") => {
-            let page = path.split(['?', '#']).next().unwrap_or(path);
-            if role.may_open(page) {
-                path.to_owned()
-            } else {
-                role.home_path().to_owned()
-            }
-        }
+/// Where to go after signing in: `next` if it names one of this server's pages (a path, or a URL of the public
+/// origin) that the role may open, else the role's home. Anything a browser could read as another origin is
+/// refused: `//host`, backslashes, control characters, white space and other non-ASCII (browsers drop tabs and newlines, so
+/// `/<TAB>/evil.example` would become `//evil.example`), and percent-encoded separators, dots or controls.
+/// What comes back is always a plain local path that is a valid `Location` header.
+pub fn destination_after_login(next: Option<&str>, role: Role, public_url: &str) -> String {
+    match next.and_then(|next| local_path(next, public_url)) {
+        Some(path) if !path.starts_with("/login") && role.may_open(path.split(['?', '#']).next().unwrap_or(path)) => path.to_owned(),
         _ => role.home_path().to_owned(),
     }
+}
+
+/// `next` as a path on this server's public origin, if it is one and nothing in it could lead elsewhere.
+fn local_path<'a>(next: &'a str, public_url: &str) -> Option<&'a str> {
+    const MAX_LENGTH: usize = 2_000;
+    let origin = public_url.trim_end_matches('/');
+    let path = match next.strip_prefix(origin) {
+        Some(rest) if !origin.is_empty() && rest.starts_with('/') => rest,
+        _ => next,
+    };
+    let plain = path.len() <= MAX_LENGTH
+        && path.starts_with('/')
+        && !path.starts_with("//")
+        && path.chars().all(|c| c.is_ascii_graphic() && c != '\\');
+    (plain && !has_encoded_separator(path)).then_some(path)
+}
+
+/// Whether a `%XX` in `path` stands for a separator, a dot, a control character or a non-ASCII byte.
+fn has_encoded_separator(path: &str) -> bool {
+    let bytes = path.as_bytes();
+    bytes.iter().enumerate().filter(|(_, byte)| **byte == b'%').any(|(at, _)| {
+        let decoded = bytes.get(at + 1..at + 3).and_then(|hex| std::str::from_utf8(hex).ok()).and_then(|hex| u8::from_str_radix(hex, 16).ok());
+        match decoded {
+            Some(byte) => byte < 0x20 || byte >= 0x7F || matches!(byte, b'/' | b'\\' | b'.' | b'%'),
+            None => true,
+        }
+    })
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
+    const PUBLIC: &str = "https://care.example.com";
+
     #[test]
     fn sign_in_returns_people_to_their_own_pages_only() {
-        assert_eq!(destination_after_login(Some("/patients"), Role::Root), "/patients");
-        assert_eq!(destination_after_login(Some("/visits?week=2"), Role::User), "/visits?week=2");
-        assert_eq!(destination_after_login(Some("/patients"), Role::Caregiver), "/portal");
-        assert_eq!(destination_after_login(Some("/portal/visits"), Role::Root), "/");
-        assert_eq!(destination_after_login(None, Role::Caregiver), "/portal");
+        assert_eq!(destination_after_login(Some("/patients"), Role::Root, PUBLIC), "/patients");
+        assert_eq!(destination_after_login(Some("/visits?week=2"), Role::User, PUBLIC), "/visits?week=2");
+        assert_eq!(destination_after_login(Some("/settings?tab=api-keys%20x"), Role::User, PUBLIC), "/settings?tab=api-keys%20x");
+        assert_eq!(destination_after_login(Some("/patients"), Role::Caregiver, PUBLIC), "/portal");
+        assert_eq!(destination_after_login(Some("/portal/visits"), Role::Root, PUBLIC), "/");
+        assert_eq!(destination_after_login(None, Role::Caregiver, PUBLIC), "/portal");
+        assert_eq!(destination_after_login(Some("https://care.example.com/visits"), Role::Root, PUBLIC), "/visits", "a URL of our own origin");
     }
 
     #[test]
     fn sign_in_never_redirects_off_site() {
-        for next in ["//evil.example", "https://evil.example", "/\\evil.example", "evil", "/login"] {
-            assert_eq!(destination_after_login(Some(next), Role::Root), "/", "{next}");
+        for next in [
+            "//evil.example",
+            "https://evil.example",
+            "/\\evil.example",
+            "evil",
+            "/login",
+            "/\t/evil.example",
+            "/\n/evil.example",
+            "/\r//evil.example",
+            "/ /evil.example",
+            "/\u{7f}",
+            "/\u{85}/evil.example",
+            "/%2F/evil.example",
+            "/%2f%2fevil.example",
+            "/%5cevil.example",
+            "/%09/evil.example",
+            "/%2e%2e/%2e%2e/x",
+            "/é",
+            "/%zz",
+            "https://care.example.com.evil.example/visits",
+            "https://care.example.com@evil.example/",
+            "http://care.example.com/visits",
+        ] {
+            assert_eq!(destination_after_login(Some(next), Role::Root, PUBLIC), "/", "{next:?}");
+        }
+        assert_eq!(destination_after_login(Some(&format!("/{}", "a".repeat(3_000))), Role::Root, PUBLIC), "/", "overlong");
+    }
+
+    #[test]
+    fn every_destination_is_a_valid_location_header() {
+        for next in ["/\u{7f}", "/visits\u{0}", "/é", "/visits?q=ü"] {
+            let destination = destination_after_login(Some(next), Role::Root, PUBLIC);
+            assert!(http::HeaderValue::from_str(&destination).is_ok(), "{next:?} → {destination:?}");
         }
     }
 }

@@ -6,7 +6,7 @@ use crate::api::account::list_people;
 use crate::api::activity::list_activity;
 use crate::components::{use_current_user, ErrorNotice, Loading};
 use crate::format::day_and_time;
-use crate::model::{ActivityFilter, Role};
+use crate::model::{ActivityFilter, ActivityView, ActorKind, Role};
 
 /// What an action name means, in words.
 fn describe(action: &str) -> &str {
@@ -20,6 +20,15 @@ fn describe(action: &str) -> &str {
         "reauth.failed" => "Failed password confirmation",
         "key_policy.changed" => "Changed the key policy",
         other => other,
+    }
+}
+
+/// Who acted: the person's name, or what the actor is when no one was signed in.
+fn actor_label(event: &ActivityView) -> String {
+    match (event.actor_kind, &event.actor_name) {
+        (ActorKind::Person, Some(name)) => name.clone(),
+        (ActorKind::Person, None) => "Former user".to_owned(),
+        (kind, _) => kind.label().to_owned(),
     }
 }
 
@@ -67,14 +76,23 @@ pub fn OfficeActivityPage() -> impl IntoView {
                                         <th scope="col">"What"</th><th scope="col">"IP"</th>
                                     </tr></thead>
                                     <tbody>
-                                        {page.events.into_iter().map(|event| view! {
-                                            <tr>
-                                                <td>{day_and_time(event.at)}</td>
-                                                <td>{event.actor_name.unwrap_or_else(|| "Operator".to_owned())}</td>
-                                                <td class="mono">{event.key_id.unwrap_or_default()}</td>
-                                                <td>{describe(&event.action).to_owned()}<span class="muted small-block">{event.target}</span></td>
-                                                <td>{event.ip.unwrap_or_default()}</td>
-                                            </tr>
+                                        {page.events.into_iter().map(|event| {
+                                            let actor = actor_label(&event);
+                                            // The client's own words (User-Agent or MCP client name): shown as a quotation.
+                                            let client = event.user_agent.map(|client| format!("Client: \u{201c}{client}\u{201d}"));
+                                            view! {
+                                                <tr>
+                                                    <td>{day_and_time(event.at)}</td>
+                                                    <td>{actor}</td>
+                                                    <td class="mono">{event.key_id.unwrap_or_default()}</td>
+                                                    <td>
+                                                        {describe(&event.action).to_owned()}
+                                                        <span class="muted small-block">{event.target}</span>
+                                                        {client.map(|client| view! { <span class="muted small-block">{client}</span> })}
+                                                    </td>
+                                                    <td>{event.ip.unwrap_or_default()}</td>
+                                                </tr>
+                                            }
                                         }).collect_view()}
                                     </tbody>
                                 </table>

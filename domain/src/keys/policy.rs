@@ -64,7 +64,7 @@ impl KeyLabel {
     /// Zero-width and bidirectional-override characters: they make two labels look alike or reorder what a
     /// reader sees ("Trojan Source"). Right-to-left scripts themselves are fine, and so is the zero-width
     /// joiner that emoji sequences need.
-    fn is_invisible_format(c: char) -> bool {
+    pub(crate) fn is_invisible_format(c: char) -> bool {
         matches!(c, '\u{200B}' | '\u{200C}' | '\u{200E}' | '\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2060}'..='\u{2064}' | '\u{2066}'..='\u{2069}' | '\u{FEFF}')
     }
 

@@ -40,7 +40,7 @@ pub fn to_view(row: &api_key::Model, owner_name: &str, owner_role: Role, now: Da
         created_at: row.created_at,
         last_used_at: row.last_used_at,
         last_used_ip: row.last_used_ip.clone(),
-        last_used_client: row.last_used_client.clone(),
+        last_used_client: crate::activity::untrusted(&row.last_used_client, 200),
         expires_at: row.expires_at,
         revoked_at: row.revoked_at,
         status: KeyStatus::at(row.revoked_at, row.expires_at, now),
@@ -225,7 +225,7 @@ pub async fn touch(db: &impl ConnectionTrait, key_id: &str, origin: &crate::acti
     api_key::Entity::update_many()
         .col_expr(api_key::Column::LastUsedAt, Expr::value(Some(at)))
         .col_expr(api_key::Column::LastUsedIp, Expr::value(crate::activity::clip(&origin.ip, 64)))
-        .col_expr(api_key::Column::LastUsedClient, Expr::value(crate::activity::clip(&origin.user_agent, 200)))
+        .col_expr(api_key::Column::LastUsedClient, Expr::value(crate::activity::untrusted(&origin.user_agent, 200)))
         .filter(api_key::Column::KeyId.eq(key_id))
         .exec(db)
         .await?;

@@ -65,12 +65,15 @@ pub async fn mint(
     let policy = repo::policy(db, owner.company_id).await?;
     let expires_at = policy.resolve(request.expiry.unwrap_or(policy.default_choice()), now).map_err(DomainError::Invalid)?;
 
+    // The limit is checked before any argon2 work (a caller at the limit costs no hash), and again under the
+    // owner's lock in the transaction, where concurrent mints are decided.
+    if repo::count_active(db, owner.id, now).await? >= u64::from(policy.max_active_keys) {
+        return Err(DomainError::Conflict(LIMIT_REACHED.to_owned()));
+    }
     let (token, key_id) = Token::generate(environment);
     let parsed = token::parse(token.expose(), environment).map_err(|err| DomainError::Internal(format!("fresh token does not parse: {err}")))?;
     let secret = parsed.secret().to_vec();
-    let secret_hash = tokio::task::spawn_blocking(move || password::hash_blocking(&secret))
-        .await
-        .map_err(|err| DomainError::Internal(format!("hashing task failed: {err}")))??;
+    let secret_hash = password::run_bounded(move || password::hash_blocking(&secret)).await??;
 
     let txn = db.begin().await?;
     repo::lock_owner(&txn, owner.id).await?;

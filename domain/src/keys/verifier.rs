@@ -5,12 +5,15 @@
 //! * **Revocation stays immediate**: every request, warm or cold, reads the key's row with its owner from the
 //!   database (one indexed lookup by Key ID), so revocation, expiry, deactivation and role changes take
 //!   effect on the next request on every server process, with no cache to invalidate.
-//! * **Attack bounds**: malformed tokens and unknown Key IDs never reach argon2; wrong secrets are counted per
-//!   Key ID and per client IP (counted before argon2 runs and refunded when the secret matches, so concurrent
-//!   attempts cannot race past the bound), and over the bound the caller gets
-//!   [`KeyAuthError::TooManyAttempts`] without any argon2 work; at most one argon2 check runs per CPU at a
-//!   time, and a burst of one token waiting for a slot is verified once. Warm clients never count, so an
-//!   attack on a Key ID does not lock out its owner's running client.
+//! * **Attack bounds**: malformed tokens never reach the database, and no presented token reaches argon2 before
+//!   its Key ID is found. Wrong secrets are counted per Key ID and per client IP (counted before argon2 runs
+//!   and refunded when the secret matches, so concurrent attempts cannot race past the bound); unknown Key IDs
+//!   count against the client IP too, and an IP over its bound gets [`KeyAuthError::TooManyAttempts`] before
+//!   any lookup. argon2 runs under the process-wide slots of [`crate::password`] (one per CPU), and a burst
+//!   of one token waiting for a slot is verified once. Warm clients never count, so an attack on a Key ID or
+//!   from a shared address does not lock out a running client.
+//! * **Fresh decisions**: a cold check reads the key again after argon2, so a revocation that committed while
+//!   the request waited for a slot is seen.
 //! * **Budgets**: each key may make the company's `requests_per_minute` per process and minute (read with the
 //!   key, so a policy change applies on the next request); Last Used is written at most once a minute per key
 //!   and process.
@@ -24,7 +27,6 @@ use hmac::{Hmac, Mac};
 use rand::RngCore;
 use sea_orm::DatabaseConnection;
 use sha2::Sha256;
-use tokio::sync::Semaphore;
 
 use crate::keys::policy::KeyStatus;
 use crate::keys::repo;
@@ -90,7 +92,6 @@ pub struct Verifier {
     hmac_key: [u8; 32],
     warm: Mutex<HashMap<[u8; 32], String>>,
     failures: Mutex<FailureLimiter>,
-    argon2_slots: Semaphore,
     /// Requests per key in the current minute.
     usage: Mutex<Windows>,
     /// When this process last wrote each key's Last Used.
@@ -103,14 +104,12 @@ impl Verifier {
     pub fn new(environment: TokenEnvironment, warm_enabled: bool) -> Self {
         let mut hmac_key = [0u8; 32];
         rand::rngs::OsRng.fill_bytes(&mut hmac_key);
-        let cpus = std::thread::available_parallelism().map(usize::from).unwrap_or(2);
         Verifier {
             environment,
             warm_enabled,
             hmac_key,
             warm: Mutex::new(HashMap::new()),
             failures: Mutex::new(FailureLimiter::new(MAX_FAILURES_PER_KEY, MAX_FAILURES_PER_IP, FAILURE_WINDOW)),
-            argon2_slots: Semaphore::new(cpus),
             usage: Mutex::new(Windows::new(StdDuration::from_secs(60))),
             last_recorded: Mutex::new(HashMap::new()),
             stats: VerifierStats::default(),
@@ -175,44 +174,67 @@ impl Verifier {
     pub async fn authenticate(&self, db: &DatabaseConnection, presented: &str, ip: Option<&str>, now: DateTime<Utc>) -> Result<KeyPrincipal, KeyAuthError> {
         let parsed = token::parse(presented, self.environment).map_err(KeyAuthError::Malformed)?;
         let key_id = parsed.key_id.clone();
-        let Some(key) = repo::find_for_check(db, key_id.as_str()).await.map_err(KeyAuthError::Internal)? else {
-            return Err(KeyAuthError::Invalid { known: None });
-        };
-        let company_id = key.company_id;
         let digest = self.digest(presented);
         if self.is_warm(&digest, key_id.as_str()) {
+            let key = self.find(db, &key_id, ip).await?;
             self.stats.warm.fetch_add(1, Ordering::Relaxed);
-        } else {
-            let _slot = self.argon2_slots.acquire().await.map_err(|err| KeyAuthError::Internal(DomainError::Internal(err.to_string())))?;
+            return self.finish(key, key_id, now);
+        }
+        // An address over its failure bound costs no lookup and learns nothing more.
+        if let Some(retry_after) = self.failures.lock().ok().and_then(|mut failures| failures.ip_blocked(ip, Instant::now())) {
+            self.stats.throttled.fetch_add(1, Ordering::Relaxed);
+            return Err(KeyAuthError::TooManyAttempts { retry_after });
+        }
+        let key = self.find(db, &key_id, ip).await?;
+        let company_id = key.company_id;
+        {
+            let _slot = password::acquire_slot().await.map_err(KeyAuthError::Internal)?;
             if self.is_warm(&digest, key_id.as_str()) {
                 // Another request verified this token while this one waited for the slot.
                 self.stats.warm.fetch_add(1, Ordering::Relaxed);
-                return self.finish(key, key_id, now);
+            } else {
+                // The attempt is counted as a failure before argon2 runs and refunded if the secret matches, so
+                // the attempts in flight (at most one per argon2 slot) cannot race past the bound.
+                let attempt = self.failures.lock().map_or(Ok(()), |mut failures| failures.attempt(key_id.as_str(), ip, Instant::now()));
+                if let Err(retry_after) = attempt {
+                    self.stats.throttled.fetch_add(1, Ordering::Relaxed);
+                    return Err(KeyAuthError::TooManyAttempts { retry_after });
+                }
+                let secret = parsed.secret().to_vec();
+                let hash = PasswordHash::from_stored(key.secret_hash.clone());
+                let started = Instant::now();
+                let matches = tokio::task::spawn_blocking(move || password::verify_blocking(&secret, &hash))
+                    .await
+                    .map_err(|err| KeyAuthError::Internal(DomainError::Internal(format!("verification task failed: {err}"))))?;
+                self.stats.observe_argon2(started.elapsed());
+                self.stats.cold.fetch_add(1, Ordering::Relaxed);
+                if !matches {
+                    return Err(KeyAuthError::Invalid { known: Some((key_id, company_id)) });
+                }
+                if let Ok(mut failures) = self.failures.lock() {
+                    failures.refund(key_id.as_str(), ip);
+                }
+                self.remember(digest, key_id.as_str());
             }
-            // The attempt is counted as a failure before argon2 runs and refunded if the secret matches, so the
-            // attempts in flight (at most one per argon2 slot) cannot race past the bound.
-            let attempt = self.failures.lock().map_or(Ok(()), |mut failures| failures.attempt(key_id.as_str(), ip, Instant::now()));
-            if let Err(retry_after) = attempt {
-                self.stats.throttled.fetch_add(1, Ordering::Relaxed);
-                return Err(KeyAuthError::TooManyAttempts { retry_after });
-            }
-            let secret = parsed.secret().to_vec();
-            let hash = PasswordHash::from_stored(key.secret_hash.clone());
-            let started = Instant::now();
-            let matches = tokio::task::spawn_blocking(move || password::verify_blocking(&secret, &hash))
-                .await
-                .map_err(|err| KeyAuthError::Internal(DomainError::Internal(format!("verification task failed: {err}"))))?;
-            self.stats.observe_argon2(started.elapsed());
-            self.stats.cold.fetch_add(1, Ordering::Relaxed);
-            if !matches {
-                return Err(KeyAuthError::Invalid { known: Some((key_id, company_id)) });
-            }
-            if let Ok(mut failures) = self.failures.lock() {
-                failures.refund(key_id.as_str(), ip);
-            }
-            self.remember(digest, key_id.as_str());
         }
+        // The row read above may be older than a revocation (or expiry, deactivation…) that committed while this
+        // request waited for its slot or ran argon2: the decision is made on a fresh read.
+        let key = self.find(db, &key_id, ip).await?;
         self.finish(key, key_id, now)
+    }
+
+    /// The key's row with its owner and company, now. An unknown Key ID counts as a failure against the
+    /// client's address, like a wrong secret, so probing for Key IDs is bounded too.
+    async fn find(&self, db: &DatabaseConnection, key_id: &KeyId, ip: Option<&str>) -> Result<repo::KeyForCheck, KeyAuthError> {
+        match repo::find_for_check(db, key_id.as_str()).await.map_err(KeyAuthError::Internal)? {
+            Some(key) => Ok(key),
+            None => {
+                if let Ok(mut failures) = self.failures.lock() {
+                    let _ = failures.attempt_ip(ip, Instant::now());
+                }
+                Err(KeyAuthError::Invalid { known: None })
+            }
+        }
     }
 
     /// The checks every verified token passes on every request: status, owner, budget; then the principal.

@@ -76,7 +76,7 @@ fn refusal(error: &KeyAuthError) -> ApiError {
 
 /// The layer. On success the handler finds the [`KeyPrincipal`] and the [`Origin`] in the extensions.
 pub async fn require_api_key(State(state): State<AppState>, mut request: Request, next: Next) -> Response {
-    let origin = app::api::auth::origin_from(request.headers(), request.extensions());
+    let origin = app::api::auth::origin_from(&state, request.headers(), request.extensions());
     match authenticate(&state, request.headers(), origin).await {
         Ok((principal, origin)) => {
             request.extensions_mut().insert(principal);

@@ -10,7 +10,7 @@ use http::StatusCode;
 
 use app::state::AppState;
 
-pub use error::ApiError;
+pub use error::{new_trace_id, ApiError};
 
 /// `/api/v1/*` and `/api/mcp` behind the API-key layer, and the OAuth discovery paths.
 pub fn routes(state: &AppState) -> Router<AppState> {

@@ -12,7 +12,7 @@ use rmcp::transport::streamable_http_server::{StreamableHttpServerConfig, Stream
 
 use app::state::AppState;
 
-pub use scopes::required_scope;
+pub use scopes::Tool;
 pub use tools::CaregateMcp;
 
 /// Request bodies above this are refused with 413.

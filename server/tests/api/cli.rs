@@ -80,3 +80,37 @@ async fn seeding_prints_the_demo_sign_ins() {
     let (ok, out, _) = caregate(&url, &["seed", "--demo"], "");
     assert!(ok && out.contains("already present"), "{out}");
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn demo_data_is_never_loaded_beside_a_real_company() {
+    let (url, _dir) = fresh_sqlite();
+    let (ok, out, err) = caregate(&url, &["company", "create", "--name", "Lakeside Care", "--root-email", "boss@lakeside.test"], "a-long-root-password\n");
+    assert!(ok, "{out}{err}");
+    let (ok, out, err) = caregate(&url, &["seed", "--demo"], "");
+    assert!(!ok, "{out}");
+    assert!(err.contains("already holds 1 company") && err.contains("DATABASE_URL"), "{err}");
+    let db = domain::db::connect(&url).await.unwrap();
+    assert!(domain::accounts::find_user_by_email(&db, "root@sunrise.test").await.is_err(), "no demo account was added");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn output_to_a_closed_pipe_ends_a_command_quietly() {
+    let (url, _dir) = fresh_sqlite();
+    assert!(caregate(&url, &["seed", "--demo"], "").0);
+    for _ in 0..3 {
+        assert!(Command::new(env!("CARGO_BIN_EXE_caregate")).args(["keys", "mint", "--email", "root@sunrise.test", "--label", "Piped"]).env("DATABASE_URL", &url).output().unwrap().status.success());
+    }
+    let mut child = Command::new(env!("CARGO_BIN_EXE_caregate"))
+        .args(["keys", "list"])
+        .env("DATABASE_URL", &url)
+        .env("RUST_LOG", "warn")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    drop(child.stdout.take());
+    let output = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "exit {:?}: {stderr}", output.status);
+    assert!(!stderr.contains("panicked") && !stderr.contains("Broken pipe"), "{stderr}");
+}

@@ -111,7 +111,7 @@ async fn burst(port: u16, cookie: String, confirmed: Arc<Mutex<Confirmed>>) {
     let json = [("Content-Type", "application/json"), ("Accept", "application/json"), ("Cookie", cookie.as_str())];
     let formed = [("Content-Type", "application/x-www-form-urlencoded"), ("Accept", "application/json"), ("Cookie", cookie.as_str())];
     for n in 0.. {
-        let body = serde_json::json!({ "request": { "label": format!("Burst {n}"), "expiry": null, "scopes": [] } }).to_string();
+        let body = serde_json::json!({ "request": { "label": format!("Burst {n}"), "expiry": null, "scopes": ["read:visits"] } }).to_string();
         let Ok((status, _, answer)) = exchange(port, "/api/keys/mint", &json, &body).await else { return };
         assert_eq!(status, 200, "{answer}");
         let minted: serde_json::Value = serde_json::from_str(&answer).unwrap();

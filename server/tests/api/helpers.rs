@@ -44,7 +44,7 @@ impl TestResponse {
             .get_all(SET_COOKIE)
             .iter()
             .filter_map(|v| v.to_str().ok())
-            .find(|v| v.starts_with("caregate_session="))
+            .find(|v| v.starts_with("caregate_session=") || v.starts_with("__Host-caregate_session="))
             .map(|v| v.split(';').next().unwrap_or_default().to_owned())
     }
 }
@@ -84,8 +84,13 @@ pub async fn fresh_postgres() -> Option<String> {
 
 /// One app per backend, each on a fresh database with migrations applied and the demo data seeded.
 pub async fn spawn_apps() -> Vec<TestApp> {
+    spawn_apps_with(|_| {}).await
+}
+
+/// [`spawn_apps`] with settings changed from the test defaults (a public https URL, trusted proxies…).
+pub async fn spawn_apps_with(configure: impl Fn(&mut Config)) -> Vec<TestApp> {
     let mut apps = Vec::new();
-    for app in spawn_empty_apps().await {
+    for app in spawn_empty_apps_with(&configure).await {
         domain::demo::seed(&app.state.db).await.expect("seed demo data");
         apps.push(app);
     }
@@ -94,22 +99,46 @@ pub async fn spawn_apps() -> Vec<TestApp> {
 
 /// One app per backend on a fresh, migrated, empty database.
 pub async fn spawn_empty_apps() -> Vec<TestApp> {
+    spawn_empty_apps_with(&|_| {}).await
+}
+
+async fn spawn_empty_apps_with(configure: &dyn Fn(&mut Config)) -> Vec<TestApp> {
     server::telemetry::init();
     let (sqlite_url, dir) = fresh_sqlite();
-    let mut apps = vec![spawn("sqlite", sqlite_url, Some(dir)).await];
+    let mut apps = vec![spawn("sqlite", sqlite_url, Some(dir), configure).await];
     if let Some(postgres_url) = fresh_postgres().await {
-        apps.push(spawn("postgres", postgres_url, None).await);
+        apps.push(spawn("postgres", postgres_url, None, configure).await);
     }
     apps
 }
 
-async fn spawn(backend: &'static str, database_url: String, dir: Option<TempDir>) -> TestApp {
-    let config = Config::for_tests(&database_url);
+async fn spawn(backend: &'static str, database_url: String, dir: Option<TempDir>, configure: &dyn Fn(&mut Config)) -> TestApp {
+    let mut config = Config::for_tests(&database_url);
+    configure(&mut config);
     let state = build_state(&config).await.expect("build state");
     TestApp { backend, router: build_router(state.clone()), state, _dir: dir.map(std::sync::Arc::new) }
 }
 
 impl TestApp {
+    /// Sends `request` as if it arrived over TCP from `peer` (what `ConnectInfo` gives the real server).
+    pub async fn send_from(&self, peer: &str, mut request: Request<Body>) -> TestResponse {
+        let peer: std::net::SocketAddr = format!("{peer}:40000").parse().expect("an IPv4 peer address");
+        request.extensions_mut().insert(axum::extract::ConnectInfo(peer));
+        self.send(request).await
+    }
+
+    /// `GET /metrics` on the internal metrics listener's router (it is not on the public one).
+    pub async fn metrics(&self) -> TestResponse {
+        let response = server::startup::build_metrics_router(self.state.clone())
+            .oneshot(Request::get("/metrics").body(Body::empty()).unwrap())
+            .await
+            .expect("router answers");
+        let status = response.status();
+        let headers = response.headers().clone();
+        let bytes = response.into_body().collect().await.expect("body").to_bytes();
+        TestResponse { status, headers, body: String::from_utf8_lossy(&bytes).into_owned() }
+    }
+
     pub async fn send(&self, request: Request<Body>) -> TestResponse {
         let response = self.router.clone().oneshot(request).await.expect("router answers");
         let status = response.status();
@@ -193,9 +222,12 @@ impl TestApp {
         cookie
     }
 
-    /// Mints a key with `label` and default expiry and scopes; returns the whole answer.
+    /// Mints a key with `label`, the default expiry and every scope the caller's role allows; returns the whole
+    /// answer.
     pub async fn mint(&self, cookie: &str, label: &str) -> TestResponse {
-        self.call_json("keys/mint", serde_json::json!({ "request": { "label": label, "expiry": null, "scopes": [] } }), Some(cookie)).await
+        let setup = self.call("keys/setup", &[], Some(cookie)).await;
+        let scopes = if setup.status == StatusCode::OK { setup.json()["allowed_scopes"].clone() } else { serde_json::json!(["read:visits"]) };
+        self.call_json("keys/mint", serde_json::json!({ "request": { "label": label, "expiry": null, "scopes": scopes } }), Some(cookie)).await
     }
 
     /// Mints a key and returns (Key ID, token).
@@ -269,7 +301,7 @@ pub fn forge_secret(token: &str) -> String {
     format!("{body}{}", String::from_utf8(digits.to_vec()).unwrap())
 }
 
-fn urlencode(value: &str) -> String {
+pub fn urlencode(value: &str) -> String {
     value
         .bytes()
         .map(|b| match b {

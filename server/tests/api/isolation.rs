@@ -39,9 +39,10 @@ async fn world(app: &TestApp) -> World {
     for email in PEOPLE {
         let cookie = app.login_for_keys(email).await;
         let mint = |scopes: Value| app.call_json("keys/mint", json!({ "request": { "label": "Isolation", "expiry": null, "scopes": scopes } }), Some(&cookie));
-        let full = mint(json!([])).await.json();
+        let every_scope = app.call("keys/setup", &[], Some(&cookie)).await.json()["allowed_scopes"].clone();
+        let full = mint(every_scope.clone()).await.json();
         let narrow = mint(json!(["read:profile"])).await.json();
-        let doomed = mint(json!([])).await.json();
+        let doomed = mint(every_scope).await.json();
         let doomed_id = doomed["key"]["key_id"].as_str().unwrap().to_owned();
         assert_eq!(app.call("keys/revoke", &[("key_id", &doomed_id)], Some(&cookie)).await.status, StatusCode::OK);
         world.full_keys.push(full["token"].as_str().unwrap().to_owned());
@@ -300,7 +301,7 @@ const ROWS: &[Row] = &[
     Row { surface: "http", case: "/api/v1/me", outcomes: "401 | 401 ×4 | 200 rosa, 200 owen, 200 barbara, 200 hugo | 200 rosa, 200 owen, 200 barbara, 200 hugo" },
     Row { surface: "http", case: "/healthz", outcomes: "200 | 200 ×4 | 200 ×4 | 200 ×4" },
     Row { surface: "http", case: "/readyz", outcomes: "200 | 200 ×4 | 200 ×4 | 200 ×4" },
-    Row { surface: "http", case: "/metrics", outcomes: "200 | 200 ×4 | 200 ×4 | 200 ×4" },
+    Row { surface: "http", case: "/metrics", outcomes: "404 | 404 ×4 | 404 ×4 | 404 ×4" },
     Row { surface: "http", case: "/.well-known/oauth-authorization-server", outcomes: "404 | 404 ×4 | 404 ×4 | 404 ×4" },
     Row { surface: "http", case: "/register", outcomes: "404 | 404 ×4 | 404 ×4 | 404 ×4" },
     // Pages: people see their own layout; keys never open pages.

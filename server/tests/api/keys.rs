@@ -146,13 +146,13 @@ async fn bad_mint_input_gets_a_422_with_a_reason_and_creates_nothing() {
     for app in spawn_apps().await {
         let cookie = app.login_for_keys("barbara@sunrise.test").await;
         let cases = [
-            (json!({ "label": "   ", "expiry": null, "scopes": [] }), "Give the key a label"),
-            (json!({ "label": "x".repeat(101), "expiry": null, "scopes": [] }), "at most 100 characters"),
+            (json!({ "label": "   ", "expiry": null, "scopes": ["read:visits"] }), "Give the key a label"),
+            (json!({ "label": "x".repeat(101), "expiry": null, "scopes": ["read:visits"] }), "at most 100 characters"),
             (json!({ "label": "ok", "expiry": null, "scopes": ["read:everything"] }), "Unknown scope"),
             (json!({ "label": "ok", "expiry": null, "scopes": ["read:patients"] }), "cannot grant read:patients"),
-            (json!({ "label": "ok", "expiry": { "days": 91 }, "scopes": [] }), "at most 90 days"),
-            (json!({ "label": "ok", "expiry": "never", "scopes": [] }), "every key to expire"),
-            (json!({ "label": "ok", "expiry": { "until": "2001-01-01" }, "scopes": [] }), "in the future"),
+            (json!({ "label": "ok", "expiry": { "days": 91 }, "scopes": ["read:visits"] }), "at most 90 days"),
+            (json!({ "label": "ok", "expiry": "never", "scopes": ["read:visits"] }), "every key to expire"),
+            (json!({ "label": "ok", "expiry": { "until": "2001-01-01" }, "scopes": ["read:visits"] }), "in the future"),
         ];
         for (request, message) in cases {
             let response = app.call_json("keys/mint", json!({ "request": request }), Some(&cookie)).await;
@@ -341,12 +341,12 @@ async fn root_users_set_the_key_policy_within_its_bounds() {
         let set = app.call_json("keys/policy", policy(30, true, 2), Some(&root)).await;
         assert_eq!(set.status, StatusCode::OK, "[{}] {}", app.backend, set.body);
 
-        let sixty = app.call_json("keys/mint", json!({ "request": { "label": "60", "expiry": { "days": 60 }, "scopes": [] } }), Some(&office)).await;
+        let sixty = app.call_json("keys/mint", json!({ "request": { "label": "60", "expiry": { "days": 60 }, "scopes": ["read:visits"] } }), Some(&office)).await;
         assert_eq!(sixty.status, StatusCode::UNPROCESSABLE_ENTITY);
         let default = app.mint(&office, "Default").await.json();
         let expires = chrono::DateTime::parse_from_rfc3339(default["key"]["expires_at"].as_str().unwrap()).unwrap();
         assert!((expires.with_timezone(&Utc) - Utc::now()).num_days() <= 30, "the default shrinks to the policy");
-        let never = app.call_json("keys/mint", json!({ "request": { "label": "Forever", "expiry": "never", "scopes": [] } }), Some(&office)).await;
+        let never = app.call_json("keys/mint", json!({ "request": { "label": "Forever", "expiry": "never", "scopes": ["read:visits"] } }), Some(&office)).await;
         assert_eq!(never.status, StatusCode::OK);
         assert_eq!(never.json()["key"]["expires_at"], serde_json::Value::Null);
         assert_eq!(app.mint(&office, "Third").await.status, StatusCode::CONFLICT, "the limit is now 2");

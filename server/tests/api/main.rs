@@ -5,6 +5,7 @@ mod care_data;
 mod cli;
 mod crash;
 mod faults;
+mod hardening;
 mod hostile_input;
 mod health;
 mod helpers;

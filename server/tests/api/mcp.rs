@@ -31,8 +31,10 @@ async fn call(app: &TestApp, token: &str, tool: &str, arguments: Value) -> Value
     rpc(app, token, "tools/call", json!({ "name": tool, "arguments": arguments })).await["result"].clone()
 }
 
+/// A key of `email`'s with `scopes`; `[]` stands for every scope the role allows.
 async fn key_for(app: &TestApp, email: &str, scopes: Value) -> String {
     let cookie = app.login_for_keys(email).await;
+    let scopes = if scopes == json!([]) { app.call("keys/setup", &[], Some(&cookie)).await.json()["allowed_scopes"].clone() } else { scopes };
     let minted = app.call_json("keys/mint", json!({ "request": { "label": "MCP", "expiry": null, "scopes": scopes } }), Some(&cookie)).await;
     assert_eq!(minted.status, StatusCode::OK, "{}", minted.body);
     minted.json()["token"].as_str().unwrap().to_owned()

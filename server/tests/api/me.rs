@@ -42,7 +42,7 @@ async fn refusals_are_json_with_a_code_a_trace_id_and_a_bearer_challenge() {
             (Some("Token cg_test_abc".to_owned()), "missing_key"),
             (Some("Basic Zm9vOmJhcg==".to_owned()), "malformed_key"),
             (Some("Bearer cg_test_short".to_owned()), "malformed_key"),
-            (Some(format!("Bearer {}X", &token[..43])), "malformed_key"),
+            (Some(format!("Bearer {}{}", &token[..43], if token.ends_with('X') { 'Y' } else { 'X' })), "malformed_key"),
         ];
         for (header, code) in cases {
             let response = me(&app, header.as_deref()).await;

@@ -76,7 +76,7 @@ async fn wrong_secrets_for_a_key_are_throttled_with_429_while_its_warm_owner_kee
         assert_eq!(checks(&app).0, 1 + u64::from(MAX_FAILURES_PER_KEY), "the throttled attempt cost no argon2 run");
         assert_eq!(app.me(&token).await.status, StatusCode::OK, "the warm owner is unaffected");
 
-        let metrics = app.get("/metrics", None).await;
+        let metrics = app.metrics().await;
         assert_eq!(metrics.status, StatusCode::OK);
         for line in [
             "caregate_key_verifications_total{code=\"ok\"} 2",
