@@ -73,7 +73,7 @@ fn has_encoded_separator(path: &str) -> bool {
     bytes.iter().enumerate().filter(|(_, byte)| **byte == b'%').any(|(at, _)| {
         let decoded = bytes.get(at + 1..at + 3).and_then(|hex| std::str::from_utf8(hex).ok()).and_then(|hex| u8::from_str_radix(hex, 16).ok());
         match decoded {
-            Some(byte) => byte < 0x20 || byte >= 0x7F || matches!(byte, b'/' | b'\\' | b'.' | b'%'),
+            Some(byte) => !(0x20..0x7F).contains(&byte) || matches!(byte, b'/' | b'\\' | b'.' | b'%'),
             None => true,
         }
     })
