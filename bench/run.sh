@@ -66,8 +66,8 @@ bench_backend() {
   backend="$1"; local url="$2"
   env DATABASE_URL="$url" RUST_LOG=warn "$bin" seed --demo >/dev/null
   local root_key caregiver_key
-  root_key="$(DATABASE_URL="$url" RUST_LOG=warn "$bin" keys mint --email root@sunrise.test --label bench)"
-  caregiver_key="$(DATABASE_URL="$url" RUST_LOG=warn "$bin" keys mint --email barbara@sunrise.test --label bench)"
+  root_key="$(DATABASE_URL="$url" RUST_LOG=warn "$bin" keys mint --email root@sunrise.test --label bench --all-scopes)"
+  caregiver_key="$(DATABASE_URL="$url" RUST_LOG=warn "$bin" keys mint --email barbara@sunrise.test --label bench --all-scopes)"
   start_server 3400 "$url"
   local cookie; cookie="$(login 3400 root@sunrise.test)"
   curl -sf -X POST http://127.0.0.1:3400/api/keys/policy -H 'Content-Type: application/json' -H "Cookie: $cookie" \
@@ -97,7 +97,7 @@ bench_backend() {
   if [ "$backend" = postgres ]; then
     # 6: revoke on node A while a client hammers node B; count what B accepts after the revoke returned.
     start_server 3402 "$url"
-    local victim; victim="$(DATABASE_URL="$url" RUST_LOG=warn "$bin" keys mint --email office@sunrise.test --label victim)"
+    local victim; victim="$(DATABASE_URL="$url" RUST_LOG=warn "$bin" keys mint --email office@sunrise.test --label victim --all-scopes)"
     BENCH_BODY="$whoami" BENCH_AUTH="Bearer $victim" wrk_run "6a node B before the revoke (warm)" http://127.0.0.1:3402/api/mcp 64
     curl -sf -X POST http://127.0.0.1:3400/api/keys/revoke -H 'Accept: application/json' -H "Cookie: $cookie" \
       --data-urlencode "key_id=${victim:8:8}" >/dev/null

@@ -49,7 +49,7 @@ outage() {
   psql -q "$pg" -c "CREATE DATABASE $name" >/dev/null
   url="${pg%/*}/$name"
   DATABASE_URL="$url" RUST_LOG=warn "$bin" seed --demo >/dev/null
-  local key; key="$(DATABASE_URL="$url" RUST_LOG=warn "$bin" keys mint --email office@sunrise.test --label outage)"
+  local key; key="$(DATABASE_URL="$url" RUST_LOG=warn "$bin" keys mint --email office@sunrise.test --label outage --all-scopes)"
   start_server "$port" "$url"
   local cookie; cookie="$(login "$port" office@sunrise.test)"
   [ "$(mcp "$port" "$key")" = 200 ] || fail "MCP before the outage"
@@ -89,8 +89,8 @@ soak() {
   command -v wrk >/dev/null || sudo_if_needed apt-get install -y -qq wrk >/dev/null
   DATABASE_URL="$url" RUST_LOG=warn "$bin" seed --demo >/dev/null
   export SOAK_ROOT_KEY SOAK_CAREGIVER_KEY SOAK_WRONG_KEY SOAK_COOKIE
-  SOAK_ROOT_KEY="$(DATABASE_URL="$url" RUST_LOG=warn "$bin" keys mint --email root@sunrise.test --label soak)"
-  SOAK_CAREGIVER_KEY="$(DATABASE_URL="$url" RUST_LOG=warn "$bin" keys mint --email barbara@sunrise.test --label soak)"
+  SOAK_ROOT_KEY="$(DATABASE_URL="$url" RUST_LOG=warn "$bin" keys mint --email root@sunrise.test --label soak --all-scopes)"
+  SOAK_CAREGIVER_KEY="$(DATABASE_URL="$url" RUST_LOG=warn "$bin" keys mint --email barbara@sunrise.test --label soak --all-scopes)"
   SOAK_WRONG_KEY="$(python3 bench/helpers.py forge "$SOAK_ROOT_KEY")"
   start_server "$port" "$url"
   SOAK_COOKIE="$(login "$port" root@sunrise.test)"

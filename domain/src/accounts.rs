@@ -118,23 +118,30 @@ pub async fn authenticate(db: &impl ConnectionTrait, email: &str, password: Pass
 }
 
 /// [`authenticate`] under the process's bound on password guessing: over it, 429 without checking anything.
+/// Only a wrong password (or unknown email) counts against the bound: an attempt that could not be checked
+/// (the server busy, the database away) is taken back.
 pub async fn sign_in(db: &impl ConnectionTrait, attempts: &PasswordAttempts, email: &str, password: Password, ip: Option<&str>) -> Result<CurrentUser, DomainError> {
     attempts.begin(email, ip).map_err(|retry_after| DomainError::TooManyAttempts { retry_after })?;
-    let user = authenticate(db, email, password).await?;
-    attempts.succeeded(email, ip);
-    Ok(user)
+    let outcome = authenticate(db, email, password).await;
+    if !matches!(outcome, Err(DomainError::InvalidCredentials)) {
+        attempts.succeeded(email, ip);
+    }
+    outcome
 }
 
 /// Checks the password of a signed-in user (re-authentication before sensitive actions, password changes),
 /// under the same bound on guessing as sign-in: a stolen session cannot be used to guess the password.
 pub async fn confirm_password(db: &impl ConnectionTrait, attempts: &PasswordAttempts, who: &CurrentUser, password: Password, ip: Option<&str>) -> Result<bool, DomainError> {
     attempts.begin(&who.email, ip).map_err(|retry_after| DomainError::TooManyAttempts { retry_after })?;
-    let user = user::Entity::find_by_id(who.id).one(db).await?.ok_or(DomainError::Unauthenticated)?;
-    let matches = password::verify(password, Some(PasswordHash::from_stored(user.password_hash))).await?;
-    if matches {
+    let checked = async {
+        let user = user::Entity::find_by_id(who.id).one(db).await?.ok_or(DomainError::Unauthenticated)?;
+        password::verify(password, Some(PasswordHash::from_stored(user.password_hash))).await
+    }
+    .await;
+    if !matches!(checked, Ok(false)) {
         attempts.succeeded(&who.email, ip);
     }
-    Ok(matches)
+    checked
 }
 
 /// Loads an active user with their company; `None` for unknown or deactivated users.

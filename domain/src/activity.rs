@@ -77,8 +77,10 @@ pub(crate) fn untrusted(value: &Option<String>, max: usize) -> Option<String> {
 }
 
 /// What kind of actor an event has: a person when one is named; otherwise an unknown client for a refused
-/// key (nobody is known but the Key ID presented), and the operator's command line for everything else (the
-/// only other way to act without signing in).
+/// key (nobody is known but the Key ID presented), and the operator's command line for everything else. That
+/// rests on an invariant every writer of events keeps: an event without a person is either a refused key or
+/// something done at the command line (`Actor::Operator`); a new way to act without a person needs a kind of
+/// its own here.
 pub fn actor_kind(actor_user_id: Option<i32>, action: &str) -> ActorKind {
     match actor_user_id {
         Some(_) => ActorKind::Person,

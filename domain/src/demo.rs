@@ -37,6 +37,19 @@ pub enum SeedOutcome {
     AlreadyPresent,
 }
 
+/// Refuses (409) when the demo companies are in this database: real agencies' data never goes beside accounts
+/// whose password is published.
+pub async fn refuse_if_present(db: &impl ConnectionTrait) -> Result<(), DomainError> {
+    if user::Entity::find().filter(user::Column::Email.eq("root@sunrise.test")).one(db).await?.is_some() {
+        return Err(DomainError::Conflict(
+            "This database holds the demo companies, whose accounts share a published password; create real companies in a new \
+             database (point DATABASE_URL at it)."
+                .to_owned(),
+        ));
+    }
+    Ok(())
+}
+
 /// Creates the demo companies unless they exist (recognised by their root users' emails). A database that
 /// already holds other companies is refused: demo accounts share one published password, and must never
 /// appear beside an agency's real data.

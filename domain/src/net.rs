@@ -1,6 +1,7 @@
 //! Who the client is, network-wise: CIDR blocks, the operator's trusted reverse proxies, and the one rule that
-//! decides a request's client address from its TCP peer and (only behind a trusted proxy) the forwarding
-//! headers. Every throttle, the activity feed and Last Used go through [`TrustedProxies::client_ip`].
+//! decides a request's client address from its TCP peer and (only behind a trusted proxy) the one forwarding
+//! header those proxies write. Every throttle, the activity feed and Last Used go through
+//! [`TrustedProxies::client_ip`].
 use std::net::IpAddr;
 
 /// An address block such as `10.0.0.0/8`, `203.0.113.7` (a single address) or `2001:db8::/32`.
@@ -47,9 +48,44 @@ impl Cidr {
     }
 }
 
-/// The reverse proxies whose forwarding headers are believed (`CAREGATE_TRUSTED_PROXIES`); none by default.
+/// Which header the trusted proxies write the client's address into (`CAREGATE_FORWARDED_HEADER`). Only that
+/// one is read: a proxy passes the other one through from the client untouched, so falling back to it would
+/// let a client choose its own address.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum ForwardedHeader {
+    /// `X-Forwarded-For` (nginx's `$proxy_add_x_forwarded_for`, Caddy, HAProxy's `forwardfor`, cloud load
+    /// balancers).
+    #[default]
+    XForwardedFor,
+    /// RFC 7239 `Forwarded: for=…` (HAProxy's `option forwarded`, Envoy).
+    Forwarded,
+}
+
+impl ForwardedHeader {
+    /// `x-forwarded-for` or `forwarded` (any case).
+    pub fn parse(raw: &str) -> Result<ForwardedHeader, String> {
+        match raw.trim().to_ascii_lowercase().as_str() {
+            "x-forwarded-for" => Ok(ForwardedHeader::XForwardedFor),
+            "forwarded" => Ok(ForwardedHeader::Forwarded),
+            other => Err(format!("{other:?} is neither x-forwarded-for nor forwarded")),
+        }
+    }
+
+    fn name(self) -> &'static str {
+        match self {
+            ForwardedHeader::XForwardedFor => "x-forwarded-for",
+            ForwardedHeader::Forwarded => "forwarded",
+        }
+    }
+}
+
+/// The reverse proxies whose forwarding header is believed (`CAREGATE_TRUSTED_PROXIES`, none by default), and
+/// which header that is.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct TrustedProxies(Vec<Cidr>);
+pub struct TrustedProxies {
+    blocks: Vec<Cidr>,
+    header: ForwardedHeader,
+}
 
 /// Forwarded addresses read from one request at most; a longer chain is cut at its rightmost entries.
 const MAX_FORWARDED_HOPS: usize = 32;
@@ -57,29 +93,34 @@ const MAX_FORWARDED_HOPS: usize = 32;
 impl TrustedProxies {
     /// Parses a comma-separated list of addresses and CIDR blocks; empty means none.
     pub fn parse(list: &str) -> Result<TrustedProxies, String> {
-        list.split(',').filter(|item| !item.trim().is_empty()).map(Cidr::parse).collect::<Result<_, _>>().map(TrustedProxies)
+        let blocks = list.split(',').filter(|item| !item.trim().is_empty()).map(Cidr::parse).collect::<Result<_, _>>()?;
+        Ok(TrustedProxies { blocks, header: ForwardedHeader::default() })
+    }
+
+    /// The same proxies, writing the client's address into `header`.
+    pub fn with_header(self, header: ForwardedHeader) -> TrustedProxies {
+        TrustedProxies { header, ..self }
     }
 
     pub fn is_empty(&self) -> bool {
-        self.0.is_empty()
+        self.blocks.is_empty()
     }
 
     fn trusts(&self, ip: IpAddr) -> bool {
-        self.0.iter().any(|block| block.contains(ip))
+        self.blocks.iter().any(|block| block.contains(ip))
     }
 
     /// The client's address. A peer that is not a trusted proxy is the client, whatever headers it sends.
-    /// Behind a trusted proxy the forwarding chain (`X-Forwarded-For`, or `Forwarded` when there is no
-    /// `X-Forwarded-For`) is read from the right, and the first address that is not itself a trusted proxy
-    /// is the client; an entry that is not an address (`unknown`, an obfuscated name) ends the walk at the
-    /// proxy that wrote it.
+    /// Behind a trusted proxy the forwarding chain of the configured header is read from the right, and the
+    /// first address that is not itself a trusted proxy is the client; an entry that is not an address
+    /// (`unknown`, an obfuscated name, bytes that are not text) ends the walk at the proxy that wrote it.
     pub fn client_ip(&self, peer: Option<IpAddr>, headers: &http::HeaderMap) -> Option<IpAddr> {
         let peer = peer?.to_canonical();
         if !self.trusts(peer) {
             return Some(peer);
         }
         let mut nearest = peer;
-        for entry in forwarded_chain(headers).into_iter().rev() {
+        for entry in forwarded_chain(headers, self.header).into_iter().rev() {
             match entry {
                 Some(ip) if self.trusts(ip) => nearest = ip,
                 Some(ip) => return Some(ip),
@@ -90,26 +131,23 @@ impl TrustedProxies {
     }
 }
 
-/// The addresses the proxies recorded, client first; `None` for an entry that is not an address.
-fn forwarded_chain(headers: &http::HeaderMap) -> Vec<Option<IpAddr>> {
-    let x_forwarded_for: Vec<&str> = header_items(headers, "x-forwarded-for").collect();
-    let entries: Vec<Option<IpAddr>> = if x_forwarded_for.is_empty() {
-        header_items(headers, "forwarded")
-            .filter_map(|element| {
-                element.split(';').find_map(|pair| pair.trim().split_once('=').filter(|(name, _)| name.trim().eq_ignore_ascii_case("for")))
+/// The addresses the proxies recorded in `header`, client first; `None` for an entry that is not an address.
+/// Values are split on commas as raw bytes, so one undecodable entry (a client may send any byte) does not hide
+/// the entries the proxies appended after it.
+fn forwarded_chain(headers: &http::HeaderMap, header: ForwardedHeader) -> Vec<Option<IpAddr>> {
+    let items = headers.get_all(header.name()).iter().flat_map(|value| value.as_bytes().split(|byte| *byte == b','));
+    let entries: Vec<Option<IpAddr>> = match header {
+        ForwardedHeader::XForwardedFor => items.map(|item| std::str::from_utf8(item).ok().and_then(parse_node)).collect(),
+        ForwardedHeader::Forwarded => items
+            .map(|element| {
+                let element = std::str::from_utf8(element).ok()?;
+                let (_, value) = element.split(';').find_map(|pair| pair.trim().split_once('=').filter(|(name, _)| name.trim().eq_ignore_ascii_case("for")))?;
+                parse_node(value)
             })
-            .map(|(_, value)| parse_node(value))
-            .collect()
-    } else {
-        x_forwarded_for.into_iter().map(parse_node).collect()
+            .collect(),
     };
     let skip = entries.len().saturating_sub(MAX_FORWARDED_HOPS);
     entries.into_iter().skip(skip).collect()
-}
-
-/// The comma-separated items of every value of a header.
-fn header_items<'a>(headers: &'a http::HeaderMap, name: &'static str) -> impl Iterator<Item = &'a str> + 'a {
-    headers.get_all(name).iter().filter_map(|value| value.to_str().ok()).flat_map(|value| value.split(',')).map(str::trim)
 }
 
 /// An address as proxies write it: `192.0.2.1`, `192.0.2.1:4711`, `[2001:db8::1]:4711`, `"[2001:db8::1]"`.
@@ -122,6 +160,20 @@ fn parse_node(raw: &str) -> Option<IpAddr> {
         return rest.split_once(']').and_then(|(ip, _)| ip.parse::<IpAddr>().ok()).map(|ip| ip.to_canonical());
     }
     raw.rsplit_once(':').and_then(|(ip, port)| port.parse::<u16>().ok().and(ip.parse::<std::net::Ipv4Addr>().ok())).map(IpAddr::V4)
+}
+
+/// The name a client address is counted under by the guessing bounds: an IPv4 address as it is, an IPv6
+/// address by its /64 network (one host commonly holds a whole /64, so counting single addresses would give
+/// it 2⁶⁴ fresh counters).
+pub fn counting_name(ip: &str) -> String {
+    match ip.parse::<IpAddr>().map(|ip| ip.to_canonical()) {
+        Ok(IpAddr::V6(v6)) => {
+            let network = u128::from(v6) & (u128::MAX << 64);
+            format!("{}/64", std::net::Ipv6Addr::from(network))
+        }
+        Ok(IpAddr::V4(v4)) => v4.to_string(),
+        Err(_) => ip.to_owned(),
+    }
 }
 
 #[cfg(test)]
@@ -159,7 +211,10 @@ mod tests {
         for bad in ["", "10.0.0.0/33", "::/129", "10.0.0/8", "localhost", "10.0.0.0/-1", "10.0.0.0/x"] {
             assert!(Cidr::parse(bad).is_err(), "{bad:?}");
         }
-        assert_eq!(TrustedProxies::parse(" 10.0.0.1, ,::1 ").unwrap().0.len(), 2);
+        assert_eq!(TrustedProxies::parse(" 10.0.0.1, ,::1 ").unwrap().blocks.len(), 2);
+        assert_eq!(ForwardedHeader::parse("X-Forwarded-For"), Ok(ForwardedHeader::XForwardedFor));
+        assert_eq!(ForwardedHeader::parse("forwarded"), Ok(ForwardedHeader::Forwarded));
+        assert!(ForwardedHeader::parse("x-real-ip").is_err());
         assert!(TrustedProxies::parse("").unwrap().is_empty());
         assert!(TrustedProxies::parse("10.0.0.1,nope").is_err());
     }
@@ -186,13 +241,39 @@ mod tests {
     }
 
     #[test]
-    fn forwarded_is_read_when_there_is_no_x_forwarded_for() {
-        let proxies = TrustedProxies::parse("10.0.0.5").unwrap();
+    fn only_the_configured_header_is_read_so_a_client_cannot_pick_the_other() {
         let peer = Some(ip("10.0.0.5"));
-        let forwarded = headers(&[("forwarded", "for=192.0.2.60;proto=https, for=\"[2001:db8:cafe::17]:4711\"")]);
-        assert_eq!(proxies.client_ip(peer, &forwarded), Some(ip("2001:db8:cafe::17")));
+        let both = headers(&[("forwarded", "for=6.6.6.6"), ("x-forwarded-for", "198.51.100.7")]);
+        let xff = TrustedProxies::parse("10.0.0.5").unwrap();
+        assert_eq!(xff.client_ip(peer, &both), Some(ip("198.51.100.7")), "a client's own Forwarded is ignored");
+        let forwarded_only = headers(&[("forwarded", "for=6.6.6.6")]);
+        assert_eq!(xff.client_ip(peer, &forwarded_only), peer, "no fallback to the other header");
+        let rfc = TrustedProxies::parse("10.0.0.5").unwrap().with_header(ForwardedHeader::Forwarded);
+        let chain = headers(&[("x-forwarded-for", "6.6.6.6"), ("forwarded", "for=192.0.2.60;proto=https, for=\"[2001:db8:cafe::17]:4711\"")]);
+        assert_eq!(rfc.client_ip(peer, &chain), Some(ip("2001:db8:cafe::17")), "a client's own X-Forwarded-For is ignored");
         let with_port = headers(&[("x-forwarded-for", "192.0.2.61:5555")]);
-        assert_eq!(proxies.client_ip(peer, &with_port), Some(ip("192.0.2.61")));
+        assert_eq!(xff.client_ip(peer, &with_port), Some(ip("192.0.2.61")));
+    }
+
+    #[test]
+    fn bytes_that_are_not_text_cannot_hide_what_the_proxy_appended() {
+        let proxies = TrustedProxies::parse("10.0.0.5").unwrap();
+        let mut smuggled = HeaderMap::new();
+        smuggled.insert("x-forwarded-for", HeaderValue::from_bytes(b"\xff, 198.51.100.7").unwrap());
+        smuggled.insert("forwarded", HeaderValue::from_static("for=203.0.113.50"));
+        assert_eq!(proxies.client_ip(Some(ip("10.0.0.5")), &smuggled), Some(ip("198.51.100.7")));
+        let mut only_garbage = HeaderMap::new();
+        only_garbage.insert("x-forwarded-for", HeaderValue::from_bytes(b"\xff").unwrap());
+        assert_eq!(proxies.client_ip(Some(ip("10.0.0.5")), &only_garbage), Some(ip("10.0.0.5")), "the proxy that wrote it");
+    }
+
+    #[test]
+    fn ipv6_clients_are_counted_by_their_slash_64() {
+        assert_eq!(counting_name("2001:db8:1:2:aaaa::1"), "2001:db8:1:2::/64");
+        assert_eq!(counting_name("2001:db8:1:2:ffff::9"), counting_name("2001:db8:1:2::1"));
+        assert_ne!(counting_name("2001:db8:1:3::1"), counting_name("2001:db8:1:2::1"));
+        assert_eq!(counting_name("198.51.100.7"), "198.51.100.7");
+        assert_eq!(counting_name("::ffff:198.51.100.7"), "198.51.100.7");
     }
 
     #[test]

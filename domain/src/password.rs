@@ -104,24 +104,54 @@ pub fn argon2_slots() -> &'static Semaphore {
 
 static WAITING: AtomicUsize = AtomicUsize::new(0);
 
+/// One computation waiting for a slot; dropped (and so no longer counted) however the wait ends, including
+/// when the request that waits is cancelled because its client went away.
+struct Waiting;
+
+impl Waiting {
+    fn join() -> Option<Waiting> {
+        if WAITING.fetch_add(1, Ordering::AcqRel) >= MAX_WAITING {
+            WAITING.fetch_sub(1, Ordering::AcqRel);
+            return None;
+        }
+        Some(Waiting)
+    }
+}
+
+impl Drop for Waiting {
+    fn drop(&mut self) {
+        WAITING.fetch_sub(1, Ordering::AcqRel);
+    }
+}
+
+/// Computations waiting for a slot now.
+pub fn waiting() -> usize {
+    WAITING.load(Ordering::Acquire)
+}
+
 /// Waits for an argon2 slot, or refuses at once with [`DomainError::Busy`] when [`MAX_WAITING`] already wait.
 pub async fn acquire_slot() -> Result<SemaphorePermit<'static>, DomainError> {
     if let Ok(permit) = argon2_slots().try_acquire() {
         return Ok(permit);
     }
-    if WAITING.fetch_add(1, Ordering::AcqRel) >= MAX_WAITING {
-        WAITING.fetch_sub(1, Ordering::AcqRel);
-        return Err(DomainError::Busy);
-    }
-    let permit = argon2_slots().acquire().await;
-    WAITING.fetch_sub(1, Ordering::AcqRel);
-    permit.map_err(|err| DomainError::Internal(format!("argon2 slots closed: {err}")))
+    let _waiting = Waiting::join().ok_or(DomainError::Busy)?;
+    argon2_slots().acquire().await.map_err(|err| DomainError::Internal(format!("argon2 slots closed: {err}")))
+}
+
+/// Runs `work` on the blocking pool holding `slot` until it ends: the slot goes with the computation, so a
+/// request cancelled mid-way cannot free it while argon2 still runs.
+pub async fn run_with_slot<T: Send + 'static>(slot: SemaphorePermit<'static>, work: impl FnOnce() -> T + Send + 'static) -> Result<T, DomainError> {
+    tokio::task::spawn_blocking(move || {
+        let _slot = slot;
+        work()
+    })
+    .await
+    .map_err(|err| DomainError::Internal(format!("argon2 task failed: {err}")))
 }
 
 /// Runs one argon2 computation under a slot, on the blocking pool.
 pub async fn run_bounded<T: Send + 'static>(work: impl FnOnce() -> T + Send + 'static) -> Result<T, DomainError> {
-    let _slot = acquire_slot().await?;
-    tokio::task::spawn_blocking(work).await.map_err(|err| DomainError::Internal(format!("argon2 task failed: {err}")))
+    run_with_slot(acquire_slot().await?, work).await
 }
 
 /// Hashes a password under an argon2 slot.
@@ -182,6 +212,29 @@ mod tests {
         assert!(!waiting.is_finished(), "no argon2 runs while every slot is held");
         drop(held);
         assert!(waiting.await.unwrap().is_ok());
+    }
+
+    #[tokio::test]
+    async fn a_cancelled_wait_is_no_longer_counted_and_a_cancelled_computation_keeps_its_slot() {
+        let held = argon2_slots().acquire_many(argon2_slot_count()).await.unwrap();
+        let before = waiting();
+        let cancelled = tokio::time::timeout(std::time::Duration::from_millis(50), acquire_slot()).await;
+        assert!(cancelled.is_err(), "it waited");
+        assert_eq!(waiting(), before, "the cancelled wait was taken back");
+        drop(held);
+
+        let slot = acquire_slot().await.unwrap();
+        let (started, proceed) = (std::sync::Arc::new(std::sync::Barrier::new(2)), std::sync::Arc::new(std::sync::Barrier::new(2)));
+        let (started_in_work, proceed_in_work) = (started.clone(), proceed.clone());
+        let computation = tokio::spawn(run_with_slot(slot, move || {
+            started_in_work.wait();
+            proceed_in_work.wait();
+        }));
+        tokio::task::spawn_blocking(move || started.wait()).await.unwrap();
+        computation.abort();
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        assert!(argon2_slots().available_permits() < argon2_slot_count() as usize, "the slot stays with the running computation");
+        tokio::task::spawn_blocking(move || proceed.wait()).await.unwrap();
     }
 
     #[test]

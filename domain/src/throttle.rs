@@ -2,13 +2,17 @@
 //! passwords (per account and per client IP), and the per-key request budget. Counters live in each server
 //! process, and their memory is bounded whatever callers send: names are kept only as a 16-byte digest (a
 //! 1 MiB "email" costs 16 bytes), expired windows are pruned every eighth of a window, and a map holds at most
-//! [`DEFAULT_CAPACITY`] names — when that many are live, new names are refused (fail closed) until pruning
-//! frees room, while names already counted go on as before.
+//! [`DEFAULT_CAPACITY`] names. When that many are live, the tenth with the fewest events is dropped to make
+//! room: a flood of fresh names (each at one event) evicts itself, while the names near their bound — the ones
+//! under attack — stay counted, and nobody is refused for the map being full. IPv6 clients are counted by
+//! their /64 network ([`crate::net::counting_name`]).
 use std::collections::HashMap;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use sha2::{Digest, Sha256};
+
+use crate::net::counting_name;
 
 /// Names one [`Windows`] keeps at most (about 5 MiB at 48 bytes a name).
 pub const DEFAULT_CAPACITY: usize = 100_000;
@@ -64,15 +68,12 @@ impl Windows {
         }
     }
 
-    /// Seconds to wait when `name` has reached `max` in its current window, or when the map is full and
-    /// `name` is not in it.
+    /// Seconds to wait when `name` has reached `max` in its current window.
     pub fn blocked(&mut self, name: &str, max: u32, now: Instant) -> Option<u64> {
         self.prune(now);
         match self.counts.get(&digest(name)) {
-            Some((start, count)) if now.duration_since(*start) < self.length => (*count >= max).then(|| self.seconds_left(*start, now)),
-            Some(_) => None,
-            None if self.counts.len() >= self.capacity => Some((self.length / 8).as_secs().max(1)),
-            None => None,
+            Some((start, count)) if now.duration_since(*start) < self.length && *count >= max => Some(self.seconds_left(*start, now)),
+            _ => None,
         }
     }
 
@@ -83,13 +84,12 @@ impl Windows {
         }
     }
 
-    /// Counts one event for `name` and returns the window's count so far (`u32::MAX` when the map is full and
-    /// `name` is new: it is not kept, and counts as over any bound).
+    /// Counts one event for `name` and returns the window's count so far.
     pub fn hit(&mut self, name: &str, now: Instant) -> u32 {
         self.prune(now);
         let key = digest(name);
         if !self.counts.contains_key(&key) && self.counts.len() >= self.capacity {
-            return u32::MAX;
+            self.make_room(now);
         }
         let entry = self.counts.entry(key).or_insert((now, 0));
         if now.duration_since(entry.0) >= self.length {
@@ -97,6 +97,28 @@ impl Windows {
         }
         entry.1 += 1;
         entry.1
+    }
+
+    /// Drops ended windows, and if the map is still full, the tenth of the names with the fewest events.
+    fn make_room(&mut self, now: Instant) {
+        let length = self.length;
+        self.counts.retain(|_, (start, _)| now.duration_since(*start) < length);
+        self.pruned_at = Some(now);
+        if self.counts.len() < self.capacity {
+            return;
+        }
+        let mut counts: Vec<u32> = self.counts.values().map(|(_, count)| *count).collect();
+        let evict = (self.capacity / 10).max(1);
+        let (_, threshold, _) = counts.select_nth_unstable(evict - 1);
+        let threshold = *threshold;
+        let mut evicted = 0;
+        self.counts.retain(|_, (_, count)| {
+            let keep = *count > threshold || evicted >= evict;
+            if !keep {
+                evicted += 1;
+            }
+            keep
+        });
     }
 }
 
@@ -117,36 +139,13 @@ impl FailureLimiter {
 
     /// Seconds to wait when `name` or `ip` is over its bound.
     pub fn blocked(&mut self, name: &str, ip: Option<&str>, now: Instant) -> Option<u64> {
-        self.by_name
-            .blocked(name, self.max_per_name, now)
-            .or_else(|| ip.and_then(|ip| self.by_ip.blocked(ip, self.max_per_ip, now)))
-    }
-
-    /// Seconds to wait when `ip` alone is over its bound (before anything names an account or key).
-    pub fn ip_blocked(&mut self, ip: Option<&str>, now: Instant) -> Option<u64> {
-        ip.and_then(|ip| self.by_ip.blocked(ip, self.max_per_ip, now))
-    }
-
-    /// Counts a failure against `ip` alone, unless it is over its bound; otherwise the seconds to wait.
-    pub fn attempt_ip(&mut self, ip: Option<&str>, now: Instant) -> Result<(), u64> {
-        if let Some(retry_after) = self.ip_blocked(ip, now) {
-            return Err(retry_after);
-        }
-        if let Some(ip) = ip {
-            self.by_ip.hit(ip, now);
-        }
-        Ok(())
-    }
-
-    /// Names kept by the per-name and per-IP counters (for tests of the memory bound).
-    pub fn names_kept(&self) -> usize {
-        self.by_name.len() + self.by_ip.len()
+        self.by_name.blocked(name, self.max_per_name, now).or_else(|| self.ip_blocked(ip, now))
     }
 
     pub fn record(&mut self, name: &str, ip: Option<&str>, now: Instant) {
         self.by_name.hit(name, now);
         if let Some(ip) = ip {
-            self.by_ip.hit(ip, now);
+            self.by_ip.hit(&counting_name(ip), now);
         }
     }
 
@@ -154,7 +153,7 @@ impl FailureLimiter {
     pub fn refund(&mut self, name: &str, ip: Option<&str>) {
         self.by_name.undo(name);
         if let Some(ip) = ip {
-            self.by_ip.undo(ip);
+            self.by_ip.undo(&counting_name(ip));
         }
     }
 
@@ -165,6 +164,27 @@ impl FailureLimiter {
         }
         self.record(name, ip, now);
         Ok(())
+    }
+
+    /// Seconds to wait when `ip` alone is over its bound (before anything names an account or key).
+    pub fn ip_blocked(&mut self, ip: Option<&str>, now: Instant) -> Option<u64> {
+        ip.and_then(|ip| self.by_ip.blocked(&counting_name(ip), self.max_per_ip, now))
+    }
+
+    /// Counts a failure against `ip` alone, unless it is over its bound; otherwise the seconds to wait.
+    pub fn attempt_ip(&mut self, ip: Option<&str>, now: Instant) -> Result<(), u64> {
+        if let Some(retry_after) = self.ip_blocked(ip, now) {
+            return Err(retry_after);
+        }
+        if let Some(ip) = ip {
+            self.by_ip.hit(&counting_name(ip), now);
+        }
+        Ok(())
+    }
+
+    /// Names kept by the per-name and per-IP counters (for tests of the memory bound).
+    pub fn names_kept(&self) -> usize {
+        self.by_name.len() + self.by_ip.len()
     }
 }
 
@@ -184,34 +204,34 @@ impl Default for PasswordAttempts {
 }
 
 impl PasswordAttempts {
-    /// Counts an attempt for `account` (case-insensitive) from `ip`, or says how many seconds to wait. A
-    /// poisoned lock refuses (fail closed) rather than letting guesses through uncounted.
+    /// Counts an attempt for `account` (case-insensitive) from `ip`, or says how many seconds to wait.
     pub fn begin(&self, account: &str, ip: Option<&str>) -> Result<(), u64> {
         let account = account_name(account);
-        match self.0.lock() {
-            Ok(mut limiter) => limiter.attempt(&account, ip, Instant::now()),
-            Err(_) => Err(SIGN_IN_WINDOW.as_secs()),
-        }
+        self.limiter().attempt(&account, ip, Instant::now())
     }
 
     /// The attempt begun for `account` from `ip` had the right password: it does not count.
     pub fn succeeded(&self, account: &str, ip: Option<&str>) {
         let account = account_name(account);
-        if let Ok(mut limiter) = self.0.lock() {
-            limiter.refund(&account, ip);
-        }
+        self.limiter().refund(&account, ip);
     }
 
     /// Names (accounts and addresses) the bound keeps now.
     pub fn names_kept(&self) -> usize {
-        self.0.lock().map(|limiter| limiter.names_kept()).unwrap_or(0)
+        self.limiter().names_kept()
+    }
+
+    /// The counters. A panic elsewhere while they were locked leaves counts that are still right, so a
+    /// poisoned lock is used as it is: neither letting guesses through uncounted nor refusing everyone.
+    fn limiter(&self) -> std::sync::MutexGuard<'_, FailureLimiter> {
+        self.0.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 }
 
 /// The name an account is counted under: trimmed and lower-case, from at most the first 320 characters (the
 /// longest email address there is), so a huge "email" costs no more than a real one.
 fn account_name(account: &str) -> String {
-    account.trim().chars().take(320).flat_map(char::to_lowercase).collect()
+    account.trim().chars().take(320).collect::<String>().to_lowercase()
 }
 
 #[cfg(test)]
@@ -236,19 +256,40 @@ mod tests {
     }
 
     #[test]
-    fn a_full_map_refuses_new_names_and_keeps_counting_known_ones() {
-        let mut windows = Windows::with_capacity(Duration::from_secs(80), 3);
+    fn a_full_map_drops_the_names_with_fewest_events_and_refuses_nobody() {
+        let mut windows = Windows::with_capacity(Duration::from_secs(80), 10);
         let now = Instant::now();
-        for name in ["a", "b", "c"] {
-            assert_eq!(windows.hit(name, now), 1);
+        for _ in 0..5 {
+            windows.hit("under attack", now);
         }
-        assert_eq!(windows.blocked("d", 5, now), Some(10), "a new name waits for the next pruning");
-        assert_eq!(windows.hit("d", now), u32::MAX);
-        assert_eq!(windows.len(), 3);
-        assert_eq!(windows.blocked("a", 5, now), None);
-        assert_eq!(windows.hit("a", now), 2);
-        let later = now + Duration::from_secs(80);
-        assert_eq!(windows.blocked("d", 5, later), None, "room again once the windows ended");
+        for n in 0..9 {
+            windows.hit(&format!("filler {n}"), now);
+        }
+        assert_eq!(windows.len(), 10);
+        assert_eq!(windows.blocked("newcomer", 5, now), None, "a full map refuses nobody");
+        assert_eq!(windows.hit("newcomer", now), 1);
+        assert!(windows.len() <= 10, "{}", windows.len());
+        assert_eq!(windows.blocked("under attack", 5, now), Some(80), "the name near its bound is still counted");
+    }
+
+    #[test]
+    fn an_ipv6_host_cannot_escape_its_bound_by_changing_addresses_within_its_64() {
+        let mut limiter = FailureLimiter::new(100, 3, Duration::from_secs(60));
+        let now = Instant::now();
+        for n in 0..3 {
+            limiter.record(&format!("account{n}"), Some(&format!("2001:db8:1:2::{n:x}")), now);
+        }
+        assert!(limiter.ip_blocked(Some("2001:db8:1:2:ffff::1"), now).is_some());
+        assert!(limiter.ip_blocked(Some("2001:db8:1:3::1"), now).is_none());
+    }
+
+    #[test]
+    fn accounts_are_counted_under_the_same_lower_case_as_email_addresses() {
+        let attempts = PasswordAttempts::default();
+        for _ in 0..SIGN_IN_FAILURES_PER_ACCOUNT {
+            attempts.begin("ABΣ@X.GR", None).unwrap();
+        }
+        assert!(attempts.begin("abς@x.gr", None).is_err(), "the final sigma folds as the email parser folds it");
     }
 
     #[test]

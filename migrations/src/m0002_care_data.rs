@@ -92,7 +92,7 @@ impl MigrationTrait for Migration {
             .create_table(
                 Table::create()
                     .table(Patients::Table)
-                    .col(&mut id_column(Patients::Id))
+                    .col(id_column(Patients::Id))
                     .col(ColumnDef::new(Patients::CompanyId).integer().not_null())
                     .col(ColumnDef::new(Patients::Name).string_len(200).not_null())
                     .col(ColumnDef::new(Patients::Address).string_len(400).not_null())
@@ -106,7 +106,7 @@ impl MigrationTrait for Migration {
             .create_table(
                 Table::create()
                     .table(Visits::Table)
-                    .col(&mut id_column(Visits::Id))
+                    .col(id_column(Visits::Id))
                     .col(ColumnDef::new(Visits::CompanyId).integer().not_null())
                     .col(ColumnDef::new(Visits::CaregiverId).integer().not_null())
                     .col(ColumnDef::new(Visits::PatientId).integer().not_null())
@@ -143,7 +143,7 @@ impl MigrationTrait for Migration {
             .create_table(
                 Table::create()
                     .table(Messages::Table)
-                    .col(&mut id_column(Messages::Id))
+                    .col(id_column(Messages::Id))
                     .col(ColumnDef::new(Messages::CompanyId).integer().not_null())
                     .col(ColumnDef::new(Messages::SenderId).integer().not_null())
                     .col(ColumnDef::new(Messages::RecipientId).integer().not_null())
@@ -170,7 +170,7 @@ impl MigrationTrait for Migration {
             .create_table(
                 Table::create()
                     .table(OpenShifts::Table)
-                    .col(&mut id_column(OpenShifts::Id))
+                    .col(id_column(OpenShifts::Id))
                     .col(ColumnDef::new(OpenShifts::CompanyId).integer().not_null())
                     .col(ColumnDef::new(OpenShifts::PatientId).integer().not_null())
                     .col(ColumnDef::new(OpenShifts::StartsAt).timestamp_with_time_zone().not_null())

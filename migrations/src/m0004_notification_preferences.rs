@@ -11,7 +11,9 @@ impl MigrationName for Migration {
     }
 }
 
+/// The new columns of `users`; the names are the columns' names.
 #[derive(DeriveIden)]
+#[allow(clippy::enum_variant_names)]
 enum Preferences {
     NotifyEmail,
     NotifySms,

@@ -62,9 +62,12 @@ enum KeysCommand {
         /// Lifetime in days (default: 90, or the company's maximum if shorter).
         #[arg(long)]
         days: Option<u32>,
-        /// Comma-separated scopes (default: everything the user's role allows).
-        #[arg(long, value_delimiter = ',')]
+        /// Comma-separated scopes, e.g. read:visits,read:schedule (or --all-scopes).
+        #[arg(long, value_delimiter = ',', required_unless_present = "all_scopes")]
         scopes: Vec<String>,
+        /// Every scope the user's role allows, instead of --scopes.
+        #[arg(long, conflicts_with = "scopes")]
+        all_scopes: bool,
     },
     /// List keys (never their secrets), of one user or of every company.
     List {
@@ -112,17 +115,25 @@ fn parse_role(value: &str) -> Result<Role, String> {
 /// Prints one line on stdout. When stdout is a pipe whose reader has gone (`caregate keys list | head -1`),
 /// the command ends quietly with success, as other Unix tools do, instead of panicking in `println!`.
 macro_rules! say {
-    ($($arg:tt)*) => { print_line(format_args!($($arg)*)) };
+    ($($arg:tt)*) => { print_line(format_args!($($arg)*), None) };
 }
 
-fn print_line(line: std::fmt::Arguments<'_>) {
+/// Prints a secret shown only once (a new token, a generated password). If it cannot be written the secret is
+/// lost, so a closed pipe is then a failure (exit 1) with `lost` on stderr, not a quiet success.
+macro_rules! say_secret {
+    ($lost:expr, $($arg:tt)*) => { print_line(format_args!($($arg)*), Some($lost)) };
+}
+
+fn print_line(line: std::fmt::Arguments<'_>, lost: Option<&str>) {
     use std::io::Write;
     let mut stdout = std::io::stdout().lock();
-    if let Err(err) = stdout.write_fmt(line).and_then(|()| stdout.write_all(b"\n")) {
-        if err.kind() == std::io::ErrorKind::BrokenPipe {
-            std::process::exit(0);
+    let written = stdout.write_fmt(line).and_then(|()| stdout.write_all(b"\n")).and_then(|()| stdout.flush());
+    if let Err(err) = written {
+        match lost {
+            None if err.kind() == std::io::ErrorKind::BrokenPipe => std::process::exit(0),
+            None => eprintln!("error: cannot write to stdout: {err}"),
+            Some(lost) => eprintln!("error: cannot write to stdout ({err}): {lost}"),
         }
-        eprintln!("error: cannot write to stdout: {err}");
         std::process::exit(1);
     }
 }
@@ -201,6 +212,7 @@ async fn create_company(config: &Config, name: &str, root_email: &str, root_name
     let (password, generated) = new_password()?;
     let shown = generated.then(|| password.expose().to_owned());
     let db = open(config).await?;
+    demo::refuse_if_present(&db).await.map_err(explain)?;
     let txn = db.begin().await.map_err(|err| explain(err.into()))?;
     let company = accounts::create_company(&txn, name).await.map_err(explain)?;
     let new_user = NewUser { company_id: company.id, email: root_email, name: root_name, role: Role::Root, password };
@@ -208,7 +220,7 @@ async fn create_company(config: &Config, name: &str, root_email: &str, root_name
     txn.commit().await.map_err(|err| explain(err.into()))?;
     say!("Created {} (account number {}) with Root User {}", company.name, company.account_number, root_email.trim().to_lowercase());
     if let Some(password) = shown {
-        say!("Generated password (shown once): {password}");
+        say_secret!("the generated password was not shown; set a new one before anyone signs in", "Generated password (shown once): {password}");
     }
     Ok(())
 }
@@ -221,7 +233,7 @@ async fn add_user(config: &Config, company_account: i64, email: &str, name: &str
     let user = accounts::add_user(&db, NewUser { company_id: company.id, email, name, role, password }).await.map_err(explain)?;
     say!("Added {} ({}) to {}", user.email, role.display_name(), company.name);
     if let Some(password) = shown {
-        say!("Generated password (shown once): {password}");
+        say_secret!("the generated password was not shown; set a new one before anyone signs in", "Generated password (shown once): {password}");
     }
     Ok(())
 }
@@ -230,18 +242,19 @@ async fn keys(config: &Config, command: KeysCommand) -> Result<(), String> {
     let db = open(config).await?;
     let now = Utc::now();
     match command {
-        KeysCommand::Mint { email, label, days, scopes } => {
+        KeysCommand::Mint { email, label, days, scopes, all_scopes } => {
             let user = accounts::find_user_by_email(&db, &email).await.map_err(explain)?;
             let owner = accounts::current_user(&db, user.id)
                 .await
                 .map_err(explain)?
                 .ok_or_else(|| format!("{} is deactivated and cannot hold keys", user.email))?;
-            let scopes = if scopes.is_empty() { Scope::allowed_for(owner.role).iter().map(|scope| scope.as_str().to_owned()).collect() } else { scopes };
+            let scopes = if all_scopes { Scope::allowed_for(owner.role).iter().map(|scope| scope.as_str().to_owned()).collect() } else { scopes };
             let request = MintRequest { label, expiry: days.map(ExpiryChoice::Days), scopes };
-            let (_, token) = key_service::mint(&db, &Actor::Operator, &owner, request, config.token_environment, &Origin::operator(), now)
+            let (minted, token) = key_service::mint(&db, &Actor::Operator, &owner, request, config.token_environment, &Origin::operator(), now)
                 .await
                 .map_err(explain)?;
-            say!("{}", token.expose());
+            let lost = format!("the new key's token was not shown; revoke it (caregate keys revoke {}) and mint another", minted.key_id);
+            say_secret!(&lost, "{}", token.expose());
         }
         KeysCommand::List { email } => {
             let user_id = match email {

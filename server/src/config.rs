@@ -1,6 +1,6 @@
 //! `Config`: everything the server reads from the environment, read once at start-up.
 use domain::keys::token::TokenEnvironment;
-use domain::net::TrustedProxies;
+use domain::net::{ForwardedHeader, TrustedProxies};
 use leptos::config::{get_configuration, LeptosOptions};
 
 /// The server's settings. Tests build one in code with [`Config::for_tests`].
@@ -21,8 +21,9 @@ pub struct Config {
     /// anything else or unset keeps the warm path on.
     pub warm_path: bool,
     /// `CAREGATE_TRUSTED_PROXIES`: comma-separated addresses or CIDR blocks of the reverse proxies in front of
-    /// this server. Only a request whose TCP peer is one of them has its client address taken from
-    /// `X-Forwarded-For` / `Forwarded`. Default: none (the peer is the client).
+    /// this server. Only a request whose TCP peer is one of them has its client address taken from the header
+    /// named by `CAREGATE_FORWARDED_HEADER` (`x-forwarded-for`, the default, or `forwarded`); the other header
+    /// is never read. Default: no proxies (the peer is the client).
     pub trusted_proxies: TrustedProxies,
     /// `CAREGATE_METRICS_ADDR`: the address (e.g. `127.0.0.1:9100`) where `/metrics` is served, apart from the
     /// public listener. Default: not served at all.
@@ -44,8 +45,13 @@ impl Config {
         };
         let token_environment = token_environment(non_empty_var("CAREGATE_ENV").as_deref(), &public_url)?;
         let warm_path = non_empty_var("CAREGATE_WARM_PATH").as_deref() != Some("off");
+        let forwarded_header = match non_empty_var("CAREGATE_FORWARDED_HEADER") {
+            Some(name) => ForwardedHeader::parse(&name).map_err(|err| format!("CAREGATE_FORWARDED_HEADER: {err}"))?,
+            None => ForwardedHeader::default(),
+        };
         let trusted_proxies = TrustedProxies::parse(&non_empty_var("CAREGATE_TRUSTED_PROXIES").unwrap_or_default())
-            .map_err(|err| format!("CAREGATE_TRUSTED_PROXIES: {err}"))?;
+            .map_err(|err| format!("CAREGATE_TRUSTED_PROXIES: {err}"))?
+            .with_header(forwarded_header);
         let metrics_addr = match non_empty_var("CAREGATE_METRICS_ADDR") {
             Some(addr) => Some(addr.trim().parse().map_err(|_| format!("CAREGATE_METRICS_ADDR must be an address such as 127.0.0.1:9100, got {addr:?}"))?),
             None => None,

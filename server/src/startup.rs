@@ -45,8 +45,8 @@ pub fn build_router(state: AppState) -> Router {
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
         .layer(middleware::from_fn_with_state(state.clone(), guard::page_guard))
         .layer(middleware::from_fn_with_state(state.clone(), cross_site::refuse_cross_site))
-        .layer(middleware::from_fn(headers::security_headers))
         .layer(tower_http::catch_panic::CatchPanicLayer::custom(answer_panic))
+        .layer(middleware::from_fn(headers::security_headers))
         .with_state(state)
 }
 
@@ -57,7 +57,8 @@ pub fn build_metrics_router(state: AppState) -> Router {
 }
 
 /// A handler that panicked still answers: a 500 with a trace id that is also in the log, never a dropped
-/// connection. (No input should panic a handler; this is the net under that rule.)
+/// connection, and with the security headers (the panic layer sits inside them). (No input should panic a
+/// handler; this is the net under that rule.)
 fn answer_panic(panic: Box<dyn std::any::Any + Send + 'static>) -> http::Response<Body> {
     let trace_id = api::new_trace_id();
     tracing::error!(trace_id = %trace_id, panic = panic_message(panic.as_ref()), "a request handler panicked");

@@ -78,8 +78,9 @@ pub fn OfficeActivityPage() -> impl IntoView {
                                     <tbody>
                                         {page.events.into_iter().map(|event| {
                                             let actor = actor_label(&event);
-                                            // The client's own words (User-Agent or MCP client name): shown as a quotation.
-                                            let client = event.user_agent.map(|client| format!("Client: \u{201c}{client}\u{201d}"));
+                                            // The client's own words (User-Agent or MCP client name): shown as a quotation whose
+                                            // own quotes are escaped, so it cannot end early and read as ours.
+                                            let client = event.user_agent.map(|client| format!("Client: {}", serde_json::to_string(&client).unwrap_or_default()));
                                             view! {
                                                 <tr>
                                                     <td>{day_and_time(event.at)}</td>

@@ -98,7 +98,7 @@ pub async fn mint(
         &txn,
         NewEvent {
             company_id: owner.company_id,
-            actor_user_id: actor.user_id().or(Some(owner.id)),
+            actor_user_id: actor.user_id(),
             key_id: Some(key_id.as_str()),
             action: Action::KeyMinted,
             target: format!("API key \"{}\" for {}", label.as_str(), owner.name),

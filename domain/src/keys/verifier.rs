@@ -35,7 +35,6 @@ use crate::keys::token::{self, KeyId, TokenEnvironment};
 use crate::password::{self, PasswordHash};
 use crate::scope::Scope;
 use crate::throttle::{FailureLimiter, Windows};
-use crate::DomainError;
 
 /// Wrong secrets allowed per Key ID, and per client IP, in one [`FAILURE_WINDOW`].
 pub const MAX_FAILURES_PER_KEY: u32 = 10;
@@ -120,6 +119,12 @@ impl Verifier {
         self.environment
     }
 
+    /// The failure counters. A poisoned lock is used as it is (the counts are still right): neither letting
+    /// guesses through uncounted nor refusing everyone.
+    fn failures(&self) -> std::sync::MutexGuard<'_, FailureLimiter> {
+        self.failures.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
     fn digest(&self, presented: &str) -> [u8; 32] {
         let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(&self.hmac_key).expect("HMAC takes any key length");
         mac.update(presented.as_bytes());
@@ -181,21 +186,21 @@ impl Verifier {
             return self.finish(key, key_id, now);
         }
         // An address over its failure bound costs no lookup and learns nothing more.
-        if let Some(retry_after) = self.failures.lock().ok().and_then(|mut failures| failures.ip_blocked(ip, Instant::now())) {
+        if let Some(retry_after) = self.failures().ip_blocked(ip, Instant::now()) {
             self.stats.throttled.fetch_add(1, Ordering::Relaxed);
             return Err(KeyAuthError::TooManyAttempts { retry_after });
         }
         let key = self.find(db, &key_id, ip).await?;
         let company_id = key.company_id;
         {
-            let _slot = password::acquire_slot().await.map_err(KeyAuthError::Internal)?;
+            let slot = password::acquire_slot().await.map_err(KeyAuthError::Internal)?;
             if self.is_warm(&digest, key_id.as_str()) {
                 // Another request verified this token while this one waited for the slot.
                 self.stats.warm.fetch_add(1, Ordering::Relaxed);
             } else {
                 // The attempt is counted as a failure before argon2 runs and refunded if the secret matches, so
                 // the attempts in flight (at most one per argon2 slot) cannot race past the bound.
-                let attempt = self.failures.lock().map_or(Ok(()), |mut failures| failures.attempt(key_id.as_str(), ip, Instant::now()));
+                let attempt = self.failures().attempt(key_id.as_str(), ip, Instant::now());
                 if let Err(retry_after) = attempt {
                     self.stats.throttled.fetch_add(1, Ordering::Relaxed);
                     return Err(KeyAuthError::TooManyAttempts { retry_after });
@@ -203,17 +208,13 @@ impl Verifier {
                 let secret = parsed.secret().to_vec();
                 let hash = PasswordHash::from_stored(key.secret_hash.clone());
                 let started = Instant::now();
-                let matches = tokio::task::spawn_blocking(move || password::verify_blocking(&secret, &hash))
-                    .await
-                    .map_err(|err| KeyAuthError::Internal(DomainError::Internal(format!("verification task failed: {err}"))))?;
+                let matches = password::run_with_slot(slot, move || password::verify_blocking(&secret, &hash)).await.map_err(KeyAuthError::Internal)?;
                 self.stats.observe_argon2(started.elapsed());
                 self.stats.cold.fetch_add(1, Ordering::Relaxed);
                 if !matches {
                     return Err(KeyAuthError::Invalid { known: Some((key_id, company_id)) });
                 }
-                if let Ok(mut failures) = self.failures.lock() {
-                    failures.refund(key_id.as_str(), ip);
-                }
+                self.failures().refund(key_id.as_str(), ip);
                 self.remember(digest, key_id.as_str());
             }
         }
@@ -229,9 +230,7 @@ impl Verifier {
         match repo::find_for_check(db, key_id.as_str()).await.map_err(KeyAuthError::Internal)? {
             Some(key) => Ok(key),
             None => {
-                if let Ok(mut failures) = self.failures.lock() {
-                    let _ = failures.attempt_ip(ip, Instant::now());
-                }
+                let _ = self.failures().attempt_ip(ip, Instant::now());
                 Err(KeyAuthError::Invalid { known: None })
             }
         }

@@ -194,6 +194,12 @@ impl CaregateMcp {
     }
 }
 
+/// Text outsiders chose, as a quoted string with its own quotes and backslashes escaped, so it cannot close
+/// the quotation early and read as ours.
+fn quoted(text: &str) -> String {
+    serde_json::to_string(text).unwrap_or_default()
+}
+
 /// One activity event for `list_activity`: text outsiders chose (`client`) is returned quoted, as data.
 fn activity_event(event: domain::model::ActivityView) -> serde_json::Value {
     json!({
@@ -205,7 +211,7 @@ fn activity_event(event: domain::model::ActivityView) -> serde_json::Value {
         "action": event.action,
         "target": event.target,
         "ip": event.ip,
-        "client": event.user_agent.map(|client| format!("\"{client}\"")),
+        "client": event.user_agent.map(|client| quoted(&client)),
     })
 }
 

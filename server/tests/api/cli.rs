@@ -91,6 +91,12 @@ async fn demo_data_is_never_loaded_beside_a_real_company() {
     assert!(err.contains("already holds 1 company") && err.contains("DATABASE_URL"), "{err}");
     let db = domain::db::connect(&url).await.unwrap();
     assert!(domain::accounts::find_user_by_email(&db, "root@sunrise.test").await.is_err(), "no demo account was added");
+
+    let (demo_url, _demo_dir) = fresh_sqlite();
+    assert!(caregate(&demo_url, &["seed", "--demo"], "").0);
+    let (ok, out, err) = caregate(&demo_url, &["company", "create", "--name", "Real Agency", "--root-email", "boss@real.test"], "a-long-root-password\n");
+    assert!(!ok, "{out}");
+    assert!(err.contains("holds the demo companies"), "nor a real company beside the demo data: {err}");
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -98,7 +104,7 @@ async fn output_to_a_closed_pipe_ends_a_command_quietly() {
     let (url, _dir) = fresh_sqlite();
     assert!(caregate(&url, &["seed", "--demo"], "").0);
     for _ in 0..3 {
-        assert!(Command::new(env!("CARGO_BIN_EXE_caregate")).args(["keys", "mint", "--email", "root@sunrise.test", "--label", "Piped"]).env("DATABASE_URL", &url).output().unwrap().status.success());
+        assert!(Command::new(env!("CARGO_BIN_EXE_caregate")).args(["keys", "mint", "--email", "root@sunrise.test", "--label", "Piped", "--all-scopes"]).env("DATABASE_URL", &url).output().unwrap().status.success());
     }
     let mut child = Command::new(env!("CARGO_BIN_EXE_caregate"))
         .args(["keys", "list"])
@@ -113,4 +119,24 @@ async fn output_to_a_closed_pipe_ends_a_command_quietly() {
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(output.status.success(), "exit {:?}: {stderr}", output.status);
     assert!(!stderr.contains("panicked") && !stderr.contains("Broken pipe"), "{stderr}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_new_token_that_cannot_be_printed_is_a_failure_that_says_what_to_revoke() {
+    let (url, _dir) = fresh_sqlite();
+    assert!(caregate(&url, &["seed", "--demo"], "").0);
+    let mut child = Command::new(env!("CARGO_BIN_EXE_caregate"))
+        .args(["keys", "mint", "--email", "root@sunrise.test", "--label", "Lost", "--all-scopes"])
+        .env("DATABASE_URL", &url)
+        .env("RUST_LOG", "warn")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    drop(child.stdout.take());
+    let output = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(!output.status.success(), "a lost secret is not a success");
+    assert!(stderr.contains("caregate keys revoke "), "{stderr}");
+    assert!(!stderr.contains("panicked"), "{stderr}");
 }

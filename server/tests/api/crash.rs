@@ -61,7 +61,9 @@ impl Drop for Server {
 
 async fn start(url: &str) -> Server {
     let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
-    let child = Command::new(env!("CARGO_BIN_EXE_caregate"))
+    // Owned by the returned `Server` (which kills and waits for it on drop), or killed below if it never
+    // becomes ready.
+    let mut child = Command::new(env!("CARGO_BIN_EXE_caregate"))
         .arg("serve")
         .env("DATABASE_URL", url)
         .env("LEPTOS_SITE_ADDR", format!("127.0.0.1:{port}"))
@@ -82,6 +84,8 @@ async fn start(url: &str) -> Server {
         }
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
+    let _ = child.kill();
+    let _ = child.wait();
     panic!("caregate serve did not become ready");
 }
 

@@ -361,7 +361,7 @@ async fn events_without_a_signed_in_actor_are_named_by_what_they_are_and_client_
         }});
         assert_eq!(app.mcp_post(Some(&format!("Bearer {token}")), initialize.to_string(), &[]).await.status, StatusCode::OK);
         let whoami = json!({ "jsonrpc": "2.0", "id": 2, "method": "tools/call", "params": { "name": "whoami", "arguments": {} } });
-        app.mcp_post(Some(&format!("Bearer {token}")), whoami.to_string(), &[("user-agent", "agent\ttab")]).await;
+        app.mcp_post(Some(&format!("Bearer {token}")), whoami.to_string(), &[("user-agent", "agent\t\"tab")]).await;
         domain::keys::service::revoke(&app.state.db, &domain::keys::service::Actor::Operator, &key_id, &domain::activity::Origin::operator(), Utc::now()).await.unwrap();
         assert_eq!(app.me(&token).await.status, StatusCode::UNAUTHORIZED);
         app.state.activity.flush().await;
@@ -377,6 +377,6 @@ async fn events_without_a_signed_in_actor_are_named_by_what_they_are_and_client_
         let (_, auditor) = app.mint_ok(&root, "Auditor").await;
         let listed = mcp_tool(&app, &auditor, "list_activity", json!({})).await;
         let used = listed["result"]["structuredContent"]["events"].as_array().unwrap().iter().find(|e| e["action"] == "key.used").cloned().unwrap();
-        assert_eq!(used["client"], "\"agenttab\"", "[{}] the client's words come back quoted and cleaned", app.backend);
+        assert_eq!(used["client"], "\"agent\\\"tab\"", "[{}] the client's words come back quoted, escaped and cleaned", app.backend);
     }
 }

@@ -46,17 +46,22 @@ async fn operators_mint_list_and_revoke_keys_from_the_command_line() {
 
     let (ok, _, err) = caregate(&url, &["keys", "revoke", &key_id]);
     assert!(!ok && err.contains("already revoked"), "{err}");
-    let (ok, _, err) = caregate(&url, &["keys", "mint", "--email", "barbara@sunrise.test", "--label", "Too long", "--days", "400"]);
+    let (ok, _, err) = caregate(&url, &["keys", "mint", "--email", "barbara@sunrise.test", "--label", "Too long", "--days", "400", "--all-scopes"]);
     assert!(!ok && err.contains("at most 90 days"), "{err}");
     let (ok, _, err) = caregate(&url, &["keys", "mint", "--email", "carl@sunrise.test", "--label", "x", "--scopes", "read:activity"]);
     assert!(!ok && err.contains("cannot grant read:activity"), "{err}");
+    let (ok, _, err) = caregate(&url, &["keys", "mint", "--email", "carl@sunrise.test", "--label", "No scopes named"]);
+    assert!(!ok && err.contains("--scopes"), "a key's scopes are always named: {err}");
+    let (ok, out, err) = caregate(&url, &["keys", "mint", "--email", "carl@sunrise.test", "--label", "Everything", "--all-scopes"]);
+    assert!(ok, "{err}");
+    let everything = service::authenticate(&db, out.trim(), TokenEnvironment::Test, Utc::now()).await.unwrap();
+    assert_eq!(everything.scopes, domain::scope::Scope::allowed_for(domain::Role::Caregiver));
 
-    let events = domain::activity::list(
-        &db,
-        &domain::accounts::current_user(&db, principal.user.id).await.unwrap().unwrap(),
-        Default::default(),
-    )
-    .await
-    .unwrap();
-    assert_eq!(events.events[0].user_agent.as_deref(), Some("caregate command line"));
+    let root = domain::accounts::find_user_by_email(&db, "root@sunrise.test").await.unwrap();
+    let events = domain::activity::list(&db, &domain::accounts::current_user(&db, root.id).await.unwrap().unwrap(), Default::default()).await.unwrap();
+    let minted = events.events.iter().find(|event| event.action == "key.minted" && event.target.contains("Ops key")).expect("the mint is on the feed");
+    assert_eq!(minted.actor_kind, domain::model::ActorKind::CommandLine, "the operator minted it, not Barbara");
+    assert_eq!(minted.actor_name, None);
+    assert!(minted.target.contains("Barbara"), "{}", minted.target);
+    assert_eq!(minted.user_agent.as_deref(), Some("caregate command line"));
 }

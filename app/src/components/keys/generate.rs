@@ -16,7 +16,8 @@ enum Step {
     Notice,
     Reauth,
     Name,
-    Reveal(MintedKey),
+    /// Boxed: the reveal carries the key and its token, far larger than the other steps.
+    Reveal(Box<MintedKey>),
 }
 
 impl Step {
@@ -73,7 +74,7 @@ pub fn GenerateFlow(on_close: Callback<()>, on_minted: Callback<()>) -> impl Int
                                 Step::Reauth => view! { <ReauthStep step on_close/> }.into_any(),
                                 Step::Name => view! { <NameStep setup=setup.get_value() step on_close on_minted/> }.into_any(),
                                 Step::Reveal(minted) => view! {
-                                    <RevealStep minted mcp_url=setup.get_value().mcp_url copied confirm_leave on_done=on_close/>
+                                    <RevealStep minted=*minted mcp_url=setup.get_value().mcp_url copied confirm_leave on_done=on_close/>
                                 }.into_any(),
                             }).into_any()
                         }
@@ -193,7 +194,7 @@ fn NameStep(setup: KeySetup, step: RwSignal<Step>, on_close: Callback<()>, on_mi
     Effect::new(move |_| match mint.value().get() {
         Some(Ok(minted)) => {
             on_minted.run(());
-            step.set(Step::Reveal(minted));
+            step.set(Step::Reveal(Box::new(minted)));
         }
         Some(Err(AppError::Unauthorized(_))) => step.set(Step::Reauth),
         _ => {}
