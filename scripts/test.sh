@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Runs every test: the Rust unit and integration tests of all crates (SQLite, and PostgreSQL too when
+# Runs every test: clippy with warnings as errors (server and WebAssembly builds), the Rust unit and
+# integration tests of all crates (SQLite, and PostgreSQL too when
 # CAREGATE_TEST_POSTGRES_URL names a server), the fault runs against the real server (a PostgreSQL outage
 # when PostgreSQL is in use, and a 30-second soak), then the Playwright tests in Chromium against the debug
 # build and against the release build with its split front end.
@@ -13,6 +14,10 @@ scripts/setup.sh test
 # the WebAssembly front end.
 export LEPTOS_OUTPUT_NAME=caregate
 export RUSTFLAGS="--cfg erase_components"
+
+echo "==> lints: clippy (warnings are errors) on the server build and on the WebAssembly front end"
+cargo clippy --workspace --exclude frontend --all-targets -- -D warnings
+cargo clippy -p app -p frontend --target wasm32-unknown-unknown --features app/hydrate -- -D warnings
 
 if [ -n "${CAREGATE_TEST_POSTGRES_URL:-}" ]; then
   echo "==> Rust tests on SQLite and PostgreSQL"

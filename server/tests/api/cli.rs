@@ -99,16 +99,11 @@ async fn demo_data_is_never_loaded_beside_a_real_company() {
     assert!(err.contains("holds the demo companies"), "nor a real company beside the demo data: {err}");
 }
 
-#[tokio::test(flavor = "multi_thread")]
-async fn output_to_a_closed_pipe_ends_a_command_quietly() {
-    let (url, _dir) = fresh_sqlite();
-    assert!(caregate(&url, &["seed", "--demo"], "").0);
-    for _ in 0..3 {
-        assert!(Command::new(env!("CARGO_BIN_EXE_caregate")).args(["keys", "mint", "--email", "root@sunrise.test", "--label", "Piped", "--all-scopes"]).env("DATABASE_URL", &url).output().unwrap().status.success());
-    }
+/// Runs `caregate args` with its stdout a pipe whose reader is already gone; the exit and stderr.
+fn into_a_closed_pipe(database_url: &str, args: &[&str]) -> (std::process::Output, String) {
     let mut child = Command::new(env!("CARGO_BIN_EXE_caregate"))
-        .args(["keys", "list"])
-        .env("DATABASE_URL", &url)
+        .args(args)
+        .env("DATABASE_URL", database_url)
         .env("RUST_LOG", "warn")
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -116,7 +111,18 @@ async fn output_to_a_closed_pipe_ends_a_command_quietly() {
         .unwrap();
     drop(child.stdout.take());
     let output = child.wait_with_output().unwrap();
-    let stderr = String::from_utf8_lossy(&output.stderr);
+    let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
+    (output, stderr)
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn output_to_a_closed_pipe_ends_a_command_quietly() {
+    let (url, _dir) = fresh_sqlite();
+    assert!(caregate(&url, &["seed", "--demo"], "").0);
+    for _ in 0..3 {
+        assert!(Command::new(env!("CARGO_BIN_EXE_caregate")).args(["keys", "mint", "--email", "root@sunrise.test", "--label", "Piped", "--all-scopes"]).env("DATABASE_URL", &url).output().unwrap().status.success());
+    }
+    let (output, stderr) = into_a_closed_pipe(&url, &["keys", "list"]);
     assert!(output.status.success(), "exit {:?}: {stderr}", output.status);
     assert!(!stderr.contains("panicked") && !stderr.contains("Broken pipe"), "{stderr}");
 }
@@ -125,17 +131,7 @@ async fn output_to_a_closed_pipe_ends_a_command_quietly() {
 async fn a_new_token_that_cannot_be_printed_is_a_failure_that_says_what_to_revoke() {
     let (url, _dir) = fresh_sqlite();
     assert!(caregate(&url, &["seed", "--demo"], "").0);
-    let mut child = Command::new(env!("CARGO_BIN_EXE_caregate"))
-        .args(["keys", "mint", "--email", "root@sunrise.test", "--label", "Lost", "--all-scopes"])
-        .env("DATABASE_URL", &url)
-        .env("RUST_LOG", "warn")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    drop(child.stdout.take());
-    let output = child.wait_with_output().unwrap();
-    let stderr = String::from_utf8_lossy(&output.stderr);
+    let (output, stderr) = into_a_closed_pipe(&url, &["keys", "mint", "--email", "root@sunrise.test", "--label", "Lost", "--all-scopes"]);
     assert!(!output.status.success(), "a lost secret is not a success");
     assert!(stderr.contains("caregate keys revoke "), "{stderr}");
     assert!(!stderr.contains("panicked"), "{stderr}");
