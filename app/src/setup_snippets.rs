@@ -1,6 +1,9 @@
 //! The Quick Setup snippets of the reveal dialog, generated in this one place for every MCP client.
 use serde::{Deserialize, Serialize};
 
+/// The environment variable the Codex config names and the Codex shell line exports.
+const CODEX_KEY_VARIABLE: &str = "CAREGATE_API_KEY";
+
 /// An MCP client the reveal dialog has a tab for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Client {
@@ -11,47 +14,73 @@ pub enum Client {
     Generic,
 }
 
+/// One text of a Quick Setup tab, with its own Copy button: each goes to one place, and works there as copied.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SetupBlock {
+    /// Where the text goes, shown above it.
+    pub hint: &'static str,
+    /// What the text is, as its Copy button ("Copy Codex config") and the announcement after a copy say it.
+    pub what: &'static str,
+    /// The text, with this server's MCP URL and the key filled in.
+    pub text: String,
+}
+
 impl Client {
     pub const ALL: [Client; 5] = [Client::ClaudeCode, Client::Codex, Client::Cursor, Client::Windsurf, Client::Generic];
 
     pub fn tab_label(self) -> &'static str {
         match self {
             Client::ClaudeCode => "Claude Code",
-            Client::Codex => "ChatGPT / Codex",
+            Client::Codex => "Codex",
             Client::Cursor => "Cursor",
             Client::Windsurf => "Windsurf / Other",
             Client::Generic => "Generic",
         }
     }
 
-    /// A one-line hint shown above the snippet.
-    pub fn hint(self) -> &'static str {
+    /// The texts of this client's tab, in the order a person uses them.
+    pub fn setup(self, url: &str, key: &str) -> Vec<SetupBlock> {
         match self {
-            Client::ClaudeCode => "Run this in a terminal:",
-            Client::Codex => "Add this to ~/.codex/config.toml, then export the key in your shell. ChatGPT's web connectors accept OAuth only, so use the Codex CLI.",
-            Client::Cursor => "Save as .cursor/mcp.json in your project (or ~/.cursor/mcp.json for every project):",
-            Client::Windsurf => "Add to ~/.codeium/windsurf/mcp_config.json (other clients use the same shape):",
-            Client::Generic => "For any client that speaks MCP over Streamable HTTP:",
-        }
-    }
-
-    /// The snippet, with this server's MCP URL and the key filled in.
-    pub fn snippet(self, url: &str, key: &str) -> String {
-        match self {
-            Client::ClaudeCode => format!("claude mcp add --transport http caregate {url} --header \"Authorization: Bearer {key}\""),
-            Client::Codex => format!(
-                "[mcp_servers.caregate]\nurl = \"{url}\"\nbearer_token_env_var = \"CAREGATE_API_KEY\"\n\n# in your shell profile:\nexport CAREGATE_API_KEY=\"{key}\""
-            ),
-            Client::Cursor => json_config("mcpServers", "url", url, key),
-            Client::Windsurf => json_config("mcpServers", "serverUrl", url, key),
-            Client::Generic => format!("URL:         {url}\nTransport:   Streamable HTTP\nAuth method: Bearer token\nKey:         {key}"),
+            Client::ClaudeCode => vec![SetupBlock {
+                hint: "Run this in a terminal:",
+                what: "Claude Code command",
+                text: format!("claude mcp add --transport http caregate {url} --header \"Authorization: Bearer {key}\""),
+            }],
+            Client::Codex => vec![
+                SetupBlock {
+                    hint: "For the Codex CLI and IDE extension (ChatGPT's connectors cannot send an API key header). \
+                           Add this to ~/.codex/config.toml:",
+                    what: "Codex config",
+                    text: format!("[mcp_servers.caregate]\nurl = \"{url}\"\nbearer_token_env_var = \"{CODEX_KEY_VARIABLE}\""),
+                },
+                SetupBlock {
+                    hint: "Then add this line to your shell profile (such as ~/.bashrc or ~/.zshrc) and open a new terminal:",
+                    what: "Codex shell line",
+                    text: format!("export {CODEX_KEY_VARIABLE}=\"{key}\""),
+                },
+            ],
+            Client::Cursor => vec![SetupBlock {
+                hint: "Save as .cursor/mcp.json in your project (or ~/.cursor/mcp.json for every project):",
+                what: "Cursor config",
+                text: json_config("url", url, key),
+            }],
+            Client::Windsurf => vec![SetupBlock {
+                hint: "Add to ~/.codeium/windsurf/mcp_config.json (other clients use the same shape):",
+                what: "Windsurf config",
+                text: json_config("serverUrl", url, key),
+            }],
+            Client::Generic => vec![SetupBlock {
+                hint: "For any client that speaks MCP over Streamable HTTP:",
+                what: "connection details",
+                text: format!("URL:         {url}\nTransport:   Streamable HTTP\nAuth method: Bearer token\nKey:         {key}"),
+            }],
         }
     }
 }
 
-fn json_config(root: &str, url_field: &str, url: &str, key: &str) -> String {
+fn json_config(url_field: &str, url: &str, key: &str) -> String {
     let value = serde_json::json!({
-        root: { "caregate": { url_field: url, "headers": { "Authorization": format!("Bearer {key}") } } }
+        "mcpServers": { "caregate": { url_field: url, "headers": { "Authorization": format!("Bearer {key}") } } }
     });
     serde_json::to_string_pretty(&value).unwrap_or_default()
 }
@@ -63,38 +92,60 @@ mod tests {
     const URL: &str = "https://care.example/api/mcp";
     const KEY: &str = "cg_live_Ab3dE6gH0123456789abcdefghijKLMNOP";
 
+    fn texts(client: Client) -> Vec<String> {
+        client.setup(URL, KEY).into_iter().map(|block| block.text).collect()
+    }
+
     #[test]
     fn the_cursor_snippet_is_json_with_the_url_and_bearer_key() {
-        let config: serde_json::Value = serde_json::from_str(&Client::Cursor.snippet(URL, KEY)).unwrap();
+        let config: serde_json::Value = serde_json::from_str(&texts(Client::Cursor)[0]).unwrap();
         assert_eq!(config["mcpServers"]["caregate"]["url"], URL);
         assert_eq!(config["mcpServers"]["caregate"]["headers"]["Authorization"], format!("Bearer {KEY}"));
     }
 
     #[test]
     fn the_windsurf_snippet_uses_server_url() {
-        let config: serde_json::Value = serde_json::from_str(&Client::Windsurf.snippet(URL, KEY)).unwrap();
+        let config: serde_json::Value = serde_json::from_str(&texts(Client::Windsurf)[0]).unwrap();
         assert_eq!(config["mcpServers"]["caregate"]["serverUrl"], URL);
         assert_eq!(config["mcpServers"]["caregate"]["headers"]["Authorization"], format!("Bearer {KEY}"));
     }
 
     #[test]
-    fn the_codex_snippet_is_toml_naming_the_env_var_it_exports() {
-        let snippet = Client::Codex.snippet(URL, KEY);
-        let (toml_part, shell_part) = snippet.split_once("\n\n").unwrap();
-        let config: toml::Table = toml_part.parse().unwrap();
+    fn the_codex_config_parses_as_toml_on_its_own_and_keeps_the_key_out() {
+        let [config, _] = <[String; 2]>::try_from(texts(Client::Codex)).unwrap();
+        let config: toml::Table = config.parse().unwrap();
         let server = config["mcp_servers"]["caregate"].as_table().unwrap();
         assert_eq!(server["url"].as_str(), Some(URL));
-        let variable = server["bearer_token_env_var"].as_str().unwrap();
-        assert!(shell_part.contains(&format!("export {variable}=\"{KEY}\"")), "{shell_part}");
+        assert_eq!(server["bearer_token_env_var"].as_str(), Some(CODEX_KEY_VARIABLE));
+        assert_eq!(server.len(), 2, "{server:?}");
+    }
+
+    #[test]
+    fn the_codex_shell_line_exports_the_variable_the_config_names() {
+        let [config, shell] = <[String; 2]>::try_from(texts(Client::Codex)).unwrap();
+        let config: toml::Table = config.parse().unwrap();
+        let variable = config["mcp_servers"]["caregate"]["bearer_token_env_var"].as_str().unwrap();
+        assert_eq!(shell, format!("export {variable}=\"{KEY}\""));
     }
 
     #[test]
     fn the_claude_code_and_generic_snippets_carry_the_url_and_key() {
         assert_eq!(
-            Client::ClaudeCode.snippet(URL, KEY),
-            format!("claude mcp add --transport http caregate {URL} --header \"Authorization: Bearer {KEY}\"")
+            texts(Client::ClaudeCode),
+            [format!("claude mcp add --transport http caregate {URL} --header \"Authorization: Bearer {KEY}\"")]
         );
-        let generic = Client::Generic.snippet(URL, KEY);
+        let generic = &texts(Client::Generic)[0];
         assert!(generic.contains(URL) && generic.contains(KEY) && generic.contains("Streamable HTTP") && generic.contains("Bearer token"));
+    }
+
+    #[test]
+    fn every_tab_gives_the_url_and_the_key_and_every_copy_button_has_its_own_name() {
+        let mut names = std::collections::HashSet::new();
+        for client in Client::ALL {
+            let blocks = client.setup(URL, KEY);
+            assert!(blocks.iter().any(|b| b.text.contains(URL)), "{client:?}");
+            assert!(blocks.iter().any(|b| b.text.contains(KEY)), "{client:?}");
+            assert!(blocks.iter().all(|b| names.insert(b.what)), "{client:?}");
+        }
     }
 }

@@ -1,57 +1,27 @@
-import AxeBuilder from '@axe-core/playwright';
-import { expect, Page, test } from '@playwright/test';
-import { caregate, DEMO_PASSWORD, open, signIn, TOKEN_PATTERN, waitForHydration } from './helpers';
+import { expect, test } from '@playwright/test';
+import {
+  caregate,
+  copy,
+  copyButton,
+  DEMO_PASSWORD,
+  expectCopyButton,
+  expectNoSeriousA11yViolations,
+  generateKey,
+  open,
+  signIn,
+  waitForHydration,
+} from './helpers';
 
 test.use({ permissions: ['clipboard-read', 'clipboard-write'] });
 
-async function expectNoSeriousA11yViolations(page: Page, what: string): Promise<void> {
-  const results = await new AxeBuilder({ page }).analyze();
-  const serious = results.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical');
-  expect(serious.map((v) => `${v.id}: ${v.help} (${v.nodes.map((n) => n.target.join(' ')).join(', ')})`), what).toEqual([]);
-}
-
-/** Walks the generate flow up to the reveal dialog and returns the token shown there. */
-async function generateKey(page: Page, label?: string, screenshots = false): Promise<string> {
-  await page.getByRole('button', { name: 'Generate New API Key' }).click();
-  const notice = page.getByRole('dialog', { name: 'Security & Compliance Notice' });
-  await expect(notice).toBeVisible();
-  await expect(notice.getByRole('listitem')).toHaveCount(6);
-  if (screenshots) {
-    await page.screenshot({ path: test.info().outputPath('1-notice.png') });
-    await expectNoSeriousA11yViolations(page, 'notice dialog');
-  }
-  await notice.getByRole('button', { name: 'I Understand – Continue' }).click();
-
-  const confirm = page.getByRole('dialog', { name: "Confirm it's you" });
-  if (await confirm.isVisible().catch(() => false) || (await page.getByRole('dialog', { name: 'Name Your API Key' }).count()) === 0) {
-    await expect(confirm).toBeVisible();
-    await confirm.getByLabel('Password').fill('not-my-password');
-    await confirm.getByRole('button', { name: 'Confirm' }).click();
-    await expect(confirm.getByRole('alert')).toHaveText('That password is not correct');
-    if (screenshots) {
-      await page.screenshot({ path: test.info().outputPath('2-reauth-error.png') });
-      await expectNoSeriousA11yViolations(page, 're-authentication dialog');
-    }
-    await confirm.getByLabel('Password').fill(DEMO_PASSWORD);
-    await confirm.getByRole('button', { name: 'Confirm' }).click();
-  }
-
-  const name = page.getByRole('dialog', { name: 'Name Your API Key' });
-  await expect(name).toBeVisible();
-  await expect(name.getByLabel('Label')).toHaveValue(/^API Key [A-Z][a-z]{2} \d{1,2}, \d{4}$/);
-  if (label) await name.getByLabel('Label').fill(label);
-  if (screenshots) {
-    await page.screenshot({ path: test.info().outputPath('3-name.png') });
-    await expectNoSeriousA11yViolations(page, 'name dialog');
-  }
-  await name.getByRole('button', { name: 'Generate Key' }).click();
-
-  const reveal = page.getByRole('dialog', { name: 'Your API Key' });
-  await expect(reveal).toBeVisible();
-  const token = (await reveal.getByLabel('Your API key').textContent())!.trim();
-  expect(token).toMatch(TOKEN_PATTERN);
-  return token;
-}
+/** The Quick Setup tabs, each with what its Copy buttons copy. */
+const SETUP_TABS: Array<[string, string[]]> = [
+  ['Claude Code', ['Claude Code command']],
+  ['Codex', ['Codex config', 'Codex shell line']],
+  ['Cursor', ['Cursor config']],
+  ['Windsurf / Other', ['Windsurf config']],
+  ['Generic', ['connection details']],
+];
 
 test('a root user generates, uses, revokes and deletes a key', async ({ page, request }) => {
   await signIn(page, 'root@sunrise.test');
@@ -63,19 +33,32 @@ test('a root user generates, uses, revokes and deletes a key', async ({ page, re
   const token = await generateKey(page, 'Claude Code on my laptop', true);
   const reveal = page.getByRole('dialog', { name: 'Your API Key' });
   await expectNoSeriousA11yViolations(page, 'reveal dialog');
-  await reveal.getByRole('button', { name: 'Copy API key' }).click();
-  await expect(reveal.getByRole('button', { name: 'Copy API key' })).toHaveText('Copied');
-  expect(await page.evaluate(() => navigator.clipboard.readText())).toBe(token);
-  await expect(reveal.getByRole('button', { name: 'Copy API key' })).toHaveText('Copy', { timeout: 5_000 });
+  const copyKey = copyButton(reveal, 'API key');
+  await expectCopyButton(copyKey, 'Copy', 'API key');
+  await expect(reveal.getByRole('status')).toHaveText('');
+  expect(await copy(reveal, 'API key')).toBe(token);
+  await expectNoSeriousA11yViolations(page, 'reveal dialog after Copy');
+  await expectCopyButton(copyKey, 'Copy', 'API key');
 
   const mcpUrl = new URL('/api/mcp', page.url()).toString();
-  for (const tab of ['Claude Code', 'ChatGPT / Codex', 'Cursor', 'Windsurf / Other', 'Generic']) {
+  await expect(reveal.getByRole('tab')).toHaveText(SETUP_TABS.map(([tab]) => tab));
+  for (const [tab, blocks] of SETUP_TABS) {
     await reveal.getByRole('tab', { name: tab }).click();
     const panel = reveal.getByRole('tabpanel');
+    await expect(panel).toHaveAccessibleName(tab);
     await expect(panel).toContainText(token);
     await expect(panel).toContainText(mcpUrl);
+    await expect(panel.getByRole('button')).toHaveCount(blocks.length);
+    await expectNoSeriousA11yViolations(page, `reveal dialog, ${tab} tab`);
+    const snippets = await panel.locator('pre').allTextContents();
+    for (const [i, what] of blocks.entries()) expect(await copy(reveal, what), what).toBe(snippets[i]);
+    await expectNoSeriousA11yViolations(page, `reveal dialog, ${tab} tab after Copy`);
   }
   await expect(reveal.getByRole('tabpanel')).toContainText('Streamable HTTP');
+  await reveal.getByRole('tab', { name: 'Codex' }).click();
+  await expect(reveal.getByRole('tabpanel')).toContainText('~/.codex/config.toml');
+  await expect(reveal.getByRole('tabpanel')).toContainText("ChatGPT's connectors cannot send an API key header");
+  await page.screenshot({ path: test.info().outputPath('4-reveal-codex.png') });
   await reveal.getByRole('tab', { name: 'Claude Code' }).click();
   await expect(reveal.getByRole('tabpanel')).toContainText(`claude mcp add --transport http caregate ${mcpUrl} --header "Authorization: Bearer ${token}"`);
   await page.screenshot({ path: test.info().outputPath('4-reveal.png') });
@@ -147,7 +130,10 @@ test('a caregiver manages her own keys; her root sees them without the secret; a
   await expect(page.getByRole('switch', { name: 'SMS' })).toBeChecked();
 
   const token = await generateKey(page, "Barbara's assistant");
-  await page.getByRole('dialog', { name: 'Your API Key' }).getByRole('button', { name: 'Done – I have Saved My Key' }).click();
+  const reveal = page.getByRole('dialog', { name: 'Your API Key' });
+  await reveal.getByRole('tab', { name: 'Codex' }).click();
+  expect(await copy(reveal, 'Codex config'), 'the Codex config holds no key').not.toContain(token);
+  await reveal.getByRole('button', { name: 'Done – I have Saved My Key' }).click();
   const leave = page.getByRole('alert').filter({ hasText: "You haven't copied this key" });
   await expect(leave).toBeVisible();
   await leave.getByRole('button', { name: 'Close without copying' }).click();
@@ -195,6 +181,9 @@ test('the eleventh key shows the limit inline and a key expiring soon is flagged
   await name.getByLabel('Label').fill('');
   await name.getByRole('button', { name: 'Generate Key' }).click();
   await expect(name.getByRole('alert')).toContainText('Give the key a label');
+  await name.getByLabel('Expires').selectOption('Custom date');
+  await expect(name.getByLabel('Expiry date')).toBeVisible();
+  await expectNoSeriousA11yViolations(page, 'name dialog with an error and a custom date');
   await page.keyboard.press('Escape');
   await expect(page.getByRole('dialog')).toHaveCount(0);
 });
@@ -224,13 +213,16 @@ test('the whole flow works with the keyboard alone', async ({ page }) => {
   const leave = reveal.getByRole('alert').filter({ hasText: "You haven't copied this key" });
   await expect(leave).toBeVisible();
   await expect(leave.getByRole('button', { name: 'Go back' })).toBeFocused();
+  await expectNoSeriousA11yViolations(page, 'reveal dialog asking before it closes');
   await page.keyboard.press('Enter');
   let guard = 0;
-  while (!(await reveal.getByRole('button', { name: 'Copy API key' }).evaluate((el) => el === document.activeElement)) && guard++ < 30) {
+  while (!(await reveal.getByRole('button', { name: 'Copy API key', exact: true }).evaluate((el) => el === document.activeElement)) && guard++ < 30) {
     await page.keyboard.press('Tab');
   }
   await page.keyboard.press('Enter');
-  await expect(reveal.getByRole('button', { name: 'Copy API key' })).toHaveText('Copied');
+  await expect(reveal.getByRole('button', { name: 'Copied API key', exact: true })).toBeFocused();
+  await expect(reveal.getByRole('status')).toHaveText('API key copied');
+  await expectNoSeriousA11yViolations(page, 'reveal dialog after Copy with the keyboard');
   await page.keyboard.press('Escape');
   await expect(reveal).toHaveCount(0);
   await expect(generate).toBeFocused();
@@ -239,6 +231,7 @@ test('the whole flow works with the keyboard alone', async ({ page }) => {
   await row.getByRole('button', { name: /Revoke/ }).focus();
   await page.keyboard.press('Enter');
   await expect(page.getByRole('button', { name: 'Revoke Key' })).toBeFocused();
+  await expectNoSeriousA11yViolations(page, 'revoke dialog opened with the keyboard');
   await page.keyboard.press('Enter');
   await expect(row).toContainText('Revoked');
 });

@@ -1,8 +1,9 @@
-//! "Your API Key": the token, shown once, with Copy and the Quick Setup snippets for each MCP client.
+//! "Your API Key": the token, shown once, with Copy and the Quick Setup snippets for each MCP client; a live
+//! region announces each copy.
 use leptos::prelude::*;
 
 use crate::model::MintedKey;
-use crate::setup_snippets::Client;
+use crate::setup_snippets::{Client, SetupBlock};
 
 /// Puts `text` on the clipboard (Clipboard API through web-sys).
 fn copy_to_clipboard(text: &str) {
@@ -14,23 +15,29 @@ fn copy_to_clipboard(text: &str) {
     let _ = text;
 }
 
-/// A Copy button that says "Copied" for two seconds.
+/// How long a Copy button says "Copied", and the dialog's live region keeps its announcement.
+#[cfg(feature = "hydrate")]
+const COPIED_FOR_MS: u32 = 2_000;
+
+/// A Copy button that says "Copied" for a while. Its name is its visible word followed by `what`, visually
+/// hidden ("Copy API key", then "Copied API key"), so the name always contains the text people see (WCAG 2.5.3).
 #[component]
-fn CopyButton(text: String, #[prop(into)] label: String, on_copied: Callback<()>) -> impl IntoView {
+fn CopyButton(text: String, what: &'static str, on_copied: Callback<()>) -> impl IntoView {
     let copied = RwSignal::new(false);
     let click = move |_| {
         copy_to_clipboard(&text);
         copied.set(true);
         on_copied.run(());
         #[cfg(feature = "hydrate")]
-        gloo_timers::callback::Timeout::new(2_000, move || {
+        gloo_timers::callback::Timeout::new(COPIED_FOR_MS, move || {
             copied.try_set(false);
         })
         .forget();
     };
     view! {
-        <button type="button" class="button small copy" aria-label=label on:click=click>
+        <button type="button" class="button small copy" on:click=click>
             {move || if copied.get() { "Copied" } else { "Copy" }}
+            <span class="visually-hidden">{format!(" {what}")}</span>
         </button>
     }
 }
@@ -45,7 +52,24 @@ pub fn RevealStep(
 ) -> impl IntoView {
     let token = minted.token.expose().to_owned();
     let tab = RwSignal::new(Client::ClaudeCode);
-    let mark_copied = Callback::new(move |_: ()| copied.set(true));
+    let announcement = RwSignal::new(String::new());
+    // Announces "<what> copied" in the live region; copying a text that holds the key counts as copying the key.
+    let on_copied = move |what: &'static str, holds_key: bool| {
+        Callback::new(move |_: ()| {
+            if holds_key {
+                copied.set(true);
+            }
+            let message = format!("{what} copied");
+            announcement.set(message.clone());
+            #[cfg(feature = "hydrate")]
+            gloo_timers::callback::Timeout::new(COPIED_FOR_MS, move || {
+                if announcement.try_get_untracked().as_deref() == Some(message.as_str()) {
+                    announcement.try_set(String::new());
+                }
+            })
+            .forget();
+        })
+    };
     let done = move |_| {
         if copied.get_untracked() {
             on_done.run(());
@@ -53,13 +77,13 @@ pub fn RevealStep(
             confirm_leave.set(true);
         }
     };
-    let snippets: Vec<(Client, String)> = Client::ALL.into_iter().map(|client| (client, client.snippet(&mcp_url, &token))).collect();
+    let panels: Vec<(Client, Vec<SetupBlock>)> = Client::ALL.into_iter().map(|client| (client, client.setup(&mcp_url, &token))).collect();
     view! {
         <h2 id="generate-title">"Your API Key"</h2>
         <p class="muted">{format!("\"{}\" · Key ID ", minted.key.label)}<span class="mono">{minted.key.key_id.clone()}</span></p>
         <div class="code-block token-block">
             <code class="token-strip" aria-label="Your API key">{token.clone()}</code>
-            <CopyButton text=token.clone() label="Copy API key" on_copied=mark_copied/>
+            <CopyButton text=token.clone() what="API key" on_copied=on_copied("API key", true)/>
         </div>
         <p class="warning" role="note">
             <strong>"This is the only time this key is shown."</strong>
@@ -77,16 +101,19 @@ pub fn RevealStep(
                 </button>
             }).collect_view()}
         </div>
-        {snippets.into_iter().map(|(client, snippet)| view! {
+        {panels.into_iter().map(|(client, blocks)| view! {
             <div role="tabpanel" class="tab-panel" id=format!("setup-panel-{client:?}") aria-labelledby=format!("setup-tab-{client:?}")
                 hidden=move || tab.get() != client>
-                <p class="muted small">{client.hint()}</p>
-                <div class="code-block">
-                    <pre><code>{snippet.clone()}</code></pre>
-                    <CopyButton text=snippet.clone() label=format!("Copy {} setup", client.tab_label()) on_copied=mark_copied/>
-                </div>
+                {blocks.into_iter().map(|block| view! {
+                    <p class="muted small setup-hint">{block.hint}</p>
+                    <div class="code-block">
+                        <pre><code>{block.text.clone()}</code></pre>
+                        <CopyButton on_copied=on_copied(block.what, block.text.contains(&token)) text=block.text what=block.what/>
+                    </div>
+                }).collect_view()}
             </div>
         }).collect_view()}
+        <p class="visually-hidden" role="status" aria-live="polite">{move || announcement.get()}</p>
         {move || confirm_leave.get().then(|| view! {
             <div class="confirm-leave" role="alert">
                 <p><strong>"You haven't copied this key."</strong> " Once you close this dialog it cannot be shown again."</p>
