@@ -163,8 +163,8 @@ test('a caregiver manages her own keys; her root sees them without the secret; a
 });
 
 test('the eleventh key shows the limit inline and a key expiring soon is flagged', async ({ page }) => {
-  for (let n = 0; n < 9; n++) caregate('keys', 'mint', '--email', 'carl@sunrise.test', '--label', `Ops key ${n}`);
-  caregate('keys', 'mint', '--email', 'carl@sunrise.test', '--label', 'Short-lived', '--days', '3');
+  for (let n = 0; n < 9; n++) caregate('keys', 'mint', '--email', 'carl@sunrise.test', '--label', `Ops key ${n}`, '--all-scopes');
+  caregate('keys', 'mint', '--email', 'carl@sunrise.test', '--label', 'Short-lived', '--days', '3', '--all-scopes');
   await signIn(page, 'carl@sunrise.test');
   await expect(page).toHaveURL(/\/portal$/);
   await open(page, '/portal/settings');
@@ -247,9 +247,9 @@ test('labels with markup or right-to-left text stay inert text, under a script p
     await dialog.dismiss();
   });
   const markup = '<img src=x onerror=alert(1)><script>alert(2)</script>';
-  caregate('keys', 'mint', '--email', 'root@harbor.test', '--label', markup);
-  caregate('keys', 'mint', '--email', 'root@harbor.test', '--label', 'مفتاح العيادة');
-  expect(() => caregate('keys', 'mint', '--email', 'root@harbor.test', '--label', 'Claude\u202Etxt.exe')).toThrow();
+  caregate('keys', 'mint', '--email', 'root@harbor.test', '--label', markup, '--all-scopes');
+  caregate('keys', 'mint', '--email', 'root@harbor.test', '--label', 'مفتاح العيادة', '--all-scopes');
+  expect(() => caregate('keys', 'mint', '--email', 'root@harbor.test', '--label', 'Claude\u202Etxt.exe', '--all-scopes')).toThrow();
 
   await signIn(page, 'root@harbor.test');
   await expect(page).toHaveURL(/\/$/);

@@ -14,7 +14,7 @@ async function connect(baseURL: string, token: string): Promise<Client> {
 }
 
 test('the official MCP SDK initializes, lists tools, calls them, and is refused once the key is revoked', async ({ baseURL }) => {
-  const token = caregate('keys', 'mint', '--email', 'barbara@sunrise.test', '--label', 'TypeScript SDK').trim();
+  const token = caregate('keys', 'mint', '--email', 'barbara@sunrise.test', '--label', 'TypeScript SDK', '--all-scopes').trim();
   expect(token).toMatch(TOKEN_PATTERN);
   const client = await connect(baseURL!, token);
   expect(client.getServerVersion()?.name).toBe('caregate');
