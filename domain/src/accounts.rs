@@ -92,7 +92,7 @@ pub async fn add_user(db: &impl ConnectionTrait, new: NewUser<'_>) -> Result<use
         email: Set(email.as_str().to_owned()),
         name: Set(name),
         password_hash: Set(hash.as_str().to_owned()),
-        role: Set(new.role.as_str().to_owned()),
+        role: Set(new.role),
         active: Set(true),
         created_at: Set(Utc::now()),
         ..Default::default()
@@ -152,14 +152,11 @@ pub async fn current_user(db: &impl ConnectionTrait, user_id: i32) -> Result<Opt
     if !user.active {
         return Ok(None);
     }
-    let Some(role) = Role::parse(&user.role) else {
-        return Err(DomainError::Internal(format!("user {} has an unknown role", user.id)));
-    };
     Ok(Some(CurrentUser {
         id: user.id,
         name: user.name,
         email: user.email,
-        role,
+        role: user.role,
         company_id: company.id,
         company_name: company.name,
         company_account: company.account_number,
@@ -195,7 +192,7 @@ pub async fn people(db: &impl ConnectionTrait, viewer: &CurrentUser) -> Result<V
         .all(db)
         .await?
         .into_iter()
-        .filter_map(|u| Role::parse(&u.role).map(|role| PersonView { id: u.id, name: u.name, role }))
+        .map(|u| PersonView { id: u.id, name: u.name, role: u.role })
         .collect();
     people.sort_by(|a, b| a.name.cmp(&b.name));
     Ok(people)

@@ -20,33 +20,7 @@ impl Origin {
     }
 }
 
-/// What happened. The stored names are part of the feed's interface.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Action {
-    KeyMinted,
-    KeyRevoked,
-    KeyDeleted,
-    KeyUsed,
-    KeyAuthFailed,
-    ReauthSucceeded,
-    ReauthFailed,
-    KeyPolicyChanged,
-}
-
-impl Action {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Action::KeyMinted => "key.minted",
-            Action::KeyRevoked => "key.revoked",
-            Action::KeyDeleted => "key.deleted",
-            Action::KeyUsed => "key.used",
-            Action::KeyAuthFailed => "key.auth_failed",
-            Action::ReauthSucceeded => "reauth.succeeded",
-            Action::ReauthFailed => "reauth.failed",
-            Action::KeyPolicyChanged => "key_policy.changed",
-        }
-    }
-}
+pub use crate::model::Action;
 
 /// One event to record.
 pub struct NewEvent<'a> {
@@ -81,10 +55,10 @@ pub(crate) fn untrusted(value: &Option<String>, max: usize) -> Option<String> {
 /// rests on an invariant every writer of events keeps: an event without a person is either a refused key or
 /// something done at the command line (`Actor::Operator`); a new way to act without a person needs a kind of
 /// its own here.
-pub fn actor_kind(actor_user_id: Option<i32>, action: &str) -> ActorKind {
+pub fn actor_kind(actor_user_id: Option<i32>, action: Action) -> ActorKind {
     match actor_user_id {
         Some(_) => ActorKind::Person,
-        None if action == Action::KeyAuthFailed.as_str() => ActorKind::UnknownClient,
+        None if action == Action::KeyAuthFailed => ActorKind::UnknownClient,
         None => ActorKind::CommandLine,
     }
 }
@@ -95,7 +69,7 @@ pub(crate) fn to_row(event: NewEvent<'_>) -> activity_event::ActiveModel {
         company_id: Set(event.company_id),
         actor_user_id: Set(event.actor_user_id),
         key_id: Set(event.key_id.map(str::to_owned)),
-        action: Set(event.action.as_str().to_owned()),
+        action: Set(event.action),
         target: Set(event.target.chars().take(400).collect()),
         ip: Set(clip(&event.origin.ip, 64)),
         user_agent: Set(untrusted(&event.origin.user_agent, 400)),
@@ -111,7 +85,7 @@ pub async fn record(db: &impl ConnectionTrait, event: NewEvent<'_>) -> Result<()
 }
 
 /// How many events of one action are stored, in every company.
-pub async fn count_for_action(db: &impl ConnectionTrait, action: &str) -> Result<u64, DomainError> {
+pub async fn count_for_action(db: &impl ConnectionTrait, action: Action) -> Result<u64, DomainError> {
     use sea_orm::PaginatorTrait;
     Ok(activity_event::Entity::find().filter(activity_event::Column::Action.eq(action)).count(db).await?)
 }
@@ -151,7 +125,7 @@ pub async fn list(db: &impl ConnectionTrait, viewer: &CurrentUser, filter: Activ
         .map(|row| ActivityView {
             id: row.id,
             at: row.created_at,
-            actor_kind: actor_kind(row.actor_user_id, &row.action),
+            actor_kind: actor_kind(row.actor_user_id, row.action),
             actor_id: row.actor_user_id,
             actor_name: row.actor_user_id.and_then(|id| names.get(&id).cloned()),
             key_id: row.key_id,
@@ -177,8 +151,8 @@ mod tests {
 
     #[test]
     fn events_without_a_person_are_named_by_what_they_are() {
-        assert_eq!(actor_kind(None, Action::KeyAuthFailed.as_str()), ActorKind::UnknownClient);
-        assert_eq!(actor_kind(None, Action::KeyRevoked.as_str()), ActorKind::CommandLine);
-        assert_eq!(actor_kind(Some(7), Action::KeyAuthFailed.as_str()), ActorKind::Person);
+        assert_eq!(actor_kind(None, Action::KeyAuthFailed), ActorKind::UnknownClient);
+        assert_eq!(actor_kind(None, Action::KeyRevoked), ActorKind::CommandLine);
+        assert_eq!(actor_kind(Some(7), Action::KeyAuthFailed), ActorKind::Person);
     }
 }

@@ -184,7 +184,7 @@ pub async fn caregivers(db: &impl ConnectionTrait, viewer: &CurrentUser) -> Resu
     }
     let rows = user::Entity::find()
         .filter(user::Column::CompanyId.eq(viewer.company_id))
-        .filter(user::Column::Role.eq(Role::Caregiver.as_str()))
+        .filter(user::Column::Role.eq(Role::Caregiver))
         .order_by_asc(user::Column::Name)
         .all(db)
         .await?;

@@ -3,6 +3,7 @@ use chrono::{DateTime, Datelike, Duration, NaiveTime, Utc};
 use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Set, TransactionTrait};
 
 use crate::accounts::{self, NewUser};
+use crate::model::VisitStatus;
 use crate::entity::{company, message, open_shift, patient, user, visit};
 use crate::password::Password;
 use crate::{DomainError, Role};
@@ -92,14 +93,14 @@ async fn add_patient(db: &impl ConnectionTrait, company_id: i32, name: &str, add
 }
 
 async fn add_visit(db: &impl ConnectionTrait, company_id: i32, caregiver: &user::Model, patient: &patient::Model, starts_at: DateTime<Utc>, minutes: i64) -> Result<(), DomainError> {
-    let status = if starts_at + Duration::minutes(minutes) < Utc::now() { "completed" } else { "scheduled" };
+    let status = if starts_at + Duration::minutes(minutes) < Utc::now() { VisitStatus::Completed } else { VisitStatus::Scheduled };
     visit::ActiveModel {
         company_id: Set(company_id),
         caregiver_id: Set(caregiver.id),
         patient_id: Set(patient.id),
         starts_at: Set(starts_at),
         ends_at: Set(starts_at + Duration::minutes(minutes)),
-        status: Set(status.into()),
+        status: Set(status),
         ..Default::default()
     }
     .insert(db)

@@ -26,7 +26,110 @@ pub struct VisitView {
     pub caregiver_name: String,
     pub starts_at: DateTime<Utc>,
     pub ends_at: DateTime<Utc>,
-    pub status: String,
+    pub status: VisitStatus,
+}
+
+/// Where a visit stands. Stored as its lower-case name and read from the database as this type.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "server", derive(sea_orm::EnumIter, sea_orm::DeriveActiveEnum))]
+#[cfg_attr(feature = "server", sea_orm(rs_type = "String", db_type = "Text"))]
+#[serde(rename_all = "lowercase")]
+pub enum VisitStatus {
+    #[cfg_attr(feature = "server", sea_orm(string_value = "scheduled"))]
+    Scheduled,
+    #[cfg_attr(feature = "server", sea_orm(string_value = "completed"))]
+    Completed,
+}
+
+impl VisitStatus {
+    /// The stored name, also the suffix of the badge's CSS class (`status-scheduled`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            VisitStatus::Scheduled => "scheduled",
+            VisitStatus::Completed => "completed",
+        }
+    }
+
+    /// What people read.
+    pub fn label(self) -> &'static str {
+        match self {
+            VisitStatus::Scheduled => "Scheduled",
+            VisitStatus::Completed => "Completed",
+        }
+    }
+}
+
+/// What happened, on the activity feed. The stored (and serialised) names are part of the feed's interface;
+/// the column is read as this type, shared with the browser, so nothing decodes the names by hand.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "server", derive(sea_orm::EnumIter, sea_orm::DeriveActiveEnum))]
+#[cfg_attr(feature = "server", sea_orm(rs_type = "String", db_type = "Text"))]
+pub enum Action {
+    #[serde(rename = "key.minted")]
+    #[cfg_attr(feature = "server", sea_orm(string_value = "key.minted"))]
+    KeyMinted,
+    #[serde(rename = "key.revoked")]
+    #[cfg_attr(feature = "server", sea_orm(string_value = "key.revoked"))]
+    KeyRevoked,
+    #[serde(rename = "key.deleted")]
+    #[cfg_attr(feature = "server", sea_orm(string_value = "key.deleted"))]
+    KeyDeleted,
+    #[serde(rename = "key.used")]
+    #[cfg_attr(feature = "server", sea_orm(string_value = "key.used"))]
+    KeyUsed,
+    #[serde(rename = "key.auth_failed")]
+    #[cfg_attr(feature = "server", sea_orm(string_value = "key.auth_failed"))]
+    KeyAuthFailed,
+    #[serde(rename = "reauth.succeeded")]
+    #[cfg_attr(feature = "server", sea_orm(string_value = "reauth.succeeded"))]
+    ReauthSucceeded,
+    #[serde(rename = "reauth.failed")]
+    #[cfg_attr(feature = "server", sea_orm(string_value = "reauth.failed"))]
+    ReauthFailed,
+    #[serde(rename = "key_policy.changed")]
+    #[cfg_attr(feature = "server", sea_orm(string_value = "key_policy.changed"))]
+    KeyPolicyChanged,
+}
+
+impl Action {
+    pub const ALL: [Action; 8] = [
+        Action::KeyMinted,
+        Action::KeyRevoked,
+        Action::KeyDeleted,
+        Action::KeyUsed,
+        Action::KeyAuthFailed,
+        Action::ReauthSucceeded,
+        Action::ReauthFailed,
+        Action::KeyPolicyChanged,
+    ];
+
+    /// The stored name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Action::KeyMinted => "key.minted",
+            Action::KeyRevoked => "key.revoked",
+            Action::KeyDeleted => "key.deleted",
+            Action::KeyUsed => "key.used",
+            Action::KeyAuthFailed => "key.auth_failed",
+            Action::ReauthSucceeded => "reauth.succeeded",
+            Action::ReauthFailed => "reauth.failed",
+            Action::KeyPolicyChanged => "key_policy.changed",
+        }
+    }
+
+    /// What it means, in words, for the feed.
+    pub fn describe(self) -> &'static str {
+        match self {
+            Action::KeyMinted => "Created an API key",
+            Action::KeyRevoked => "Revoked an API key",
+            Action::KeyDeleted => "Deleted an API key",
+            Action::KeyUsed => "Used an API key",
+            Action::KeyAuthFailed => "API key refused",
+            Action::ReauthSucceeded => "Confirmed password",
+            Action::ReauthFailed => "Failed password confirmation",
+            Action::KeyPolicyChanged => "Changed the key policy",
+        }
+    }
 }
 
 /// A patient of the company.
@@ -162,7 +265,7 @@ pub struct ActivityView {
     pub actor_id: Option<i32>,
     pub actor_name: Option<String>,
     pub key_id: Option<String>,
-    pub action: String,
+    pub action: Action,
     pub target: String,
     pub ip: Option<String>,
     pub user_agent: Option<String>,
@@ -227,4 +330,17 @@ pub struct CaregiverView {
     pub name: String,
     pub email: String,
     pub active: bool,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn actions_serialise_as_their_stored_names() {
+        for action in Action::ALL {
+            assert_eq!(serde_json::to_value(action).unwrap(), serde_json::Value::String(action.as_str().to_owned()));
+        }
+        assert_eq!(serde_json::to_value(VisitStatus::Scheduled).unwrap(), "scheduled");
+    }
 }

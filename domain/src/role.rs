@@ -1,15 +1,21 @@
 //! The three roles of a company's users and what each layout they belong to.
 use serde::{Deserialize, Serialize};
 
-/// A user's role within their company. Stored as its `as_str()` form.
+/// A user's role within their company. Stored as its `as_str()` form, and read from the database as this type
+/// (a SeaORM active enum): nothing else parses the column.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "server", derive(sea_orm::EnumIter, sea_orm::DeriveActiveEnum))]
+#[cfg_attr(feature = "server", sea_orm(rs_type = "String", db_type = "Text"))]
 #[serde(rename_all = "lowercase")]
 pub enum Role {
     /// Sees and manages everything of the company, every API key included.
+    #[cfg_attr(feature = "server", sea_orm(string_value = "root"))]
     Root,
     /// Office staff: company-wide care data, their own keys.
+    #[cfg_attr(feature = "server", sea_orm(string_value = "user"))]
     User,
     /// Field staff: only their own visits, schedule, profile and messages.
+    #[cfg_attr(feature = "server", sea_orm(string_value = "caregiver"))]
     Caregiver,
 }
 
@@ -24,7 +30,7 @@ impl Role {
         }
     }
 
-    /// Parses the stored or command-line form (`root`, `user`, `caregiver`).
+    /// Parses the command-line form (`root`, `user`, `caregiver`).
     pub fn parse(value: &str) -> Option<Role> {
         Role::ALL.into_iter().find(|role| role.as_str() == value.trim().to_ascii_lowercase())
     }

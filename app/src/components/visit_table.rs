@@ -30,7 +30,7 @@ pub fn VisitTable(visits: Vec<VisitView>, #[prop(optional)] show_caregiver: bool
                                 <td>{visit.patient_name}</td>
                                 {show_caregiver.then(|| view! { <td>{visit.caregiver_name.clone()}</td> })}
                                 <td>{visit.patient_address}</td>
-                                <td><span class=format!("badge status-{}", visit.status)>{visit.status.clone()}</span></td>
+                                <td><span class=format!("badge status-{}", visit.status.as_str())>{visit.status.label()}</span></td>
                             </tr>
                         }
                     })

@@ -8,21 +8,6 @@ use crate::components::{use_current_user, ErrorNotice, Loading};
 use crate::format::day_and_time;
 use crate::model::{ActivityFilter, ActivityView, ActorKind, Role};
 
-/// What an action name means, in words.
-fn describe(action: &str) -> &str {
-    match action {
-        "key.minted" => "Created an API key",
-        "key.revoked" => "Revoked an API key",
-        "key.deleted" => "Deleted an API key",
-        "key.used" => "Used an API key",
-        "key.auth_failed" => "API key refused",
-        "reauth.succeeded" => "Confirmed password",
-        "reauth.failed" => "Failed password confirmation",
-        "key_policy.changed" => "Changed the key policy",
-        other => other,
-    }
-}
-
 /// Who acted: the person's name, or what the actor is when no one was signed in.
 fn actor_label(event: &ActivityView) -> String {
     match (event.actor_kind, &event.actor_name) {
@@ -87,7 +72,7 @@ pub fn OfficeActivityPage() -> impl IntoView {
                                                     <td>{actor}</td>
                                                     <td class="mono">{event.key_id.unwrap_or_default()}</td>
                                                     <td>
-                                                        {describe(&event.action).to_owned()}
+                                                        {event.action.describe()}
                                                         <span class="muted small-block">{event.target}</span>
                                                         {client.map(|client| view! { <span class="muted small-block">{client}</span> })}
                                                     </td>

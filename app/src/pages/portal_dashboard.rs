@@ -5,6 +5,7 @@ use leptos_meta::Title;
 use crate::api::care::list_schedule;
 use crate::components::{use_current_user, ErrorNotice, Loading};
 use crate::format::{day_and_time, time_range};
+use crate::model::VisitStatus;
 
 #[component]
 pub fn PortalDashboardPage() -> impl IntoView {
@@ -30,7 +31,7 @@ pub fn PortalDashboardPage() -> impl IntoView {
             <Suspense fallback=Loading>
                 {move || Suspend::new(async move {
                     match schedule.await {
-                        Ok(rows) => match rows.into_iter().find(|visit| visit.status == "scheduled") {
+                        Ok(rows) => match rows.into_iter().find(|visit| visit.status == VisitStatus::Scheduled) {
                             Some(visit) => view! {
                                 <p class="lead">{visit.patient_name}</p>
                                 <p>{day_and_time(visit.starts_at)} " (" {time_range(visit.starts_at, visit.ends_at)} ")"</p>

@@ -9,7 +9,7 @@ pub struct Model {
     pub company_id: i32,
     pub actor_user_id: Option<i32>,
     pub key_id: Option<String>,
-    pub action: String,
+    pub action: crate::model::Action,
     pub target: String,
     pub ip: Option<String>,
     pub user_agent: Option<String>,

@@ -10,7 +10,7 @@ pub struct Model {
     pub email: String,
     pub name: String,
     pub password_hash: String,
-    pub role: String,
+    pub role: crate::Role,
     pub active: bool,
     pub created_at: DateTimeUtc,
     pub notify_email: bool,

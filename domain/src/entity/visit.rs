@@ -11,7 +11,7 @@ pub struct Model {
     pub patient_id: i32,
     pub starts_at: DateTimeUtc,
     pub ends_at: DateTimeUtc,
-    pub status: String,
+    pub status: crate::model::VisitStatus,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -1,7 +1,10 @@
 //! API keys: the rules (label, expiry policy, status) in plain Rust, and behind the `server` feature the token
-//! format, hashing, storage and the service that mints, lists, revokes, deletes and verifies keys.
+//! format, storage, the service that mints, lists, revokes and deletes keys, and the verifier with what it
+//! yields (the principal a key acts as, or why it was refused).
 pub mod policy;
 
+#[cfg(feature = "server")]
+pub mod principal;
 #[cfg(feature = "server")]
 mod repo;
 #[cfg(feature = "server")]

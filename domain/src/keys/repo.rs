@@ -24,8 +24,7 @@ impl StoredKey {
     }
 
     pub fn view(&self, now: DateTime<Utc>) -> ApiKeyView {
-        let role = Role::parse(&self.owner.role).unwrap_or(Role::Caregiver);
-        to_view(&self.row, &self.owner.name, role, now)
+        to_view(&self.row, &self.owner.name, self.owner.role, now)
     }
 }
 
@@ -61,7 +60,7 @@ pub struct KeyForCheck {
     pub revoked_at: Option<DateTime<Utc>>,
     pub owner_name: String,
     pub owner_email: String,
-    pub owner_role: String,
+    pub owner_role: Role,
     pub owner_active: bool,
     pub company_name: String,
     pub company_account: i64,
@@ -78,12 +77,11 @@ impl KeyForCheck {
         if !self.owner_active {
             return Ok(None);
         }
-        let role = Role::parse(&self.owner_role).ok_or_else(|| DomainError::Internal(format!("user {} has an unknown role", self.user_id)))?;
         Ok(Some(CurrentUser {
             id: self.user_id,
             name: self.owner_name.clone(),
             email: self.owner_email.clone(),
-            role,
+            role: self.owner_role,
             company_id: self.company_id,
             company_name: self.company_name.clone(),
             company_account: self.company_account,
@@ -280,7 +278,7 @@ pub async fn list(db: &impl ConnectionTrait, visibility: Visibility, filter: &Ke
         .await?
         .into_iter()
         .filter_map(|(row, owner)| {
-            owner.map(|owner| to_view(&row, &owner.name, Role::parse(&owner.role).unwrap_or(Role::Caregiver), now))
+            owner.map(|owner| to_view(&row, &owner.name, owner.role, now))
         })
         .collect();
     Ok(KeyPage { keys, total, page, per_page })

@@ -30,7 +30,7 @@ use sha2::Sha256;
 
 use crate::keys::policy::KeyStatus;
 use crate::keys::repo;
-use crate::keys::service::{KeyAuthError, KeyPrincipal};
+use crate::keys::principal::{KeyAuthError, KeyPrincipal};
 use crate::keys::token::{self, KeyId, TokenEnvironment};
 use crate::password::{self, PasswordHash};
 use crate::scope::Scope;
@@ -113,10 +113,6 @@ impl Verifier {
             last_recorded: Mutex::new(HashMap::new()),
             stats: VerifierStats::default(),
         }
-    }
-
-    pub fn environment(&self) -> TokenEnvironment {
-        self.environment
     }
 
     /// The failure counters. A poisoned lock is used as it is (the counts are still right): neither letting

@@ -7,7 +7,8 @@ use axum::response::{IntoResponse, Response};
 use base64::Engine;
 use chrono::Utc;
 use domain::activity::Origin;
-use domain::keys::service::{self, KeyAuthError, KeyPrincipal};
+use domain::keys::principal::{self, KeyAuthError, KeyPrincipal};
+use domain::keys::service;
 use http::{HeaderMap, StatusCode};
 
 use app::state::AppState;
@@ -99,7 +100,7 @@ async fn authenticate(state: &AppState, headers: &HeaderMap, origin: Origin) -> 
         Ok(principal) => principal,
         Err(error) => {
             state.verifier.stats.count_outcome(code_of(&error));
-            service::record_refusal(&state.activity, &error, &origin, now).await;
+            principal::record_refusal(&state.activity, &error, &origin, now).await;
             return Err(refusal(&error));
         }
     };

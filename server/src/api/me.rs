@@ -1,6 +1,6 @@
 //! `GET /api/v1/me`: "is my key working?" — the caller's user, company and key.
 use axum::{Extension, Json};
-use domain::keys::service::KeyPrincipal;
+use domain::keys::principal::KeyPrincipal;
 use serde_json::{json, Value};
 
 pub async fn me(Extension(principal): Extension<KeyPrincipal>) -> Json<Value> {

@@ -5,7 +5,8 @@ use std::sync::Arc;
 use chrono::{NaiveDate, Utc};
 use domain::activity::Origin;
 use domain::care::{self, Window};
-use domain::keys::service::{self, KeyPrincipal};
+use domain::keys::principal::{self, KeyPrincipal};
+use domain::keys::service;
 use domain::model::ActivityFilter;
 use domain::DomainError;
 use rmcp::handler::server::router::tool::ToolRouter;
@@ -270,7 +271,7 @@ impl ServerHandler for CaregateMcp {
             return Err(ErrorData::invalid_params(format!("Unknown tool: {name}"), None));
         }
         self.state.verifier.stats.count_tool_call(&name);
-        service::record_tool_call(&self.state.activity, &principal, &name, &origin_of(&context), Utc::now()).await;
+        principal::record_tool_call(&self.state.activity, &principal, &name, &origin_of(&context), Utc::now()).await;
         match permits(&name, |scope| principal.allows(scope)) {
             Ok(()) => {}
             Err(Denied::MissingScope(scope)) => {

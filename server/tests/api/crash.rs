@@ -5,13 +5,13 @@ use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use domain::keys::service::{self, Actor, KeyAuthError};
-use domain::keys::token::TokenEnvironment;
+use domain::keys::principal::KeyAuthError;
+use domain::keys::service::{self, Actor};
 use domain::model::KeyFilter;
 use rand::Rng;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
-use crate::helpers::{fresh_postgres, fresh_sqlite};
+use crate::helpers::{authenticate, fresh_postgres, fresh_sqlite};
 
 /// A minimal HTTP/1.1 exchange over a fresh connection: status and body, or an I/O error once the server
 /// is gone.
@@ -159,7 +159,7 @@ async fn a_server_killed_mid_burst_keeps_every_confirmed_key_and_revocation() {
         let now = chrono::Utc::now();
         for (key_id, token) in &confirmed.minted {
             let revoked = confirmed.revoked.contains(key_id);
-            match service::authenticate(&db, token, TokenEnvironment::Test, now).await {
+            match authenticate(&db, token, now).await {
                 Ok(_) => assert!(!revoked, "[{backend}] confirmed revocation of {key_id} was lost"),
                 Err(KeyAuthError::Revoked { .. }) => {}
                 Err(other) => panic!("[{backend}] confirmed key {key_id} is missing or damaged: {other}"),
@@ -167,7 +167,7 @@ async fn a_server_killed_mid_burst_keeps_every_confirmed_key_and_revocation() {
         }
         let filter = KeyFilter { user_id: None, status: None, search: None, page: 1, per_page: 20 };
         let stored = service::list(&db, &Actor::Operator, filter, now).await.unwrap().total;
-        let minted_events = domain::activity::count_for_action(&db, "key.minted").await.unwrap();
+        let minted_events = domain::activity::count_for_action(&db, domain::model::Action::KeyMinted).await.unwrap();
         assert_eq!(minted_events, stored, "[{backend}] every stored key has its mint event and no event lacks its key");
         // The restarted server agrees: a confirmed revocation is refused, over HTTP.
         if let Some(key_id) = confirmed.revoked.first() {

@@ -376,7 +376,8 @@ async fn events_without_a_signed_in_actor_are_named_by_what_they_are_and_client_
 
         let (_, auditor) = app.mint_ok(&root, "Auditor").await;
         let listed = mcp_tool(&app, &auditor, "list_activity", json!({})).await;
-        let used = listed["result"]["structuredContent"]["events"].as_array().unwrap().iter().find(|e| e["action"] == "key.used").cloned().unwrap();
+        let events = listed["result"]["structuredContent"]["events"].as_array().unwrap().clone();
+        let used = events.iter().find(|e| e["action"] == "key.used" && e["key_id"] == key_id.as_str()).cloned().unwrap_or_else(|| panic!("{events:?}"));
         assert_eq!(used["client"], "\"agent\\\"tab\"", "[{}] the client's words come back quoted, escaped and cleaned", app.backend);
     }
 }

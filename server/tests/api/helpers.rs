@@ -8,6 +8,9 @@ use sea_orm::{ConnectionTrait, Database};
 use tower::ServiceExt;
 
 use app::state::AppState;
+use domain::keys::principal::{KeyAuthError, KeyPrincipal};
+use domain::keys::token::TokenEnvironment;
+use domain::keys::verifier::Verifier;
 use server::config::Config;
 use server::startup::{build_router, build_state};
 
@@ -277,6 +280,11 @@ impl TestApp {
         assert_eq!(response.status, StatusCode::OK, "[{}] sign-in of {email}: {}", self.backend, response.body);
         response.session_cookie().expect("a session cookie")
     }
+}
+
+/// Verifies a presented token as a fresh server process does (argon2 every time, no client address).
+pub async fn authenticate(db: &sea_orm::DatabaseConnection, token: &str, now: chrono::DateTime<chrono::Utc>) -> Result<KeyPrincipal, KeyAuthError> {
+    Verifier::new(TokenEnvironment::Test, false).authenticate(db, token, None, now).await
 }
 
 /// The same Key ID with another random secret and a valid checksum: what an attacker who knows the format

@@ -1,13 +1,14 @@
 //! The API key lifecycle through the real server functions: mint once, hash at rest, list by role, revoke,
 //! expire, delete, the active-key limit under concurrency, and the activity feed.
 use chrono::{Duration, Utc};
-use domain::keys::service::{self, Actor, KeyAuthError, LIMIT_REACHED};
+use domain::keys::principal::KeyAuthError;
+use domain::keys::service::{self, Actor, LIMIT_REACHED};
 use domain::keys::token::TokenEnvironment;
 use domain::model::KeyFilter;
 use http::StatusCode;
 use serde_json::json;
 
-use crate::helpers::{spawn_apps, TestApp};
+use crate::helpers::{authenticate, spawn_apps, TestApp};
 
 async fn user(app: &TestApp, email: &str) -> domain::model::CurrentUser {
     let row = domain::accounts::find_user_by_email(&app.state.db, email).await.unwrap();
@@ -77,14 +78,14 @@ async fn a_revoked_key_is_refused_on_the_very_next_request() {
     for app in spawn_apps().await {
         let cookie = app.login_for_keys("office@sunrise.test").await;
         let (key_id, token) = app.mint_ok(&cookie, "Cursor").await;
-        let principal = service::authenticate(&app.state.db, &token, TokenEnvironment::Test, Utc::now()).await.unwrap();
+        let principal = authenticate(&app.state.db, &token, Utc::now()).await.unwrap();
         assert_eq!(principal.user.email, "office@sunrise.test");
         assert_eq!(principal.key_id.as_str(), key_id);
 
         let revoked = app.call("keys/revoke", &[("key_id", &key_id)], Some(&cookie)).await;
         assert_eq!(revoked.status, StatusCode::OK, "[{}] {}", app.backend, revoked.body);
         assert_eq!(revoked.json()["status"], "Revoked");
-        let next = service::authenticate(&app.state.db, &token, TokenEnvironment::Test, Utc::now()).await;
+        let next = authenticate(&app.state.db, &token, Utc::now()).await;
         assert!(matches!(next, Err(KeyAuthError::Revoked { .. })), "{next:?}");
 
         let again = app.call("keys/revoke", &[("key_id", &key_id)], Some(&cookie)).await;
@@ -100,7 +101,7 @@ async fn wrong_secrets_unknown_key_ids_and_malformed_tokens_are_refused() {
         let (_, token) = app.mint_ok(&cookie, "Cursor").await;
         let auth = |t: String| {
             let db = app.state.db.clone();
-            async move { service::authenticate(&db, &t, TokenEnvironment::Test, Utc::now()).await }
+            async move { authenticate(&db, &t, Utc::now()).await }
         };
         assert!(matches!(auth(token[..43].to_owned()).await, Err(KeyAuthError::Malformed(_))));
         assert!(matches!(auth(token.replace("cg_test_", "cg_live_")).await, Err(KeyAuthError::Malformed(_))));
@@ -119,12 +120,12 @@ async fn keys_expire_by_the_clock_and_deactivated_or_demoted_owners_lose_their_p
         let (key_id, token) = app.mint_ok(&cookie, "Root key").await;
         let root = user(&app, "root@sunrise.test").await;
         let later = Utc::now() + Duration::days(91);
-        assert!(matches!(service::authenticate(&app.state.db, &token, TokenEnvironment::Test, later).await, Err(KeyAuthError::Expired { .. })));
+        assert!(matches!(authenticate(&app.state.db, &token, later).await, Err(KeyAuthError::Expired { .. })));
         let page = service::list(&app.state.db, &Actor::User(&root), KeyFilter::default(), later).await.unwrap();
         let row = page.keys.iter().find(|k| k.key_id == key_id).unwrap();
         assert_eq!(row.status, domain::model::KeyStatus::Expired, "[{}] computed from the clock", app.backend);
 
-        let principal = service::authenticate(&app.state.db, &token, TokenEnvironment::Test, Utc::now()).await.unwrap();
+        let principal = authenticate(&app.state.db, &token, Utc::now()).await.unwrap();
         assert_eq!(principal.scopes.len(), 7);
         use sea_orm::{ConnectionTrait, Statement};
         let backend = app.state.db.get_database_backend();
@@ -133,11 +134,11 @@ async fn keys_expire_by_the_clock_and_deactivated_or_demoted_owners_lose_their_p
             .execute(Statement::from_string(backend, format!("UPDATE users SET role = 'caregiver' WHERE id = {}", root.id)))
             .await
             .unwrap();
-        let demoted = service::authenticate(&app.state.db, &token, TokenEnvironment::Test, Utc::now()).await.unwrap();
+        let demoted = authenticate(&app.state.db, &token, Utc::now()).await.unwrap();
         assert_eq!(demoted.scopes.iter().map(|s| s.as_str()).collect::<Vec<_>>(), vec!["read:visits", "read:schedule", "read:profile", "read:messages"]);
 
         domain::accounts::set_active(&app.state.db, root.id, false).await.unwrap();
-        assert!(matches!(service::authenticate(&app.state.db, &token, TokenEnvironment::Test, Utc::now()).await, Err(KeyAuthError::InactiveUser { .. })));
+        assert!(matches!(authenticate(&app.state.db, &token, Utc::now()).await, Err(KeyAuthError::InactiveUser { .. })));
     }
 }
 

@@ -2,10 +2,9 @@
 use std::process::Command;
 
 use chrono::Utc;
-use domain::keys::service::{self, KeyAuthError};
-use domain::keys::token::TokenEnvironment;
+use domain::keys::principal::KeyAuthError;
 
-use crate::helpers::fresh_sqlite;
+use crate::helpers::{authenticate, fresh_sqlite};
 
 fn caregate(database_url: &str, args: &[&str]) -> (bool, String, String) {
     let output = Command::new(env!("CARGO_BIN_EXE_caregate"))
@@ -29,7 +28,7 @@ async fn operators_mint_list_and_revoke_keys_from_the_command_line() {
     assert!(token.starts_with("cg_test_") && token.len() == 44, "{token}");
 
     let db = domain::db::connect(&url).await.unwrap();
-    let principal = service::authenticate(&db, &token, TokenEnvironment::Test, Utc::now()).await.unwrap();
+    let principal = authenticate(&db, &token, Utc::now()).await.unwrap();
     assert_eq!(principal.user.email, "barbara@sunrise.test");
     assert_eq!(principal.scopes.len(), 2);
     let key_id = principal.key_id.to_string();
@@ -42,7 +41,7 @@ async fn operators_mint_list_and_revoke_keys_from_the_command_line() {
     let (ok, out, err) = caregate(&url, &["keys", "revoke", &key_id]);
     assert!(ok, "{err}");
     assert!(out.contains("Revoked"), "{out}");
-    assert!(matches!(service::authenticate(&db, &token, TokenEnvironment::Test, Utc::now()).await, Err(KeyAuthError::Revoked { .. })));
+    assert!(matches!(authenticate(&db, &token, Utc::now()).await, Err(KeyAuthError::Revoked { .. })));
 
     let (ok, _, err) = caregate(&url, &["keys", "revoke", &key_id]);
     assert!(!ok && err.contains("already revoked"), "{err}");
@@ -54,12 +53,12 @@ async fn operators_mint_list_and_revoke_keys_from_the_command_line() {
     assert!(!ok && err.contains("--scopes"), "a key's scopes are always named: {err}");
     let (ok, out, err) = caregate(&url, &["keys", "mint", "--email", "carl@sunrise.test", "--label", "Everything", "--all-scopes"]);
     assert!(ok, "{err}");
-    let everything = service::authenticate(&db, out.trim(), TokenEnvironment::Test, Utc::now()).await.unwrap();
+    let everything = authenticate(&db, out.trim(), Utc::now()).await.unwrap();
     assert_eq!(everything.scopes, domain::scope::Scope::allowed_for(domain::Role::Caregiver));
 
     let root = domain::accounts::find_user_by_email(&db, "root@sunrise.test").await.unwrap();
     let events = domain::activity::list(&db, &domain::accounts::current_user(&db, root.id).await.unwrap().unwrap(), Default::default()).await.unwrap();
-    let minted = events.events.iter().find(|event| event.action == "key.minted" && event.target.contains("Ops key")).expect("the mint is on the feed");
+    let minted = events.events.iter().find(|event| event.action == domain::model::Action::KeyMinted && event.target.contains("Ops key")).expect("the mint is on the feed");
     assert_eq!(minted.actor_kind, domain::model::ActorKind::CommandLine, "the operator minted it, not Barbara");
     assert_eq!(minted.actor_name, None);
     assert!(minted.target.contains("Barbara"), "{}", minted.target);

@@ -1,0 +1,103 @@
+//! What verifying a presented API key yields: the [`KeyPrincipal`] a key acts as, or the [`KeyAuthError`] it was
+//! refused with; and recording both on the activity feed (batched, off the request path).
+use chrono::{DateTime, Utc};
+
+use crate::activity::{Action, NewEvent, Origin};
+use crate::activity_writer::ActivityWriter;
+use crate::keys::token::{KeyId, MalformedToken};
+use crate::model::CurrentUser;
+use crate::scope::Scope;
+use crate::DomainError;
+
+/// Why a presented token was refused. Each variant's doc names the `code` the HTTP layer reports.
+#[derive(Debug, thiserror::Error)]
+pub enum KeyAuthError {
+    /// `malformed_key`: wrong prefix, length or checksum; decided without the database.
+    #[error("malformed API key: {0}")]
+    Malformed(MalformedToken),
+    /// `invalid_key`: unknown Key ID or wrong secret (one answer for both). `known` names the key and its
+    /// company when the Key ID exists (for the activity feed; never for the caller).
+    #[error("Invalid access token provided")]
+    Invalid { known: Option<(KeyId, i32)> },
+    /// `expired_key`
+    #[error("API token has expired")]
+    Expired { key_id: KeyId, company_id: i32 },
+    /// `revoked_key`
+    #[error("API token has been revoked")]
+    Revoked { key_id: KeyId, company_id: i32 },
+    /// `inactive_user`: the owner was deactivated.
+    #[error("The owner of this API token is no longer active")]
+    InactiveUser { key_id: KeyId, company_id: i32 },
+    /// `too_many_attempts` (429): too many wrong secrets for this Key ID or from this address lately;
+    /// decided without argon2 work.
+    #[error("Too many failed attempts; try again in {retry_after} seconds")]
+    TooManyAttempts { retry_after: u64 },
+    /// `rate_limited` (429): the key used up its company's per-minute request budget.
+    #[error("This API key made more than {budget} requests this minute; try again in {retry_after} seconds")]
+    RateLimited { retry_after: u64, budget: u32 },
+    /// A server-side failure (500).
+    #[error(transparent)]
+    Internal(DomainError),
+}
+
+/// An API key that authenticated: its owner as they are now, and what the key may do now.
+#[derive(Debug, Clone)]
+pub struct KeyPrincipal {
+    pub user: CurrentUser,
+    pub key_id: KeyId,
+    pub label: String,
+    /// Granted scopes ∩ what the owner's current role allows.
+    pub scopes: Vec<Scope>,
+    pub expires_at: Option<DateTime<Utc>>,
+}
+
+impl KeyAuthError {
+    /// The key and company a refusal concerns, when the token named an existing key.
+    pub fn key(&self) -> Option<(&KeyId, i32)> {
+        match self {
+            KeyAuthError::Invalid { known: Some((key_id, company_id)) }
+            | KeyAuthError::Expired { key_id, company_id }
+            | KeyAuthError::Revoked { key_id, company_id }
+            | KeyAuthError::InactiveUser { key_id, company_id } => Some((key_id, *company_id)),
+            _ => None,
+        }
+    }
+}
+
+impl KeyPrincipal {
+    /// Whether the key may currently use `scope`.
+    pub fn allows(&self, scope: Scope) -> bool {
+        self.scopes.contains(&scope)
+    }
+}
+
+/// Records a refused key on the activity feed of the key's company (batched, see [`ActivityWriter`]).
+pub async fn record_refusal(writer: &ActivityWriter, error: &KeyAuthError, origin: &Origin, now: DateTime<Utc>) {
+    let Some((key_id, company_id)) = error.key() else { return };
+    writer
+        .record(NewEvent {
+            company_id,
+            actor_user_id: None,
+            key_id: Some(key_id.as_str()),
+            action: Action::KeyAuthFailed,
+            target: error.to_string(),
+            origin,
+            at: now,
+        })
+        .await;
+}
+
+/// Records one MCP tool call, attributed to the key's owner (batched, see [`ActivityWriter`]).
+pub async fn record_tool_call(writer: &ActivityWriter, principal: &KeyPrincipal, tool: &str, origin: &Origin, now: DateTime<Utc>) {
+    writer
+        .record(NewEvent {
+            company_id: principal.user.company_id,
+            actor_user_id: Some(principal.user.id),
+            key_id: Some(principal.key_id.as_str()),
+            action: Action::KeyUsed,
+            target: format!("MCP tool {tool}"),
+            origin,
+            at: now,
+        })
+        .await;
+}
