@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Runs every test: clippy with warnings as errors (server and WebAssembly builds), the Rust unit and
+# Runs every test: rustfmt and clippy with warnings as errors (server and WebAssembly builds), the Rust unit and
 # integration tests of all crates (SQLite, and PostgreSQL too when
 # CAREGATE_TEST_POSTGRES_URL names a server), the fault runs against the real server (a PostgreSQL outage
 # when PostgreSQL is in use, and a 30-second soak), then the Playwright tests in Chromium against the debug
@@ -15,7 +15,8 @@ scripts/setup.sh test
 export LEPTOS_OUTPUT_NAME=caregate
 export RUSTFLAGS="--cfg erase_components"
 
-echo "==> lints: clippy (warnings are errors) on the server build and on the WebAssembly front end"
+echo "==> formatting (rustfmt.toml) and clippy (warnings are errors) on the server build and the WebAssembly front end"
+cargo fmt --all -- --check
 cargo clippy --workspace --exclude frontend --all-targets -- -D warnings
 cargo clippy -p app -p frontend --target wasm32-unknown-unknown --features app/hydrate -- -D warnings
 

@@ -130,10 +130,7 @@ mod tests {
 
     #[test]
     fn the_claude_code_and_generic_snippets_carry_the_url_and_key() {
-        assert_eq!(
-            texts(Client::ClaudeCode),
-            [format!("claude mcp add --transport http caregate {URL} --header \"Authorization: Bearer {KEY}\"")]
-        );
+        assert_eq!(texts(Client::ClaudeCode), [format!("claude mcp add --transport http caregate {URL} --header \"Authorization: Bearer {KEY}\"")]);
         let generic = &texts(Client::Generic)[0];
         assert!(generic.contains(URL) && generic.contains(KEY) && generic.contains("Streamable HTTP") && generic.contains("Bearer token"));
     }

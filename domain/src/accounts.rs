@@ -3,10 +3,10 @@ use chrono::Utc;
 use rand::Rng;
 use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Set};
 
-use crate::throttle::PasswordAttempts;
 use crate::entity::{company, user};
 use crate::model::{CurrentUser, NotificationPreferences, PersonView};
 use crate::password::{self, Password, PasswordHash};
+use crate::throttle::PasswordAttempts;
 use crate::{DomainError, Role};
 
 /// A validated, normalised (trimmed, lower-case) email address.
@@ -17,9 +17,9 @@ impl Email {
     pub fn parse(raw: &str) -> Result<Email, DomainError> {
         let email = raw.trim().to_lowercase();
         let valid = email.len() <= 320
-            && email.split_once('@').is_some_and(|(local, domain)| {
-                !local.is_empty() && domain.contains('.') && !domain.starts_with('.') && !domain.ends_with('.')
-            })
+            && email
+                .split_once('@')
+                .is_some_and(|(local, domain)| !local.is_empty() && domain.contains('.') && !domain.starts_with('.') && !domain.ends_with('.'))
             && !email.chars().any(char::is_whitespace);
         if valid {
             Ok(Email(email))
@@ -48,12 +48,8 @@ pub async fn create_company(db: &impl ConnectionTrait, name: &str) -> Result<com
     let name = parse_name(name, "Company name")?;
     for _ in 0..5 {
         let account_number = rand::thread_rng().gen_range(10_000_000..100_000_000);
-        let row = company::ActiveModel {
-            name: Set(name.clone()),
-            account_number: Set(account_number),
-            created_at: Set(Utc::now()),
-            ..Default::default()
-        };
+        let row =
+            company::ActiveModel { name: Set(name.clone()), account_number: Set(account_number), created_at: Set(Utc::now()), ..Default::default() };
         match row.insert(db).await {
             Ok(model) => return Ok(model),
             Err(err) => match DomainError::conflict_on_unique(err, "account number taken") {
@@ -66,11 +62,7 @@ pub async fn create_company(db: &impl ConnectionTrait, name: &str) -> Result<com
 }
 
 pub async fn find_company_by_account(db: &impl ConnectionTrait, account_number: i64) -> Result<company::Model, DomainError> {
-    company::Entity::find()
-        .filter(company::Column::AccountNumber.eq(account_number))
-        .one(db)
-        .await?
-        .ok_or(DomainError::NotFound("Company"))
+    company::Entity::find().filter(company::Column::AccountNumber.eq(account_number)).one(db).await?.ok_or(DomainError::NotFound("Company"))
 }
 
 /// What an operator or the seed supplies to add a user.
@@ -120,7 +112,13 @@ pub async fn authenticate(db: &impl ConnectionTrait, email: &str, password: Pass
 /// [`authenticate`] under the process's bound on password guessing: over it, 429 without checking anything.
 /// Only a wrong password (or unknown email) counts against the bound: an attempt that could not be checked
 /// (the server busy, the database away) is taken back.
-pub async fn sign_in(db: &impl ConnectionTrait, attempts: &PasswordAttempts, email: &str, password: Password, ip: Option<&str>) -> Result<CurrentUser, DomainError> {
+pub async fn sign_in(
+    db: &impl ConnectionTrait,
+    attempts: &PasswordAttempts,
+    email: &str,
+    password: Password,
+    ip: Option<&str>,
+) -> Result<CurrentUser, DomainError> {
     attempts.begin(email, ip).map_err(|retry_after| DomainError::TooManyAttempts { retry_after })?;
     let outcome = authenticate(db, email, password).await;
     if !matches!(outcome, Err(DomainError::InvalidCredentials)) {
@@ -131,7 +129,13 @@ pub async fn sign_in(db: &impl ConnectionTrait, attempts: &PasswordAttempts, ema
 
 /// Checks the password of a signed-in user (re-authentication before sensitive actions, password changes),
 /// under the same bound on guessing as sign-in: a stolen session cannot be used to guess the password.
-pub async fn confirm_password(db: &impl ConnectionTrait, attempts: &PasswordAttempts, who: &CurrentUser, password: Password, ip: Option<&str>) -> Result<bool, DomainError> {
+pub async fn confirm_password(
+    db: &impl ConnectionTrait,
+    attempts: &PasswordAttempts,
+    who: &CurrentUser,
+    password: Password,
+    ip: Option<&str>,
+) -> Result<bool, DomainError> {
     attempts.begin(&who.email, ip).map_err(|retry_after| DomainError::TooManyAttempts { retry_after })?;
     let checked = async {
         let user = user::Entity::find_by_id(who.id).one(db).await?.ok_or(DomainError::Unauthenticated)?;
@@ -166,11 +170,7 @@ pub async fn current_user(db: &impl ConnectionTrait, user_id: i32) -> Result<Opt
 /// Finds a user by email (operator commands).
 pub async fn find_user_by_email(db: &impl ConnectionTrait, email: &str) -> Result<user::Model, DomainError> {
     let email = Email::parse(email)?;
-    user::Entity::find()
-        .filter(user::Column::Email.eq(email.as_str()))
-        .one(db)
-        .await?
-        .ok_or(DomainError::NotFound("User"))
+    user::Entity::find().filter(user::Column::Email.eq(email.as_str())).one(db).await?.ok_or(DomainError::NotFound("User"))
 }
 
 /// Activates or deactivates a user; a deactivated user can no longer sign in and their sessions stop working.
@@ -188,18 +188,20 @@ pub async fn people(db: &impl ConnectionTrait, viewer: &CurrentUser) -> Result<V
     if viewer.role != Role::Root {
         query = query.filter(user::Column::Id.eq(viewer.id));
     }
-    let mut people: Vec<PersonView> = query
-        .all(db)
-        .await?
-        .into_iter()
-        .map(|u| PersonView { id: u.id, name: u.name, role: u.role })
-        .collect();
+    let mut people: Vec<PersonView> = query.all(db).await?.into_iter().map(|u| PersonView { id: u.id, name: u.name, role: u.role }).collect();
     people.sort_by(|a, b| a.name.cmp(&b.name));
     Ok(people)
 }
 
 /// Changes a user's password after checking the current one. The caller ends the user's sessions.
-pub async fn change_password(db: &impl ConnectionTrait, attempts: &PasswordAttempts, who: &CurrentUser, current: Password, new: &str, ip: Option<&str>) -> Result<(), DomainError> {
+pub async fn change_password(
+    db: &impl ConnectionTrait,
+    attempts: &PasswordAttempts,
+    who: &CurrentUser,
+    current: Password,
+    new: &str,
+    ip: Option<&str>,
+) -> Result<(), DomainError> {
     let new = Password::parse_new(new)?;
     let user_id = who.id;
     if !confirm_password(db, attempts, who, current, ip).await? {

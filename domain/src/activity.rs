@@ -113,13 +113,8 @@ pub async fn list(db: &impl ConnectionTrait, viewer: &CurrentUser, filter: Activ
     let has_more = rows.len() > per_page as usize;
     rows.truncate(per_page as usize);
 
-    let names: std::collections::HashMap<i32, String> = user::Entity::find()
-        .filter(user::Column::CompanyId.eq(viewer.company_id))
-        .all(db)
-        .await?
-        .into_iter()
-        .map(|u| (u.id, u.name))
-        .collect();
+    let names: std::collections::HashMap<i32, String> =
+        user::Entity::find().filter(user::Column::CompanyId.eq(viewer.company_id)).all(db).await?.into_iter().map(|u| (u.id, u.name)).collect();
     let events = rows
         .into_iter()
         .map(|row| ActivityView {

@@ -123,11 +123,7 @@ pub async fn patients(db: &impl ConnectionTrait, viewer: &CurrentUser) -> Result
     if viewer.role == Role::Caregiver {
         return Err(DomainError::Forbidden("Caregivers cannot list patients".into()));
     }
-    let rows = patient::Entity::find()
-        .filter(patient::Column::CompanyId.eq(viewer.company_id))
-        .order_by_asc(patient::Column::Name)
-        .all(db)
-        .await?;
+    let rows = patient::Entity::find().filter(patient::Column::CompanyId.eq(viewer.company_id)).order_by_asc(patient::Column::Name).all(db).await?;
     Ok(rows
         .into_iter()
         .map(|row| PatientView { id: row.id, name: row.name, address: row.address, phone: row.phone, care_notes: row.care_notes })
@@ -192,23 +188,11 @@ pub async fn caregivers(db: &impl ConnectionTrait, viewer: &CurrentUser) -> Resu
 }
 
 async fn patients_by_id(db: &impl ConnectionTrait, company_id: i32) -> Result<HashMap<i32, patient::Model>, DomainError> {
-    Ok(patient::Entity::find()
-        .filter(patient::Column::CompanyId.eq(company_id))
-        .all(db)
-        .await?
-        .into_iter()
-        .map(|p| (p.id, p))
-        .collect())
+    Ok(patient::Entity::find().filter(patient::Column::CompanyId.eq(company_id)).all(db).await?.into_iter().map(|p| (p.id, p)).collect())
 }
 
 async fn user_names(db: &impl ConnectionTrait, company_id: i32) -> Result<HashMap<i32, String>, DomainError> {
-    Ok(user::Entity::find()
-        .filter(user::Column::CompanyId.eq(company_id))
-        .all(db)
-        .await?
-        .into_iter()
-        .map(|u| (u.id, u.name))
-        .collect())
+    Ok(user::Entity::find().filter(user::Column::CompanyId.eq(company_id)).all(db).await?.into_iter().map(|u| (u.id, u.name)).collect())
 }
 
 #[cfg(test)]

@@ -3,8 +3,8 @@ use chrono::{DateTime, Datelike, Duration, NaiveTime, Utc};
 use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Set, TransactionTrait};
 
 use crate::accounts::{self, NewUser};
-use crate::model::VisitStatus;
 use crate::entity::{company, message, open_shift, patient, user, visit};
+use crate::model::VisitStatus;
 use crate::password::Password;
 use crate::{DomainError, Role};
 
@@ -79,7 +79,14 @@ async fn add(db: &impl ConnectionTrait, company: &company::Model, email: &str, n
     accounts::add_user(db, NewUser { company_id: company.id, email, name, role, password: Password::new(DEMO_PASSWORD) }).await
 }
 
-async fn add_patient(db: &impl ConnectionTrait, company_id: i32, name: &str, address: &str, phone: &str, notes: &str) -> Result<patient::Model, DomainError> {
+async fn add_patient(
+    db: &impl ConnectionTrait,
+    company_id: i32,
+    name: &str,
+    address: &str,
+    phone: &str,
+    notes: &str,
+) -> Result<patient::Model, DomainError> {
     Ok(patient::ActiveModel {
         company_id: Set(company_id),
         name: Set(name.into()),
@@ -92,7 +99,14 @@ async fn add_patient(db: &impl ConnectionTrait, company_id: i32, name: &str, add
     .await?)
 }
 
-async fn add_visit(db: &impl ConnectionTrait, company_id: i32, caregiver: &user::Model, patient: &patient::Model, starts_at: DateTime<Utc>, minutes: i64) -> Result<(), DomainError> {
+async fn add_visit(
+    db: &impl ConnectionTrait,
+    company_id: i32,
+    caregiver: &user::Model,
+    patient: &patient::Model,
+    starts_at: DateTime<Utc>,
+    minutes: i64,
+) -> Result<(), DomainError> {
     let status = if starts_at + Duration::minutes(minutes) < Utc::now() { VisitStatus::Completed } else { VisitStatus::Scheduled };
     visit::ActiveModel {
         company_id: Set(company_id),
@@ -108,7 +122,15 @@ async fn add_visit(db: &impl ConnectionTrait, company_id: i32, caregiver: &user:
     Ok(())
 }
 
-async fn add_message(db: &impl ConnectionTrait, company_id: i32, from: &user::Model, to: &user::Model, subject: &str, body: &str, hours_ago: i64) -> Result<(), DomainError> {
+async fn add_message(
+    db: &impl ConnectionTrait,
+    company_id: i32,
+    from: &user::Model,
+    to: &user::Model,
+    subject: &str,
+    body: &str,
+    hours_ago: i64,
+) -> Result<(), DomainError> {
     message::ActiveModel {
         company_id: Set(company_id),
         sender_id: Set(from.id),
@@ -123,7 +145,13 @@ async fn add_message(db: &impl ConnectionTrait, company_id: i32, from: &user::Mo
     Ok(())
 }
 
-async fn add_open_shift(db: &impl ConnectionTrait, company_id: i32, patient: &patient::Model, starts_at: DateTime<Utc>, notes: &str) -> Result<(), DomainError> {
+async fn add_open_shift(
+    db: &impl ConnectionTrait,
+    company_id: i32,
+    patient: &patient::Model,
+    starts_at: DateTime<Utc>,
+    notes: &str,
+) -> Result<(), DomainError> {
     open_shift::ActiveModel {
         company_id: Set(company_id),
         patient_id: Set(patient.id),
@@ -155,10 +183,14 @@ async fn seed_sunrise(db: &impl ConnectionTrait) -> Result<(), DomainError> {
     let barbara = add(db, &company, "barbara@sunrise.test", "Barbara Lee", Role::Caregiver).await?;
     let carl = add(db, &company, "carl@sunrise.test", "Carl Jensen", Role::Caregiver).await?;
 
-    let margaret = add_patient(db, company.id, "Margaret Ellis", "12 Oak Lane, Springfield", "555-0101", "Type 2 diabetes; insulin at breakfast.").await?;
+    let margaret =
+        add_patient(db, company.id, "Margaret Ellis", "12 Oak Lane, Springfield", "555-0101", "Type 2 diabetes; insulin at breakfast.").await?;
     let harold = add_patient(db, company.id, "Harold Brooks", "48 Birch Road, Springfield", "555-0102", "Walker; fall risk on stairs.").await?;
-    let dorothy = add_patient(db, company.id, "Dorothy Nguyen", "7 Maple Court, Springfield", "555-0103", "Post-surgery; wound dressing every other day.").await?;
-    let walter = add_patient(db, company.id, "Walter Simmons", "90 Cedar Street, Springfield", "555-0104", "Early dementia; prefers morning visits.").await?;
+    let dorothy =
+        add_patient(db, company.id, "Dorothy Nguyen", "7 Maple Court, Springfield", "555-0103", "Post-surgery; wound dressing every other day.")
+            .await?;
+    let walter =
+        add_patient(db, company.id, "Walter Simmons", "90 Cedar Street, Springfield", "555-0104", "Early dementia; prefers morning visits.").await?;
 
     let monday = this_monday();
     for day in (0..14).filter(|d| d % 7 < 5) {
@@ -171,8 +203,18 @@ async fn seed_sunrise(db: &impl ConnectionTrait) -> Result<(), DomainError> {
         add_visit(db, company.id, &carl, second, at(date, 15, 0), 45).await?;
     }
 
-    add_message(db, company.id, &office, &barbara, "Margaret's new insulin plan", "Dr. Patel changed the morning dose; the new plan is in the kitchen folder.", 20).await?;
-    add_message(db, company.id, &barbara, &office, "Harold's walker", "The left wheel of Harold's walker is loose. Can we order a replacement?", 6).await?;
+    add_message(
+        db,
+        company.id,
+        &office,
+        &barbara,
+        "Margaret's new insulin plan",
+        "Dr. Patel changed the morning dose; the new plan is in the kitchen folder.",
+        20,
+    )
+    .await?;
+    add_message(db, company.id, &barbara, &office, "Harold's walker", "The left wheel of Harold's walker is loose. Can we order a replacement?", 6)
+        .await?;
     add_message(db, company.id, &office, &carl, "Walter prefers mornings", "Please keep Walter's visits before noon where you can.", 30).await?;
     add_message(db, company.id, &carl, &office, "Dressing supplies", "Dorothy is running low on dressing pads.", 3).await?;
 

@@ -141,7 +141,8 @@ fn forwarded_chain(headers: &http::HeaderMap, header: ForwardedHeader) -> Vec<Op
         ForwardedHeader::Forwarded => items
             .map(|element| {
                 let element = std::str::from_utf8(element).ok()?;
-                let (_, value) = element.split(';').find_map(|pair| pair.trim().split_once('=').filter(|(name, _)| name.trim().eq_ignore_ascii_case("for")))?;
+                let (_, value) =
+                    element.split(';').find_map(|pair| pair.trim().split_once('=').filter(|(name, _)| name.trim().eq_ignore_ascii_case("for")))?;
                 parse_node(value)
             })
             .collect(),

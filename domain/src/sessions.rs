@@ -80,9 +80,7 @@ pub async fn resolve(db: &impl ConnectionTrait, token: &SessionToken) -> Result<
         session::Entity::delete_by_id(row.id).exec(db).await?;
         return Ok(None);
     }
-    Ok(accounts::current_user(db, row.user_id)
-        .await?
-        .map(|user| ActiveSession { user, reauthenticated_at: row.reauthenticated_at }))
+    Ok(accounts::current_user(db, row.user_id).await?.map(|user| ActiveSession { user, reauthenticated_at: row.reauthenticated_at }))
 }
 
 /// Records a successful password confirmation on this session.

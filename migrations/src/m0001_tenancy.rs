@@ -76,9 +76,7 @@ impl MigrationTrait for Migration {
                     .to_owned(),
             )
             .await?;
-        manager
-            .create_index(Index::create().name("idx_users_company").table(Users::Table).col(Users::CompanyId).to_owned())
-            .await?;
+        manager.create_index(Index::create().name("idx_users_company").table(Users::Table).col(Users::CompanyId).to_owned()).await?;
         manager
             .create_table(
                 Table::create()
@@ -89,17 +87,12 @@ impl MigrationTrait for Migration {
                     .col(ColumnDef::new(Sessions::ExpiresAt).timestamp_with_time_zone().not_null())
                     .col(ColumnDef::new(Sessions::ReauthenticatedAt).timestamp_with_time_zone().null())
                     .foreign_key(
-                        ForeignKey::create()
-                            .from(Sessions::Table, Sessions::UserId)
-                            .to(Users::Table, Users::Id)
-                            .on_delete(ForeignKeyAction::Cascade),
+                        ForeignKey::create().from(Sessions::Table, Sessions::UserId).to(Users::Table, Users::Id).on_delete(ForeignKeyAction::Cascade),
                     )
                     .to_owned(),
             )
             .await?;
-        manager
-            .create_index(Index::create().name("idx_sessions_user").table(Sessions::Table).col(Sessions::UserId).to_owned())
-            .await
+        manager.create_index(Index::create().name("idx_sessions_user").table(Sessions::Table).col(Sessions::UserId).to_owned()).await
     }
 
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {

@@ -58,27 +58,15 @@ enum OpenShifts {
 }
 
 fn company_fk(from: impl IntoTableRef, col: impl IntoIden) -> ForeignKeyCreateStatement {
-    ForeignKey::create()
-        .from(from, col)
-        .to(Companies::Table, Companies::Id)
-        .on_delete(ForeignKeyAction::Cascade)
-        .to_owned()
+    ForeignKey::create().from(from, col).to(Companies::Table, Companies::Id).on_delete(ForeignKeyAction::Cascade).to_owned()
 }
 
 fn user_fk(from: impl IntoTableRef, col: impl IntoIden) -> ForeignKeyCreateStatement {
-    ForeignKey::create()
-        .from(from, col)
-        .to(Users::Table, Users::Id)
-        .on_delete(ForeignKeyAction::Cascade)
-        .to_owned()
+    ForeignKey::create().from(from, col).to(Users::Table, Users::Id).on_delete(ForeignKeyAction::Cascade).to_owned()
 }
 
 fn patient_fk(from: impl IntoTableRef, col: impl IntoIden) -> ForeignKeyCreateStatement {
-    ForeignKey::create()
-        .from(from, col)
-        .to(Patients::Table, Patients::Id)
-        .on_delete(ForeignKeyAction::Cascade)
-        .to_owned()
+    ForeignKey::create().from(from, col).to(Patients::Table, Patients::Id).on_delete(ForeignKeyAction::Cascade).to_owned()
 }
 
 fn id_column<T: IntoIden>(name: T) -> ColumnDef {
@@ -121,22 +109,12 @@ impl MigrationTrait for Migration {
             .await?;
         manager
             .create_index(
-                Index::create()
-                    .name("idx_visits_company_start")
-                    .table(Visits::Table)
-                    .col(Visits::CompanyId)
-                    .col(Visits::StartsAt)
-                    .to_owned(),
+                Index::create().name("idx_visits_company_start").table(Visits::Table).col(Visits::CompanyId).col(Visits::StartsAt).to_owned(),
             )
             .await?;
         manager
             .create_index(
-                Index::create()
-                    .name("idx_visits_caregiver_start")
-                    .table(Visits::Table)
-                    .col(Visits::CaregiverId)
-                    .col(Visits::StartsAt)
-                    .to_owned(),
+                Index::create().name("idx_visits_caregiver_start").table(Visits::Table).col(Visits::CaregiverId).col(Visits::StartsAt).to_owned(),
             )
             .await?;
         manager
@@ -158,12 +136,7 @@ impl MigrationTrait for Migration {
             .await?;
         manager
             .create_index(
-                Index::create()
-                    .name("idx_messages_recipient")
-                    .table(Messages::Table)
-                    .col(Messages::RecipientId)
-                    .col(Messages::SentAt)
-                    .to_owned(),
+                Index::create().name("idx_messages_recipient").table(Messages::Table).col(Messages::RecipientId).col(Messages::SentAt).to_owned(),
             )
             .await?;
         manager
@@ -184,12 +157,7 @@ impl MigrationTrait for Migration {
     }
 
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        for table in [
-            OpenShifts::Table.into_iden(),
-            Messages::Table.into_iden(),
-            Visits::Table.into_iden(),
-            Patients::Table.into_iden(),
-        ] {
+        for table in [OpenShifts::Table.into_iden(), Messages::Table.into_iden(), Visits::Table.into_iden(), Patients::Table.into_iden()] {
             manager.drop_table(Table::drop().table(table).to_owned()).await?;
         }
         Ok(())

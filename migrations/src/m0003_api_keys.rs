@@ -87,32 +87,19 @@ impl MigrationTrait for Migration {
                             .on_delete(ForeignKeyAction::Cascade),
                     )
                     .foreign_key(
-                        ForeignKey::create()
-                            .from(ApiKeys::Table, ApiKeys::UserId)
-                            .to(Users::Table, Users::Id)
-                            .on_delete(ForeignKeyAction::Cascade),
+                        ForeignKey::create().from(ApiKeys::Table, ApiKeys::UserId).to(Users::Table, Users::Id).on_delete(ForeignKeyAction::Cascade),
                     )
                     .to_owned(),
             )
             .await?;
         manager
             .create_index(
-                Index::create()
-                    .name("idx_api_keys_company_created")
-                    .table(ApiKeys::Table)
-                    .col(ApiKeys::CompanyId)
-                    .col(ApiKeys::CreatedAt)
-                    .to_owned(),
+                Index::create().name("idx_api_keys_company_created").table(ApiKeys::Table).col(ApiKeys::CompanyId).col(ApiKeys::CreatedAt).to_owned(),
             )
             .await?;
         manager
             .create_index(
-                Index::create()
-                    .name("idx_api_keys_user_created")
-                    .table(ApiKeys::Table)
-                    .col(ApiKeys::UserId)
-                    .col(ApiKeys::CreatedAt)
-                    .to_owned(),
+                Index::create().name("idx_api_keys_user_created").table(ApiKeys::Table).col(ApiKeys::UserId).col(ApiKeys::CreatedAt).to_owned(),
             )
             .await?;
 

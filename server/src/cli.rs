@@ -2,8 +2,8 @@
 use std::io::{BufRead, IsTerminal};
 use std::process::ExitCode;
 
-use clap::{Parser, Subcommand};
 use chrono::Utc;
+use clap::{Parser, Subcommand};
 use domain::accounts::{self, NewUser};
 use domain::activity::Origin;
 use domain::keys::service::{self as key_service, Actor};
@@ -266,7 +266,9 @@ async fn keys(config: &Config, command: KeysCommand) -> Result<(), String> {
             loop {
                 let page = key_service::list(&db, &Actor::Operator, filter.clone(), now).await.map_err(explain)?;
                 for key in &page.keys {
-                    let when = |at: Option<chrono::DateTime<Utc>>, none: &str| at.map(|at| at.format("%Y-%m-%d %H:%M").to_string()).unwrap_or_else(|| none.to_owned());
+                    let when = |at: Option<chrono::DateTime<Utc>>, none: &str| {
+                        at.map(|at| at.format("%Y-%m-%d %H:%M").to_string()).unwrap_or_else(|| none.to_owned())
+                    };
                     say!(
                         "{:<8}  {:<8}  {:<24}  {:<30}  {:<16}  {:<16}  {}",
                         key.key_id,

@@ -53,7 +53,9 @@ impl Config {
             .map_err(|err| format!("CAREGATE_TRUSTED_PROXIES: {err}"))?
             .with_header(forwarded_header);
         let metrics_addr = match non_empty_var("CAREGATE_METRICS_ADDR") {
-            Some(addr) => Some(addr.trim().parse().map_err(|_| format!("CAREGATE_METRICS_ADDR must be an address such as 127.0.0.1:9100, got {addr:?}"))?),
+            Some(addr) => {
+                Some(addr.trim().parse().map_err(|_| format!("CAREGATE_METRICS_ADDR must be an address such as 127.0.0.1:9100, got {addr:?}"))?)
+            }
             None => None,
         };
         Ok(Config { database_url, public_url, leptos, token_environment, warm_path, trusted_proxies, metrics_addr })
@@ -61,10 +63,7 @@ impl Config {
 
     /// A configuration for tests: the given database, port 0, no static files.
     pub fn for_tests(database_url: &str) -> Config {
-        let leptos = LeptosOptions::builder()
-            .output_name("caregate")
-            .site_addr(std::net::SocketAddr::from(([127, 0, 0, 1], 0)))
-            .build();
+        let leptos = LeptosOptions::builder().output_name("caregate").site_addr(std::net::SocketAddr::from(([127, 0, 0, 1], 0))).build();
         Config {
             database_url: database_url.to_owned(),
             public_url: "http://127.0.0.1:3000".to_owned(),

@@ -36,9 +36,7 @@ pub async fn page_guard(State(state): State<AppState>, request: Request, next: N
             let target = request.uri().path_and_query().map(|pq| pq.as_str()).unwrap_or("/");
             Redirect::to(&format!("/login?next={}", encode_component(target))).into_response()
         }
-        Some(session) if path == "/login" || !session.user.role.may_open(&path) => {
-            Redirect::to(session.user.role.home_path()).into_response()
-        }
+        Some(session) if path == "/login" || !session.user.role.may_open(&path) => Redirect::to(session.user.role.home_path()).into_response(),
         Some(_) => next.run(request).await,
     }
 }

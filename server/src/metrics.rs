@@ -20,10 +20,14 @@ pub async fn render(State(state): State<AppState>) -> impl IntoResponse {
             out.push_str(&format!("caregate_key_verifications_total{{code=\"{code}\"}} {count}\n"));
         }
     }
-    out.push_str("# HELP caregate_key_checks_total Verifications that skipped argon2 (warm) or ran it (cold).\n# TYPE caregate_key_checks_total counter\n");
+    out.push_str(
+        "# HELP caregate_key_checks_total Verifications that skipped argon2 (warm) or ran it (cold).\n# TYPE caregate_key_checks_total counter\n",
+    );
     out.push_str(&format!("caregate_key_checks_total{{path=\"warm\"}} {}\n", stats.warm.load(Ordering::Relaxed)));
     out.push_str(&format!("caregate_key_checks_total{{path=\"cold\"}} {}\n", stats.cold.load(Ordering::Relaxed)));
-    out.push_str("# HELP caregate_key_throttled_total Attempts refused with 429 before any argon2 work.\n# TYPE caregate_key_throttled_total counter\n");
+    out.push_str(
+        "# HELP caregate_key_throttled_total Attempts refused with 429 before any argon2 work.\n# TYPE caregate_key_throttled_total counter\n",
+    );
     out.push_str(&format!("caregate_key_throttled_total {}\n", stats.throttled.load(Ordering::Relaxed)));
     out.push_str("# HELP caregate_argon2_seconds Time spent in argon2id key verification.\n# TYPE caregate_argon2_seconds histogram\n");
     let mut cumulative = 0;

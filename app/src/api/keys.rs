@@ -41,7 +41,8 @@ pub async fn confirm_password(password: String) -> Result<(), AppError> {
     let session = crate::api::auth::require_session().await?;
     let token = crate::api::auth::require_token()?;
     let origin = crate::api::auth::request_origin();
-    let confirmed = domain::accounts::confirm_password(&state.db, &state.password_attempts, &session.user, Password::new(password), origin.ip.as_deref()).await?;
+    let confirmed =
+        domain::accounts::confirm_password(&state.db, &state.password_attempts, &session.user, Password::new(password), origin.ip.as_deref()).await?;
     let action = if confirmed { Action::ReauthSucceeded } else { Action::ReauthFailed };
     let event = NewEvent {
         company_id: session.user.company_id,

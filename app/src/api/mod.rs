@@ -1,8 +1,8 @@
 //! Server functions, by concern. Each is thin: resolve the caller, call the domain service, map the error.
-#[cfg(feature = "ssr")]
-pub mod auth;
 pub mod account;
 pub mod activity;
+#[cfg(feature = "ssr")]
+pub mod auth;
 pub mod care;
 pub mod keys;
 pub mod session;

@@ -60,10 +60,8 @@ fn local_path<'a>(next: &'a str, public_url: &str) -> Option<&'a str> {
         Some(rest) if !origin.is_empty() && rest.starts_with('/') => rest,
         _ => next,
     };
-    let plain = path.len() <= MAX_LENGTH
-        && path.starts_with('/')
-        && !path.starts_with("//")
-        && path.chars().all(|c| c.is_ascii_graphic() && c != '\\');
+    let plain =
+        path.len() <= MAX_LENGTH && path.starts_with('/') && !path.starts_with("//") && path.chars().all(|c| c.is_ascii_graphic() && c != '\\');
     (plain && !has_encoded_separator(path)).then_some(path)
 }
 

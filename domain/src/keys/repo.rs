@@ -2,8 +2,8 @@
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::{Expr, Func, LikeExpr};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, EntityTrait, FromQueryResult, JoinType, PaginatorTrait, QueryFilter,
-    QueryOrder, QuerySelect, RelationTrait, Set,
+    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, EntityTrait, FromQueryResult, JoinType, PaginatorTrait, QueryFilter, QueryOrder,
+    QuerySelect, RelationTrait, Set,
 };
 
 use crate::entity::{api_key, company, user};
@@ -263,8 +263,7 @@ pub async fn list(db: &impl ConnectionTrait, visibility: Visibility, filter: &Ke
     if let Some(search) = filter.search.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
         let escaped = search.to_lowercase().replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_");
         query = query.filter(
-            Expr::expr(Func::lower(Expr::col((api_key::Entity, api_key::Column::Label))))
-                .like(LikeExpr::new(format!("%{escaped}%")).escape('\\')),
+            Expr::expr(Func::lower(Expr::col((api_key::Entity, api_key::Column::Label)))).like(LikeExpr::new(format!("%{escaped}%")).escape('\\')),
         );
     }
     // Counted on the key table alone: a count over the joined rows costs a second on 100 000 keys in SQLite.
@@ -277,9 +276,7 @@ pub async fn list(db: &impl ConnectionTrait, visibility: Visibility, filter: &Ke
         .fetch_page(u64::from(page - 1))
         .await?
         .into_iter()
-        .filter_map(|(row, owner)| {
-            owner.map(|owner| to_view(&row, &owner.name, owner.role, now))
-        })
+        .filter_map(|(row, owner)| owner.map(|owner| to_view(&row, &owner.name, owner.role, now)))
         .collect();
     Ok(KeyPage { keys, total, page, per_page })
 }

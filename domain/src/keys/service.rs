@@ -32,9 +32,7 @@ impl Actor<'_> {
     fn can_see(&self, key: &StoredKey) -> bool {
         match self {
             Actor::Operator => true,
-            Actor::User(user) => {
-                key.row.company_id == user.company_id && (user.role == Role::Root || key.row.user_id == user.id)
-            }
+            Actor::User(user) => key.row.company_id == user.company_id && (user.role == Role::Root || key.row.user_id == user.id),
         }
     }
 
@@ -147,7 +145,13 @@ async fn record_key_event(
 }
 
 /// Revokes a key: owners their own, Root Users any of their company's. Takes effect on the next request.
-pub async fn revoke(db: &DatabaseConnection, actor: &Actor<'_>, key_id: &str, origin: &Origin, now: DateTime<Utc>) -> Result<ApiKeyView, DomainError> {
+pub async fn revoke(
+    db: &DatabaseConnection,
+    actor: &Actor<'_>,
+    key_id: &str,
+    origin: &Origin,
+    now: DateTime<Utc>,
+) -> Result<ApiKeyView, DomainError> {
     let key = find_visible(db, actor, key_id).await?;
     match key.status(now) {
         KeyStatus::Revoked => return Err(DomainError::Conflict("This key is already revoked".to_owned())),
@@ -190,7 +194,13 @@ pub async fn policy(db: &DatabaseConnection, company_id: i32) -> Result<KeyPolic
 }
 
 /// Changes the company's key policy (Root Users only). Existing keys keep their expiry.
-pub async fn set_policy(db: &DatabaseConnection, actor: &CurrentUser, policy: KeyPolicy, origin: &Origin, now: DateTime<Utc>) -> Result<KeyPolicy, DomainError> {
+pub async fn set_policy(
+    db: &DatabaseConnection,
+    actor: &CurrentUser,
+    policy: KeyPolicy,
+    origin: &Origin,
+    now: DateTime<Utc>,
+) -> Result<KeyPolicy, DomainError> {
     if actor.role != Role::Root {
         return Err(DomainError::Forbidden("Only Root Users can change the key policy".to_owned()));
     }

@@ -119,10 +119,7 @@ pub fn parse(raw: &str, environment: TokenEnvironment) -> Result<ParsedToken, Ma
     if checksum(body) != given {
         return Err(MalformedToken::Checksum);
     }
-    Ok(ParsedToken {
-        key_id: KeyId(rest[..KEY_ID_LEN].to_owned()),
-        secret: rest[KEY_ID_LEN..KEY_ID_LEN + SECRET_LEN].to_owned(),
-    })
+    Ok(ParsedToken { key_id: KeyId(rest[..KEY_ID_LEN].to_owned()), secret: rest[KEY_ID_LEN..KEY_ID_LEN + SECRET_LEN].to_owned() })
 }
 
 fn random_base62(length: usize) -> String {

@@ -29,8 +29,8 @@ use sea_orm::DatabaseConnection;
 use sha2::Sha256;
 
 use crate::keys::policy::KeyStatus;
-use crate::keys::repo;
 use crate::keys::principal::{KeyAuthError, KeyPrincipal};
+use crate::keys::repo;
 use crate::keys::token::{self, KeyId, TokenEnvironment};
 use crate::password::{self, PasswordHash};
 use crate::scope::Scope;
@@ -172,7 +172,13 @@ impl Verifier {
     }
 
     /// Verifies a presented token for a request from `ip`.
-    pub async fn authenticate(&self, db: &DatabaseConnection, presented: &str, ip: Option<&str>, now: DateTime<Utc>) -> Result<KeyPrincipal, KeyAuthError> {
+    pub async fn authenticate(
+        &self,
+        db: &DatabaseConnection,
+        presented: &str,
+        ip: Option<&str>,
+        now: DateTime<Utc>,
+    ) -> Result<KeyPrincipal, KeyAuthError> {
         let parsed = token::parse(presented, self.environment).map_err(KeyAuthError::Malformed)?;
         let key_id = parsed.key_id.clone();
         let digest = self.digest(presented);
@@ -204,7 +210,8 @@ impl Verifier {
                 let secret = parsed.secret().to_vec();
                 let hash = PasswordHash::from_stored(key.secret_hash.clone());
                 let started = Instant::now();
-                let matches = password::run_with_slot(slot, move || password::verify_blocking(&secret, &hash)).await.map_err(KeyAuthError::Internal)?;
+                let matches =
+                    password::run_with_slot(slot, move || password::verify_blocking(&secret, &hash)).await.map_err(KeyAuthError::Internal)?;
                 self.stats.observe_argon2(started.elapsed());
                 self.stats.cold.fetch_add(1, Ordering::Relaxed);
                 if !matches {

@@ -20,7 +20,10 @@ use super::ApiError;
 enum Presented {
     Bearer(String),
     /// `Basic base64(account:key)`: the account number must be the key's company's.
-    Basic { account: String, key: String },
+    Basic {
+        account: String,
+        key: String,
+    },
 }
 
 /// Reads the `Authorization` header; `None` when absent, repeated (ambiguous) or of another scheme.

@@ -42,7 +42,14 @@ async fn a_burst_of_events_is_stored_whole_in_a_few_batches() {
         assert!(stats.batches.load(Ordering::Relaxed) < events / 2, "events are batched: {} batches", stats.batches.load(Ordering::Relaxed));
         let mut stored = std::collections::HashSet::new();
         for page in 1..=7 {
-            let feed = app.call_json("activity/list", json!({ "filter": { "user_id": null, "key_id": "Burst001", "page": page, "per_page": 200 } }), Some(&root)).await.json();
+            let feed = app
+                .call_json(
+                    "activity/list",
+                    json!({ "filter": { "user_id": null, "key_id": "Burst001", "page": page, "per_page": 200 } }),
+                    Some(&root),
+                )
+                .await
+                .json();
             for event in feed["events"].as_array().unwrap() {
                 assert_eq!(event["ip"], "10.1.2.3");
                 stored.insert(event["target"].as_str().unwrap().to_owned());

@@ -24,12 +24,17 @@ fn caregate(database_url: &str, args: &[&str], stdin: &str) -> (bool, String, St
 #[tokio::test(flavor = "multi_thread")]
 async fn operators_create_a_company_and_add_users_who_can_then_sign_in() {
     let (url, _dir) = fresh_sqlite();
-    let (ok, out, err) = caregate(&url, &["company", "create", "--name", "Lakeside Care", "--root-email", "Boss@Lakeside.test"], "a-long-root-password\n");
+    let (ok, out, err) =
+        caregate(&url, &["company", "create", "--name", "Lakeside Care", "--root-email", "Boss@Lakeside.test"], "a-long-root-password\n");
     assert!(ok, "{out}{err}");
     assert!(!out.contains("a-long-root-password"), "a password from stdin is never echoed");
     let account: i64 = out.split("account number ").nth(1).and_then(|rest| rest.split(')').next()).unwrap().parse().unwrap();
 
-    let (ok, out, err) = caregate(&url, &["user", "add", "--company-account", &account.to_string(), "--email", "nina@lakeside.test", "--name", "Nina Ray", "--role", "caregiver"], "");
+    let (ok, out, err) = caregate(
+        &url,
+        &["user", "add", "--company-account", &account.to_string(), "--email", "nina@lakeside.test", "--name", "Nina Ray", "--role", "caregiver"],
+        "",
+    );
     assert!(ok, "{out}{err}");
     let generated = out.split("Generated password (shown once): ").nth(1).unwrap().trim().to_owned();
     assert_eq!(generated.len(), 20);
@@ -45,7 +50,11 @@ async fn operators_create_a_company_and_add_users_who_can_then_sign_in() {
 #[tokio::test(flavor = "multi_thread")]
 async fn operator_mistakes_get_clear_errors_and_change_nothing() {
     let (url, _dir) = fresh_sqlite();
-    let (ok, _, err) = caregate(&url, &["user", "add", "--company-account", "12345678", "--email", "x@y.test", "--name", "X", "--role", "caregiver"], "long-enough-pass\n");
+    let (ok, _, err) = caregate(
+        &url,
+        &["user", "add", "--company-account", "12345678", "--email", "x@y.test", "--name", "X", "--role", "caregiver"],
+        "long-enough-pass\n",
+    );
     assert!(!ok);
     assert!(err.contains("Company not found"), "{err}");
     let (ok, _, err) = caregate(&url, &["user", "add", "--company-account", "1", "--email", "x@y.test", "--name", "X", "--role", "admin"], "");
@@ -60,11 +69,8 @@ async fn operator_mistakes_get_clear_errors_and_change_nothing() {
 
     let db = domain::db::connect(&url).await.unwrap();
     use sea_orm::{ConnectionTrait, Statement};
-    let row = db
-        .query_one(Statement::from_string(db.get_database_backend(), "SELECT COUNT(*) AS n FROM companies".to_owned()))
-        .await
-        .unwrap()
-        .unwrap();
+    let row =
+        db.query_one(Statement::from_string(db.get_database_backend(), "SELECT COUNT(*) AS n FROM companies".to_owned())).await.unwrap().unwrap();
     assert_eq!(row.try_get::<i64>("", "n").unwrap(), 0, "a failed create leaves no half-made company");
 }
 
@@ -84,7 +90,8 @@ async fn seeding_prints_the_demo_sign_ins() {
 #[tokio::test(flavor = "multi_thread")]
 async fn demo_data_is_never_loaded_beside_a_real_company() {
     let (url, _dir) = fresh_sqlite();
-    let (ok, out, err) = caregate(&url, &["company", "create", "--name", "Lakeside Care", "--root-email", "boss@lakeside.test"], "a-long-root-password\n");
+    let (ok, out, err) =
+        caregate(&url, &["company", "create", "--name", "Lakeside Care", "--root-email", "boss@lakeside.test"], "a-long-root-password\n");
     assert!(ok, "{out}{err}");
     let (ok, out, err) = caregate(&url, &["seed", "--demo"], "");
     assert!(!ok, "{out}");
@@ -94,7 +101,8 @@ async fn demo_data_is_never_loaded_beside_a_real_company() {
 
     let (demo_url, _demo_dir) = fresh_sqlite();
     assert!(caregate(&demo_url, &["seed", "--demo"], "").0);
-    let (ok, out, err) = caregate(&demo_url, &["company", "create", "--name", "Real Agency", "--root-email", "boss@real.test"], "a-long-root-password\n");
+    let (ok, out, err) =
+        caregate(&demo_url, &["company", "create", "--name", "Real Agency", "--root-email", "boss@real.test"], "a-long-root-password\n");
     assert!(!ok, "{out}");
     assert!(err.contains("holds the demo companies"), "nor a real company beside the demo data: {err}");
 }
@@ -120,7 +128,13 @@ async fn output_to_a_closed_pipe_ends_a_command_quietly() {
     let (url, _dir) = fresh_sqlite();
     assert!(caregate(&url, &["seed", "--demo"], "").0);
     for _ in 0..3 {
-        assert!(Command::new(env!("CARGO_BIN_EXE_caregate")).args(["keys", "mint", "--email", "root@sunrise.test", "--label", "Piped", "--all-scopes"]).env("DATABASE_URL", &url).output().unwrap().status.success());
+        assert!(Command::new(env!("CARGO_BIN_EXE_caregate"))
+            .args(["keys", "mint", "--email", "root@sunrise.test", "--label", "Piped", "--all-scopes"])
+            .env("DATABASE_URL", &url)
+            .output()
+            .unwrap()
+            .status
+            .success());
     }
     let (output, stderr) = into_a_closed_pipe(&url, &["keys", "list"]);
     assert!(output.status.success(), "exit {:?}: {stderr}", output.status);

@@ -92,12 +92,14 @@ async fn start(url: &str) -> Server {
 /// Signs in and confirms the password; returns the session cookie.
 async fn session(port: u16, email: &str) -> String {
     let headers = [("Content-Type", "application/x-www-form-urlencoded"), ("Accept", "application/json")];
-    let (status, head, body) = exchange(port, "/api/session/login", &headers, &form(&[("email", email), ("password", domain::demo::DEMO_PASSWORD)])).await.unwrap();
+    let (status, head, body) =
+        exchange(port, "/api/session/login", &headers, &form(&[("email", email), ("password", domain::demo::DEMO_PASSWORD)])).await.unwrap();
     assert_eq!(status, 200, "{body}");
     let cookie = head.lines().find_map(|l| l.strip_prefix("set-cookie: caregate_session=")).unwrap().split(';').next().unwrap();
     let cookie = format!("caregate_session={cookie}");
     let with_cookie = [headers[0], headers[1], ("Cookie", cookie.as_str())];
-    let (status, _, body) = exchange(port, "/api/keys/confirm-password", &with_cookie, &form(&[("password", domain::demo::DEMO_PASSWORD)])).await.unwrap();
+    let (status, _, body) =
+        exchange(port, "/api/keys/confirm-password", &with_cookie, &form(&[("password", domain::demo::DEMO_PASSWORD)])).await.unwrap();
     assert_eq!(status, 200, "{body}");
     cookie
 }
@@ -135,7 +137,13 @@ async fn a_server_killed_mid_burst_keeps_every_confirmed_key_and_revocation() {
         databases.push(("postgres", postgres));
     }
     for (backend, url) in databases {
-        let seeded = Command::new(env!("CARGO_BIN_EXE_caregate")).args(["seed", "--demo"]).env("DATABASE_URL", &url).env("RUST_LOG", "warn").stdout(Stdio::null()).status().unwrap();
+        let seeded = Command::new(env!("CARGO_BIN_EXE_caregate"))
+            .args(["seed", "--demo"])
+            .env("DATABASE_URL", &url)
+            .env("RUST_LOG", "warn")
+            .stdout(Stdio::null())
+            .status()
+            .unwrap();
         assert!(seeded.success());
         let mut server = start(&url).await;
         let port = server.1;
@@ -173,8 +181,10 @@ async fn a_server_killed_mid_burst_keeps_every_confirmed_key_and_revocation() {
         if let Some(key_id) = confirmed.revoked.first() {
             let token = &confirmed.minted.iter().find(|(id, _)| id == key_id).unwrap().1;
             let bearer = format!("Bearer {token}");
-            let mcp = serde_json::json!({ "jsonrpc": "2.0", "id": 1, "method": "tools/call", "params": { "name": "whoami", "arguments": {} } }).to_string();
-            let headers = [("Authorization", bearer.as_str()), ("Content-Type", "application/json"), ("Accept", "application/json, text/event-stream")];
+            let mcp =
+                serde_json::json!({ "jsonrpc": "2.0", "id": 1, "method": "tools/call", "params": { "name": "whoami", "arguments": {} } }).to_string();
+            let headers =
+                [("Authorization", bearer.as_str()), ("Content-Type", "application/json"), ("Accept", "application/json, text/event-stream")];
             let (status, _, body) = exchange(restarted.1, "/api/mcp", &headers, &mcp).await.unwrap();
             assert_eq!(status, 401, "[{backend}] {body}");
             assert!(body.contains("revoked_key"), "{body}");

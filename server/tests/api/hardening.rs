@@ -59,7 +59,8 @@ async fn behind_a_trusted_proxy_one_clients_failures_do_not_lock_out_another_cli
         assert_eq!(colleague.status, StatusCode::OK, "[{}] another client behind the same proxy signs in: {}", app.backend, colleague.body);
 
         let cookie = colleague.session_cookie().unwrap();
-        let confirmed = call_from(&app, PROXY, Some("203.0.113.20"), "keys/confirm-password", &[("password", domain::demo::DEMO_PASSWORD)], Some(&cookie)).await;
+        let confirmed =
+            call_from(&app, PROXY, Some("203.0.113.20"), "keys/confirm-password", &[("password", domain::demo::DEMO_PASSWORD)], Some(&cookie)).await;
         assert_eq!(confirmed.status, StatusCode::OK);
         let feed = activity(&app, &cookie).await;
         assert_eq!(feed["events"][0]["action"], "reauth.succeeded");
@@ -79,8 +80,10 @@ async fn a_forged_forwarding_header_from_an_untrusted_peer_changes_nothing() {
         let still_counted = sign_in_from(&app, peer, Some("192.0.2.200"), "root@sunrise.test", domain::demo::DEMO_PASSWORD).await;
         assert_eq!(still_counted.status, StatusCode::TOO_MANY_REQUESTS, "[{}] a new forged address does not reset the peer's count", app.backend);
 
-        let cookie = sign_in_from(&app, "203.0.113.10", Some("192.0.2.201"), "root@sunrise.test", domain::demo::DEMO_PASSWORD).await.session_cookie().unwrap();
-        call_from(&app, "203.0.113.10", Some("192.0.2.201"), "keys/confirm-password", &[("password", domain::demo::DEMO_PASSWORD)], Some(&cookie)).await;
+        let cookie =
+            sign_in_from(&app, "203.0.113.10", Some("192.0.2.201"), "root@sunrise.test", domain::demo::DEMO_PASSWORD).await.session_cookie().unwrap();
+        call_from(&app, "203.0.113.10", Some("192.0.2.201"), "keys/confirm-password", &[("password", domain::demo::DEMO_PASSWORD)], Some(&cookie))
+            .await;
         assert_eq!(activity(&app, &cookie).await["events"][0]["ip"], "203.0.113.10", "[{}] the peer is recorded, not what it forwarded", app.backend);
     }
 }
@@ -107,7 +110,13 @@ async fn sign_in_redirects_only_to_this_sites_pages_and_never_panics() {
                     .body(Body::from(body))
                     .unwrap();
                 let response = app.send(request).await;
-                assert!(response.status.is_success() || response.status.is_redirection(), "[{}] {next:?}: {} {}", app.backend, response.status, response.body);
+                assert!(
+                    response.status.is_success() || response.status.is_redirection(),
+                    "[{}] {next:?}: {} {}",
+                    app.backend,
+                    response.status,
+                    response.body
+                );
                 assert_eq!(response.location(), Some(expected), "[{}] next={next:?} accept={accept}", app.backend);
             }
         }
@@ -131,7 +140,8 @@ const WITHOUT_ARGUMENTS: [&str; 9] = [
 async fn every_server_function_answers_arguments_it_cannot_decode_with_400_not_500() {
     for app in spawn_apps().await {
         let cookie = app.login_for_keys("root@sunrise.test").await;
-        let mut functions: Vec<String> = leptos::server_fn::axum::server_fn_paths().map(|(path, _)| path.trim_start_matches("/api/").to_owned()).collect();
+        let mut functions: Vec<String> =
+            leptos::server_fn::axum::server_fn_paths().map(|(path, _)| path.trim_start_matches("/api/").to_owned()).collect();
         functions.sort_by_key(|function| function == "session/logout");
         for function in &functions {
             for (content_type, body) in [
@@ -284,7 +294,8 @@ async fn probing_unknown_key_ids_counts_against_the_address_but_not_its_warm_cli
 async fn a_key_minted_with_no_scopes_is_refused_not_given_every_scope() {
     for app in spawn_apps().await {
         let cookie = app.login_for_keys("root@sunrise.test").await;
-        let minted = app.call_json("keys/mint", json!({ "request": { "label": "Nothing asked", "expiry": null, "scopes": [] } }), Some(&cookie)).await;
+        let minted =
+            app.call_json("keys/mint", json!({ "request": { "label": "Nothing asked", "expiry": null, "scopes": [] } }), Some(&cookie)).await;
         assert_eq!(minted.status, StatusCode::UNPROCESSABLE_ENTITY, "[{}] {}", app.backend, minted.body);
         assert!(minted.body.contains("Choose at least one scope"), "{}", minted.body);
     }
@@ -299,7 +310,15 @@ async fn nothing_that_carries_care_data_or_keys_may_be_cached() {
         let whoami = json!({ "jsonrpc": "2.0", "id": 1, "method": "tools/call", "params": { "name": "whoami", "arguments": {} } });
         let responses = [
             ("mint", mint),
-            ("keys/list", app.call_json("keys/list", json!({ "filter": { "user_id": null, "status": null, "search": null, "page": 1, "per_page": 20 } }), Some(&cookie)).await),
+            (
+                "keys/list",
+                app.call_json(
+                    "keys/list",
+                    json!({ "filter": { "user_id": null, "status": null, "search": null, "page": 1, "per_page": 20 } }),
+                    Some(&cookie),
+                )
+                .await,
+            ),
             ("care/patients", app.call("care/patients", &[], Some(&cookie)).await),
             ("page /patients", app.get("/patients", Some(&cookie)).await),
             ("page /settings", app.get("/settings?tab=api-keys", Some(&cookie)).await),
@@ -326,7 +345,11 @@ async fn behind_https_the_session_cookie_is_a_host_only_secure_cookie() {
         let cookie = login.session_cookie().unwrap();
         assert_eq!(app.call("session/me", &[], Some(&cookie)).await.status, StatusCode::OK);
         let plain_name = cookie.replace("__Host-caregate_session=", "caregate_session=");
-        assert_eq!(app.call("session/me", &[], Some(&plain_name)).await.status, StatusCode::UNAUTHORIZED, "the unprefixed name is not read behind https");
+        assert_eq!(
+            app.call("session/me", &[], Some(&plain_name)).await.status,
+            StatusCode::UNAUTHORIZED,
+            "the unprefixed name is not read behind https"
+        );
     }
 }
 
@@ -362,12 +385,21 @@ async fn events_without_a_signed_in_actor_are_named_by_what_they_are_and_client_
         assert_eq!(app.mcp_post(Some(&format!("Bearer {token}")), initialize.to_string(), &[]).await.status, StatusCode::OK);
         let whoami = json!({ "jsonrpc": "2.0", "id": 2, "method": "tools/call", "params": { "name": "whoami", "arguments": {} } });
         app.mcp_post(Some(&format!("Bearer {token}")), whoami.to_string(), &[("user-agent", "agent\t\"tab")]).await;
-        domain::keys::service::revoke(&app.state.db, &domain::keys::service::Actor::Operator, &key_id, &domain::activity::Origin::operator(), Utc::now()).await.unwrap();
+        domain::keys::service::revoke(
+            &app.state.db,
+            &domain::keys::service::Actor::Operator,
+            &key_id,
+            &domain::activity::Origin::operator(),
+            Utc::now(),
+        )
+        .await
+        .unwrap();
         assert_eq!(app.me(&token).await.status, StatusCode::UNAUTHORIZED);
         app.state.activity.flush().await;
 
         let events = activity(&app, &root).await["events"].as_array().unwrap().clone();
-        let kind_of = |action: &str| -> Value { events.iter().find(|e| e["action"] == action).map(|e| e["actor_kind"].clone()).unwrap_or(Value::Null) };
+        let kind_of =
+            |action: &str| -> Value { events.iter().find(|e| e["action"] == action).map(|e| e["actor_kind"].clone()).unwrap_or(Value::Null) };
         assert_eq!(kind_of("key.auth_failed"), json!(ActorKind::UnknownClient), "[{}] a refused key", app.backend);
         assert_eq!(kind_of("key.revoked"), json!(ActorKind::CommandLine), "[{}] the operator's command line", app.backend);
         assert_eq!(kind_of("key.minted"), json!(ActorKind::Person));
@@ -377,7 +409,8 @@ async fn events_without_a_signed_in_actor_are_named_by_what_they_are_and_client_
         let (_, auditor) = app.mint_ok(&root, "Auditor").await;
         let listed = mcp_tool(&app, &auditor, "list_activity", json!({})).await;
         let events = listed["result"]["structuredContent"]["events"].as_array().unwrap().clone();
-        let used = events.iter().find(|e| e["action"] == "key.used" && e["key_id"] == key_id.as_str()).cloned().unwrap_or_else(|| panic!("{events:?}"));
+        let used =
+            events.iter().find(|e| e["action"] == "key.used" && e["key_id"] == key_id.as_str()).cloned().unwrap_or_else(|| panic!("{events:?}"));
         assert_eq!(used["client"], "\"agent\\\"tab\"", "[{}] the client's words come back quoted, escaped and cleaned", app.backend);
     }
 }

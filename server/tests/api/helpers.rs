@@ -161,11 +161,7 @@ impl TestApp {
 
     /// Calls a server function the way the browser's fetch does (form-encoded arguments, JSON answer).
     pub async fn call(&self, endpoint: &str, args: &[(&str, &str)], cookie: Option<&str>) -> TestResponse {
-        let body: String = args
-            .iter()
-            .map(|(k, v)| format!("{}={}", urlencode(k), urlencode(v)))
-            .collect::<Vec<_>>()
-            .join("&");
+        let body: String = args.iter().map(|(k, v)| format!("{}={}", urlencode(k), urlencode(v))).collect::<Vec<_>>().join("&");
         let mut request = Request::post(format!("/api/{endpoint}"))
             .header(CONTENT_TYPE, "application/x-www-form-urlencoded")
             .header(http::header::ACCEPT, "application/json");
@@ -208,9 +204,8 @@ impl TestApp {
 
     /// Calls a server function whose arguments travel as JSON (`{"request": …}`).
     pub async fn call_json(&self, endpoint: &str, args: serde_json::Value, cookie: Option<&str>) -> TestResponse {
-        let mut request = Request::post(format!("/api/{endpoint}"))
-            .header(CONTENT_TYPE, "application/json")
-            .header(http::header::ACCEPT, "application/json");
+        let mut request =
+            Request::post(format!("/api/{endpoint}")).header(CONTENT_TYPE, "application/json").header(http::header::ACCEPT, "application/json");
         if let Some(cookie) = cookie {
             request = request.header(COOKIE, cookie);
         }

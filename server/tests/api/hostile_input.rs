@@ -63,10 +63,21 @@ async fn thousands_of_random_authorization_headers_get_401_without_touching_the_
             if code == "unavailable" {
                 // Only a correctly formed token with a valid checksum may reach the database.
                 near_misses += 1;
-                assert!(String::from_utf8_lossy(&value).contains(&token[..16]), "case {case}: {:?} reached the database", String::from_utf8_lossy(&value));
+                assert!(
+                    String::from_utf8_lossy(&value).contains(&token[..16]),
+                    "case {case}: {:?} reached the database",
+                    String::from_utf8_lossy(&value)
+                );
                 continue;
             }
-            assert_eq!(response.status, StatusCode::UNAUTHORIZED, "[{}] case {case}: {:?} → {}", app.backend, String::from_utf8_lossy(&value), response.body);
+            assert_eq!(
+                response.status,
+                StatusCode::UNAUTHORIZED,
+                "[{}] case {case}: {:?} → {}",
+                app.backend,
+                String::from_utf8_lossy(&value),
+                response.body
+            );
             assert!(matches!(code.as_str(), "missing_key" | "malformed_key"), "case {case}: {code}");
         }
         assert!(near_misses < 30, "one-character changes are caught by the checksum: {near_misses} reached the database");
@@ -107,7 +118,13 @@ async fn broken_json_rpc_unknown_methods_and_tools_get_errors_never_a_500() {
         ];
         for body in bodies {
             let response = tokio::time::timeout(Duration::from_secs(5), app.mcp_post(Some(&bearer), body, &[])).await.expect("no hang");
-            assert!(response.status.is_client_error() || response.status == StatusCode::OK, "[{}] {body:?} → {} {}", app.backend, response.status, response.body);
+            assert!(
+                response.status.is_client_error() || response.status == StatusCode::OK,
+                "[{}] {body:?} → {} {}",
+                app.backend,
+                response.status,
+                response.body
+            );
             if response.status == StatusCode::OK {
                 let json = response.json();
                 assert!(json.get("error").is_some() || json["result"]["isError"] == true, "{body:?} must be refused: {json}");
@@ -115,7 +132,9 @@ async fn broken_json_rpc_unknown_methods_and_tools_get_errors_never_a_500() {
         }
         let unknown_method = app.mcp_post(Some(&bearer), r#"{"jsonrpc":"2.0","id":1,"method":"tools/destroy","params":{}}"#, &[]).await;
         assert_eq!(unknown_method.json()["error"]["code"], -32601, "{}", unknown_method.body);
-        let unknown_tool = app.mcp_post(Some(&bearer), r#"{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"drop_tables","arguments":{}}}"#, &[]).await;
+        let unknown_tool = app
+            .mcp_post(Some(&bearer), r#"{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"drop_tables","arguments":{}}}"#, &[])
+            .await;
         assert_eq!(unknown_tool.json()["error"]["code"], -32602, "{}", unknown_tool.body);
     }
 }
@@ -155,7 +174,11 @@ async fn labels_with_markup_are_stored_verbatim_and_rendered_as_text_and_spoofin
         assert_eq!(stored["label"], markup, "[{}] stored as typed", app.backend);
         let page = app.get("/settings?tab=api-keys", Some(&cookie)).await;
         assert_eq!(page.status, StatusCode::OK);
-        assert!(page.body.contains("&lt;script&gt;alert(1)&lt;/script&gt;&lt;img src=x onerror=alert(2)&gt;"), "[{}] the label is on the page, escaped", app.backend);
+        assert!(
+            page.body.contains("&lt;script&gt;alert(1)&lt;/script&gt;&lt;img src=x onerror=alert(2)&gt;"),
+            "[{}] the label is on the page, escaped",
+            app.backend
+        );
         assert!(!page.body.contains(markup) && !page.body.contains("<img src=x"), "never as markup");
 
         let long = "k".repeat(10_000);

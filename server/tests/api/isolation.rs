@@ -35,10 +35,13 @@ struct World {
 }
 
 async fn world(app: &TestApp) -> World {
-    let mut world = World { cookies: vec![], full_keys: vec![], narrow_keys: vec![], live: vec![], revoked: vec![], visits: BTreeMap::new(), user_ids: vec![] };
+    let mut world =
+        World { cookies: vec![], full_keys: vec![], narrow_keys: vec![], live: vec![], revoked: vec![], visits: BTreeMap::new(), user_ids: vec![] };
     for email in PEOPLE {
         let cookie = app.login_for_keys(email).await;
-        let mint = |scopes: Value| app.call_json("keys/mint", json!({ "request": { "label": "Isolation", "expiry": null, "scopes": scopes } }), Some(&cookie));
+        let mint = |scopes: Value| {
+            app.call_json("keys/mint", json!({ "request": { "label": "Isolation", "expiry": null, "scopes": scopes } }), Some(&cookie))
+        };
         let every_scope = app.call("keys/setup", &[], Some(&cookie)).await.json()["allowed_scopes"].clone();
         let full = mint(every_scope.clone()).await.json();
         let narrow = mint(json!(["read:profile"])).await.json();
@@ -118,10 +121,19 @@ async fn probe_server_fn(app: &TestApp, world: &World, via: Via, case: &str) -> 
     let (endpoint, target) = case.split_once(' ').unwrap_or((case, ""));
     let filter_keys = json!({ "filter": { "user_id": null, "status": null, "search": null, "page": 1, "per_page": 100 } });
     match endpoint {
-        "session/login" => outcome(&server_fn(app, world, via, endpoint, form(&[("email", &format!("nobody-{via:?}@sunrise.test")), ("password", "x")]), false).await, |_| String::new()),
+        "session/login" => outcome(
+            &server_fn(app, world, via, endpoint, form(&[("email", &format!("nobody-{via:?}@sunrise.test")), ("password", "x")]), false).await,
+            |_| String::new(),
+        ),
         "session/logout" => outcome(&server_fn(app, world, via, endpoint, form(&[]), false).await, |_| String::new()),
-        "session/me" => outcome(&server_fn(app, world, via, endpoint, form(&[]), false).await, |me| first_name(me["name"].as_str().unwrap()).to_owned()),
-        "account/password" => outcome(&server_fn(app, world, via, endpoint, form(&[("current", "x"), ("new", "long-enough-passphrase"), ("confirm", "does-not-match")]), false).await, |_| String::new()),
+        "session/me" => {
+            outcome(&server_fn(app, world, via, endpoint, form(&[]), false).await, |me| first_name(me["name"].as_str().unwrap()).to_owned())
+        }
+        "account/password" => outcome(
+            &server_fn(app, world, via, endpoint, form(&[("current", "x"), ("new", "long-enough-passphrase"), ("confirm", "does-not-match")]), false)
+                .await,
+            |_| String::new(),
+        ),
         "account/notifications" | "keys/setup" => outcome(&server_fn(app, world, via, endpoint, form(&[]), false).await, |_| String::new()),
         "account/notifications/set" => {
             let body = json!({ "preferences": { "email": true, "sms": false, "push": true } }).to_string();
@@ -133,11 +145,18 @@ async fn probe_server_fn(app: &TestApp, world: &World, via: Via, case: &str) -> 
             let body = json!({ "request": { "label": "", "expiry": null, "scopes": [] } }).to_string();
             outcome(&server_fn(app, world, via, endpoint, Body::from(body), true).await, |_| String::new())
         }
-        "keys/list" => outcome(&server_fn(app, world, via, endpoint, Body::from(filter_keys.to_string()), true).await, |page| names(&page["keys"], &["owner_name"])),
-        "keys/revoke" => outcome(&server_fn(app, world, via, endpoint, form(&[("key_id", &world.revoked[who_target(target)])]), false).await, |_| String::new()),
-        "keys/delete" => outcome(&server_fn(app, world, via, endpoint, form(&[("key_id", &world.live[who_target(target)])]), false).await, |_| String::new()),
+        "keys/list" => outcome(&server_fn(app, world, via, endpoint, Body::from(filter_keys.to_string()), true).await, |page| {
+            names(&page["keys"], &["owner_name"])
+        }),
+        "keys/revoke" => {
+            outcome(&server_fn(app, world, via, endpoint, form(&[("key_id", &world.revoked[who_target(target)])]), false).await, |_| String::new())
+        }
+        "keys/delete" => {
+            outcome(&server_fn(app, world, via, endpoint, form(&[("key_id", &world.live[who_target(target)])]), false).await, |_| String::new())
+        }
         "keys/policy" => {
-            let body = json!({ "policy": { "lifetime_days": 90, "allow_non_expiring": false, "max_active_keys": 10, "requests_per_minute": 600 } }).to_string();
+            let body = json!({ "policy": { "lifetime_days": 90, "allow_non_expiring": false, "max_active_keys": 10, "requests_per_minute": 600 } })
+                .to_string();
             outcome(&server_fn(app, world, via, endpoint, Body::from(body), true).await, |_| String::new())
         }
         "activity/list" => {
@@ -149,9 +168,15 @@ async fn probe_server_fn(app: &TestApp, world: &World, via: Via, case: &str) -> 
             let body = json!({ "filter": { "user_id": user_id, "key_id": key_id, "page": 1, "per_page": 200 } }).to_string();
             outcome(&server_fn(app, world, via, endpoint, Body::from(body), true).await, |page| names(&page["events"], &["actor_name"]))
         }
-        "care/visits" | "care/schedule" => outcome(&server_fn(app, world, via, endpoint, form(&[]), false).await, |visits| names(visits, &["caregiver_name"])),
-        "care/patients" => outcome(&server_fn(app, world, via, endpoint, form(&[]), false).await, |patients| format!("n={}", patients.as_array().unwrap().len())),
-        "care/messages" => outcome(&server_fn(app, world, via, endpoint, form(&[]), false).await, |messages| names(messages, &["sender_name", "recipient_name"])),
+        "care/visits" | "care/schedule" => {
+            outcome(&server_fn(app, world, via, endpoint, form(&[]), false).await, |visits| names(visits, &["caregiver_name"]))
+        }
+        "care/patients" => {
+            outcome(&server_fn(app, world, via, endpoint, form(&[]), false).await, |patients| format!("n={}", patients.as_array().unwrap().len()))
+        }
+        "care/messages" => {
+            outcome(&server_fn(app, world, via, endpoint, form(&[]), false).await, |messages| names(messages, &["sender_name", "recipient_name"]))
+        }
         other => panic!("no probe for server function {other}"),
     }
 }
@@ -170,7 +195,11 @@ async fn probe_page(app: &TestApp, world: &World, via: Via, path: &str) -> Strin
                 Via::Session(3) => "Sunrise",
                 _ => "Harbor",
             };
-            if response.body.contains(foreign) { "200 LEAK".to_owned() } else { "200".to_owned() }
+            if response.body.contains(foreign) {
+                "200 LEAK".to_owned()
+            } else {
+                "200".to_owned()
+            }
         }
         StatusCode::SEE_OTHER => match response.location().unwrap_or_default() {
             location if location.starts_with("/login") => "login".to_owned(),
@@ -262,7 +291,11 @@ const ROWS: &[Row] = &[
     Row { surface: "fn", case: "account/password", outcomes: "401 | 422 ×4 | 401 ×4 | 401 ×4" },
     Row { surface: "fn", case: "account/notifications", outcomes: "401 | 200 ×4 | 401 ×4 | 401 ×4" },
     Row { surface: "fn", case: "account/notifications/set", outcomes: "401 | 200 ×4 | 401 ×4 | 401 ×4" },
-    Row { surface: "fn", case: "account/people", outcomes: "401 | 200 barbara,carl,owen,rosa, 200 owen, 200 barbara, 200 hank,hugo | 401 ×4 | 401 ×4" },
+    Row {
+        surface: "fn",
+        case: "account/people",
+        outcomes: "401 | 200 barbara,carl,owen,rosa, 200 owen, 200 barbara, 200 hank,hugo | 401 ×4 | 401 ×4",
+    },
     Row { surface: "fn", case: "keys/setup", outcomes: "401 | 200 ×4 | 401 ×4 | 401 ×4" },
     Row { surface: "fn", case: "keys/list", outcomes: "401 | 200 barbara,owen,rosa, 200 owen, 200 barbara, 200 hugo | 401 ×4 | 401 ×4" },
     Row { surface: "fn", case: "keys/revoke root", outcomes: "401 | 409, 404, 404, 404 | 401 ×4 | 401 ×4" },
@@ -286,7 +319,11 @@ const ROWS: &[Row] = &[
     // MCP: API keys only; a session cookie never opens it.
     Row { surface: "mcp", case: "tools/list", outcomes: "401 | 401 ×4 | tools=10, tools=9, tools=7, tools=10 | tools=2 ×4" },
     Row { surface: "mcp", case: "whoami", outcomes: "401 | 401 ×4 | ok rosa, ok owen, ok barbara, ok hugo | ok rosa, ok owen, ok barbara, ok hugo" },
-    Row { surface: "mcp", case: "get_profile", outcomes: "401 | 401 ×4 | ok rosa, ok owen, ok barbara, ok hugo | ok rosa, ok owen, ok barbara, ok hugo" },
+    Row {
+        surface: "mcp",
+        case: "get_profile",
+        outcomes: "401 | 401 ×4 | ok rosa, ok owen, ok barbara, ok hugo | ok rosa, ok owen, ok barbara, ok hugo",
+    },
     Row { surface: "mcp", case: "list_visits", outcomes: "401 | 401 ×4 | ok barbara,carl, ok barbara,carl, ok barbara, ok hank | scope ×4" },
     Row { surface: "mcp", case: "get_visit barbara", outcomes: "401 | 401 ×4 | ok barbara, ok barbara, ok barbara, refused | scope ×4" },
     Row { surface: "mcp", case: "get_visit carl", outcomes: "401 | 401 ×4 | ok carl, ok carl, refused, refused | scope ×4" },
@@ -298,7 +335,11 @@ const ROWS: &[Row] = &[
     Row { surface: "mcp", case: "list_caregivers", outcomes: "401 | 401 ×4 | ok barbara,carl, ok barbara,carl, scope, ok hank | scope ×4" },
     Row { surface: "mcp", case: "list_activity", outcomes: "401 | 401 ×4 | ok barbara,owen,rosa, scope, scope, ok hugo | scope ×4" },
     // Other HTTP routes.
-    Row { surface: "http", case: "/api/v1/me", outcomes: "401 | 401 ×4 | 200 rosa, 200 owen, 200 barbara, 200 hugo | 200 rosa, 200 owen, 200 barbara, 200 hugo" },
+    Row {
+        surface: "http",
+        case: "/api/v1/me",
+        outcomes: "401 | 401 ×4 | 200 rosa, 200 owen, 200 barbara, 200 hugo | 200 rosa, 200 owen, 200 barbara, 200 hugo",
+    },
     Row { surface: "http", case: "/healthz", outcomes: "200 | 200 ×4 | 200 ×4 | 200 ×4" },
     Row { surface: "http", case: "/readyz", outcomes: "200 | 200 ×4 | 200 ×4 | 200 ×4" },
     Row { surface: "http", case: "/metrics", outcomes: "404 | 404 ×4 | 404 ×4 | 404 ×4" },
@@ -348,7 +389,8 @@ fn every_server_function_page_and_mcp_tool_has_a_row() {
     let covered = |surface: &str| -> BTreeSet<String> {
         ROWS.iter().filter(|row| row.surface == surface).map(|row| row.case.split(' ').next().unwrap().to_owned()).collect()
     };
-    let functions: BTreeSet<String> = leptos::server_fn::axum::server_fn_paths().map(|(path, _)| path.trim_start_matches("/api/").to_owned()).collect();
+    let functions: BTreeSet<String> =
+        leptos::server_fn::axum::server_fn_paths().map(|(path, _)| path.trim_start_matches("/api/").to_owned()).collect();
     assert_eq!(functions, covered("fn"), "server functions and the isolation table differ");
     let pages: BTreeSet<String> = leptos_axum::generate_route_list(app::App).iter().map(|route| route.path().to_owned()).collect();
     assert_eq!(pages, covered("page"), "pages and the isolation table differ");

@@ -129,13 +129,12 @@ async fn keys_expire_by_the_clock_and_deactivated_or_demoted_owners_lose_their_p
         assert_eq!(principal.scopes.len(), 7);
         use sea_orm::{ConnectionTrait, Statement};
         let backend = app.state.db.get_database_backend();
-        app.state
-            .db
-            .execute(Statement::from_string(backend, format!("UPDATE users SET role = 'caregiver' WHERE id = {}", root.id)))
-            .await
-            .unwrap();
+        app.state.db.execute(Statement::from_string(backend, format!("UPDATE users SET role = 'caregiver' WHERE id = {}", root.id))).await.unwrap();
         let demoted = authenticate(&app.state.db, &token, Utc::now()).await.unwrap();
-        assert_eq!(demoted.scopes.iter().map(|s| s.as_str()).collect::<Vec<_>>(), vec!["read:visits", "read:schedule", "read:profile", "read:messages"]);
+        assert_eq!(
+            demoted.scopes.iter().map(|s| s.as_str()).collect::<Vec<_>>(),
+            vec!["read:visits", "read:schedule", "read:profile", "read:messages"]
+        );
 
         domain::accounts::set_active(&app.state.db, root.id, false).await.unwrap();
         assert!(matches!(authenticate(&app.state.db, &token, Utc::now()).await, Err(KeyAuthError::InactiveUser { .. })));
@@ -162,7 +161,11 @@ async fn bad_mint_input_gets_a_422_with_a_reason_and_creates_nothing() {
         }
         assert_eq!(app.list_keys(&cookie, json!({})).await["total"], 0, "nothing was created");
         let custom = app
-            .call_json("keys/mint", json!({ "request": { "label": "Two weeks", "expiry": { "days": 14 }, "scopes": ["read:visits"] } }), Some(&cookie))
+            .call_json(
+                "keys/mint",
+                json!({ "request": { "label": "Two weeks", "expiry": { "days": 14 }, "scopes": ["read:visits"] } }),
+                Some(&cookie),
+            )
             .await;
         assert_eq!(custom.status, StatusCode::OK);
         assert_eq!(custom.json()["key"]["scopes"], json!(["read:visits"]));
@@ -224,7 +227,11 @@ async fn root_users_see_the_company_others_only_their_own_and_no_one_another_com
         assert_eq!(owners(app.list_keys(&barbara, json!({})).await), vec!["Barbara Lee"]);
         assert_eq!(owners(app.list_keys(&office, json!({})).await), vec!["Owen Price"]);
         let barbara_id = user(&app, "barbara@sunrise.test").await.id;
-        assert_eq!(owners(app.list_keys(&office, json!({ "user_id": barbara_id })).await), Vec::<String>::new(), "a user filter cannot widen a user's view");
+        assert_eq!(
+            owners(app.list_keys(&office, json!({ "user_id": barbara_id })).await),
+            Vec::<String>::new(),
+            "a user filter cannot widen a user's view"
+        );
         assert_eq!(owners(app.list_keys(&harbor, json!({})).await), vec!["Hugo Andersen"]);
 
         for (cookie, key) in [(&harbor, &barbara_key), (&root, &harbor_key), (&office, &barbara_key)] {
@@ -335,19 +342,24 @@ async fn root_users_set_the_key_policy_within_its_bounds() {
     for app in spawn_apps().await {
         let office = app.login_for_keys("office@sunrise.test").await;
         let root = app.login_for_keys("root@sunrise.test").await;
-        let policy = |days: u32, never: bool, max: u32| json!({ "policy": { "lifetime_days": days, "allow_non_expiring": never, "max_active_keys": max } });
+        let policy =
+            |days: u32, never: bool, max: u32| json!({ "policy": { "lifetime_days": days, "allow_non_expiring": never, "max_active_keys": max } });
         assert_eq!(app.call_json("keys/policy", policy(30, false, 5), Some(&office)).await.status, StatusCode::FORBIDDEN);
         assert_eq!(app.call_json("keys/policy", policy(0, false, 5), Some(&root)).await.status, StatusCode::UNPROCESSABLE_ENTITY);
         assert_eq!(app.call_json("keys/policy", policy(366, false, 5), Some(&root)).await.status, StatusCode::UNPROCESSABLE_ENTITY);
         let set = app.call_json("keys/policy", policy(30, true, 2), Some(&root)).await;
         assert_eq!(set.status, StatusCode::OK, "[{}] {}", app.backend, set.body);
 
-        let sixty = app.call_json("keys/mint", json!({ "request": { "label": "60", "expiry": { "days": 60 }, "scopes": ["read:visits"] } }), Some(&office)).await;
+        let sixty = app
+            .call_json("keys/mint", json!({ "request": { "label": "60", "expiry": { "days": 60 }, "scopes": ["read:visits"] } }), Some(&office))
+            .await;
         assert_eq!(sixty.status, StatusCode::UNPROCESSABLE_ENTITY);
         let default = app.mint(&office, "Default").await.json();
         let expires = chrono::DateTime::parse_from_rfc3339(default["key"]["expires_at"].as_str().unwrap()).unwrap();
         assert!((expires.with_timezone(&Utc) - Utc::now()).num_days() <= 30, "the default shrinks to the policy");
-        let never = app.call_json("keys/mint", json!({ "request": { "label": "Forever", "expiry": "never", "scopes": ["read:visits"] } }), Some(&office)).await;
+        let never = app
+            .call_json("keys/mint", json!({ "request": { "label": "Forever", "expiry": "never", "scopes": ["read:visits"] } }), Some(&office))
+            .await;
         assert_eq!(never.status, StatusCode::OK);
         assert_eq!(never.json()["key"]["expires_at"], serde_json::Value::Null);
         assert_eq!(app.mint(&office, "Third").await.status, StatusCode::CONFLICT, "the limit is now 2");

@@ -21,7 +21,10 @@ async fn operators_mint_list_and_revoke_keys_from_the_command_line() {
     let (url, _dir) = fresh_sqlite();
     assert!(caregate(&url, &["seed", "--demo"]).0);
 
-    let (ok, out, err) = caregate(&url, &["keys", "mint", "--email", "barbara@sunrise.test", "--label", "Ops key", "--days", "7", "--scopes", "read:visits,read:schedule"]);
+    let (ok, out, err) = caregate(
+        &url,
+        &["keys", "mint", "--email", "barbara@sunrise.test", "--label", "Ops key", "--days", "7", "--scopes", "read:visits,read:schedule"],
+    );
     assert!(ok, "{err}");
     let token = out.trim().to_owned();
     assert_eq!(out.lines().count(), 1, "only the token on stdout: {out:?}");
@@ -57,8 +60,13 @@ async fn operators_mint_list_and_revoke_keys_from_the_command_line() {
     assert_eq!(everything.scopes, domain::scope::Scope::allowed_for(domain::Role::Caregiver));
 
     let root = domain::accounts::find_user_by_email(&db, "root@sunrise.test").await.unwrap();
-    let events = domain::activity::list(&db, &domain::accounts::current_user(&db, root.id).await.unwrap().unwrap(), Default::default()).await.unwrap();
-    let minted = events.events.iter().find(|event| event.action == domain::model::Action::KeyMinted && event.target.contains("Ops key")).expect("the mint is on the feed");
+    let events =
+        domain::activity::list(&db, &domain::accounts::current_user(&db, root.id).await.unwrap().unwrap(), Default::default()).await.unwrap();
+    let minted = events
+        .events
+        .iter()
+        .find(|event| event.action == domain::model::Action::KeyMinted && event.target.contains("Ops key"))
+        .expect("the mint is on the feed");
     assert_eq!(minted.actor_kind, domain::model::ActorKind::CommandLine, "the operator minted it, not Barbara");
     assert_eq!(minted.actor_name, None);
     assert!(minted.target.contains("Barbara"), "{}", minted.target);

@@ -100,7 +100,8 @@ async fn a_caregiver_key_reads_only_her_own_rows_and_no_patients() {
 
         let office = key_for(&app, "office@sunrise.test", json!([])).await;
         let all = call(&app, &office, "list_visits", json!({})).await;
-        let carl_visit = all["structuredContent"]["visits"].as_array().unwrap().iter().find(|v| v["caregiver_name"] == "Carl Jensen").unwrap()["id"].clone();
+        let carl_visit =
+            all["structuredContent"]["visits"].as_array().unwrap().iter().find(|v| v["caregiver_name"] == "Carl Jensen").unwrap()["id"].clone();
         let denied = call(&app, &token, "get_visit", json!({ "id": carl_visit })).await;
         assert_eq!(denied["isError"], true);
         assert_eq!(denied["content"][0]["text"], "Visit not found");
@@ -151,7 +152,11 @@ async fn revoked_expired_and_deactivated_keys_are_refused_with_their_codes() {
             .db
             .execute(Statement::from_sql_and_values(
                 backend,
-                if backend == sea_orm::DbBackend::Postgres { "UPDATE api_keys SET expires_at = $1::timestamptz WHERE key_id = $2" } else { "UPDATE api_keys SET expires_at = ? WHERE key_id = ?" },
+                if backend == sea_orm::DbBackend::Postgres {
+                    "UPDATE api_keys SET expires_at = $1::timestamptz WHERE key_id = $2"
+                } else {
+                    "UPDATE api_keys SET expires_at = ? WHERE key_id = ?"
+                },
                 [past.into(), expired_id.clone().into()],
             ))
             .await
@@ -174,7 +179,10 @@ async fn revoked_expired_and_deactivated_keys_are_refused_with_their_codes() {
 
         app.state.activity.flush().await;
         let root = app.login("root@sunrise.test").await;
-        let feed = app.call_json("activity/list", json!({ "filter": { "user_id": null, "key_id": revoked_id, "page": 1, "per_page": 50 } }), Some(&root)).await.json();
+        let feed = app
+            .call_json("activity/list", json!({ "filter": { "user_id": null, "key_id": revoked_id, "page": 1, "per_page": 50 } }), Some(&root))
+            .await
+            .json();
         assert_eq!(feed["events"][0]["action"], "key.auth_failed", "failed authentications are recorded with the Key ID: {feed}");
     }
 }
@@ -212,13 +220,18 @@ async fn tool_calls_are_on_the_activity_feed_attributed_to_the_owner() {
         let key_id = &token[8..16];
         app.state.activity.flush().await;
         let root = app.login("root@sunrise.test").await;
-        let feed = app.call_json("activity/list", json!({ "filter": { "user_id": null, "key_id": key_id, "page": 1, "per_page": 50 } }), Some(&root)).await.json();
+        let feed = app
+            .call_json("activity/list", json!({ "filter": { "user_id": null, "key_id": key_id, "page": 1, "per_page": 50 } }), Some(&root))
+            .await
+            .json();
         let events: Vec<(String, String, String)> = feed["events"]
             .as_array()
             .unwrap()
             .iter()
             .filter(|e| e["action"] == "key.used")
-            .map(|e| (e["actor_name"].as_str().unwrap().to_owned(), e["target"].as_str().unwrap().to_owned(), e["key_id"].as_str().unwrap().to_owned()))
+            .map(|e| {
+                (e["actor_name"].as_str().unwrap().to_owned(), e["target"].as_str().unwrap().to_owned(), e["key_id"].as_str().unwrap().to_owned())
+            })
             .collect();
         assert_eq!(
             events,
@@ -249,9 +262,8 @@ async fn oauth_discovery_paths_answer_json_404_and_get_is_405() {
             assert_eq!(response.json()["code"], "not_found", "{path} answers JSON, never the HTML app");
         }
         let token = key_for(&app, "office@sunrise.test", json!([])).await;
-        let get = app
-            .send(Request::get("/api/mcp").header(http::header::AUTHORIZATION, format!("Bearer {token}")).body(Body::empty()).unwrap())
-            .await;
+        let get =
+            app.send(Request::get("/api/mcp").header(http::header::AUTHORIZATION, format!("Bearer {token}")).body(Body::empty()).unwrap()).await;
         assert_eq!(get.status, StatusCode::METHOD_NOT_ALLOWED);
         let missing = post(&app, None, json!({ "jsonrpc": "2.0", "id": 1, "method": "tools/list" }), &[]).await;
         assert_eq!(missing.status, StatusCode::UNAUTHORIZED);

@@ -24,9 +24,11 @@ async fn signing_in_sets_a_hardened_session_cookie_and_redirects_home() {
 #[tokio::test(flavor = "multi_thread")]
 async fn sign_in_follows_next_only_to_the_users_own_pages() {
     for app in spawn_apps().await {
-        let to_patients = app.call("session/login", &[("email", "root@sunrise.test"), ("password", "caregate-demo"), ("next", "/patients")], None).await;
+        let to_patients =
+            app.call("session/login", &[("email", "root@sunrise.test"), ("password", "caregate-demo"), ("next", "/patients")], None).await;
         assert_eq!(to_patients.location(), Some("/patients"));
-        let off_site = app.call("session/login", &[("email", "root@sunrise.test"), ("password", "caregate-demo"), ("next", "//evil.test")], None).await;
+        let off_site =
+            app.call("session/login", &[("email", "root@sunrise.test"), ("password", "caregate-demo"), ("next", "//evil.test")], None).await;
         assert_eq!(off_site.location(), Some("/"));
     }
 }
@@ -96,12 +98,7 @@ async fn a_session_is_found_by_its_token_and_only_its_digest_is_stored() {
         assert!(!session.recently_reauthenticated(chrono::Utc::now()));
 
         let backend = app.state.db.get_database_backend();
-        let stored = app
-            .state
-            .db
-            .query_all(Statement::from_string(backend, "SELECT id FROM sessions".to_owned()))
-            .await
-            .unwrap();
+        let stored = app.state.db.query_all(Statement::from_string(backend, "SELECT id FROM sessions".to_owned())).await.unwrap();
         for row in stored {
             let id: String = row.try_get("", "id").unwrap();
             assert_ne!(id, token.cookie_value(), "the raw token is never stored");
@@ -162,7 +159,11 @@ async fn a_stolen_session_cannot_guess_the_password_through_re_authentication() 
         let refused = app.call("keys/confirm-password", &[("password", domain::demo::DEMO_PASSWORD)], Some(&cookie)).await;
         assert_eq!(refused.status, StatusCode::TOO_MANY_REQUESTS, "[{}] {}", app.backend, refused.body);
         let change = app
-            .call("account/password", &[("current", "guess-again"), ("new", "a-brand-new-passphrase"), ("confirm", "a-brand-new-passphrase")], Some(&cookie))
+            .call(
+                "account/password",
+                &[("current", "guess-again"), ("new", "a-brand-new-passphrase"), ("confirm", "a-brand-new-passphrase")],
+                Some(&cookie),
+            )
             .await;
         assert_eq!(change.status, StatusCode::TOO_MANY_REQUESTS, "password changes share the bound: {}", change.body);
     }

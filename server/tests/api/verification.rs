@@ -95,7 +95,8 @@ async fn wrong_secrets_for_a_key_are_throttled_with_429_while_its_warm_owner_kee
 async fn a_key_over_its_companys_request_budget_gets_429_with_retry_after() {
     for app in spawn_apps().await {
         let root = app.login_for_keys("root@sunrise.test").await;
-        let policy = serde_json::json!({ "policy": { "lifetime_days": 90, "allow_non_expiring": false, "max_active_keys": 10, "requests_per_minute": 10 } });
+        let policy =
+            serde_json::json!({ "policy": { "lifetime_days": 90, "allow_non_expiring": false, "max_active_keys": 10, "requests_per_minute": 10 } });
         assert_eq!(app.call_json("keys/policy", policy, Some(&root)).await.status, StatusCode::OK);
         let (_, token) = app.mint_ok(&root, "Chatty").await;
         for n in 0..10 {

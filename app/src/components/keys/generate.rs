@@ -171,9 +171,7 @@ fn expiry_options(setup: &KeySetup) -> Vec<(String, String)> {
 fn expiry_choice(selected: &str, custom_date: &str) -> Result<ExpiryChoice, String> {
     match selected {
         "never" => Ok(ExpiryChoice::Never),
-        "custom" => chrono::NaiveDate::parse_from_str(custom_date, "%Y-%m-%d")
-            .map(ExpiryChoice::Until)
-            .map_err(|_| "Pick an expiry date".to_owned()),
+        "custom" => chrono::NaiveDate::parse_from_str(custom_date, "%Y-%m-%d").map(ExpiryChoice::Until).map_err(|_| "Pick an expiry date".to_owned()),
         days => days.parse().map(ExpiryChoice::Days).map_err(|_| "Pick an expiry".to_owned()),
     }
 }
@@ -202,9 +200,7 @@ fn NameStep(setup: KeySetup, step: RwSignal<Step>, on_close: Callback<()>, on_mi
     let submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
         let checked = selected.get_untracked();
-        let problem = KeyLabel::parse(&label.get_untracked()).err().or_else(|| {
-            checked.is_empty().then(|| "Choose at least one scope".to_owned())
-        });
+        let problem = KeyLabel::parse(&label.get_untracked()).err().or_else(|| checked.is_empty().then(|| "Choose at least one scope".to_owned()));
         let choice = expiry_choice(&expiry.get_untracked(), &custom_date.get_untracked());
         match (problem, choice) {
             (Some(problem), _) | (None, Err(problem)) => local_error.set(Some(problem)),

@@ -43,13 +43,7 @@ fn CopyButton(text: String, what: &'static str, on_copied: Callback<()>) -> impl
 }
 
 #[component]
-pub fn RevealStep(
-    minted: MintedKey,
-    mcp_url: String,
-    copied: RwSignal<bool>,
-    confirm_leave: RwSignal<bool>,
-    on_done: Callback<()>,
-) -> impl IntoView {
+pub fn RevealStep(minted: MintedKey, mcp_url: String, copied: RwSignal<bool>, confirm_leave: RwSignal<bool>, on_done: Callback<()>) -> impl IntoView {
     let token = minted.token.expose().to_owned();
     let tab = RwSignal::new(Client::ClaudeCode);
     let announcement = RwSignal::new(String::new());

@@ -52,10 +52,13 @@ fn KeyRow(key: ApiKeyView, show_owner: bool, can_delete: bool, dialog: RwSignal<
     let action = match key.status {
         KeyStatus::Active => {
             let target = key.clone();
-            Some(view! {
-                <button type="button" class="button small danger-outline" aria-label=format!("Revoke {}", key.label)
-                    on:click=move |_| dialog.set(OpenDialog::Revoke(target.clone()))>"Revoke"</button>
-            }.into_any())
+            Some(
+                view! {
+                    <button type="button" class="button small danger-outline" aria-label=format!("Revoke {}", key.label)
+                        on:click=move |_| dialog.set(OpenDialog::Revoke(target.clone()))>"Revoke"</button>
+                }
+                .into_any(),
+            )
         }
         _ if can_delete => {
             let target = key.clone();
