@@ -1,25 +1,8 @@
-"""Small helpers for bench/run.sh: forging a well-formed wrong secret for a Key ID, and bulk-loading
-100 000 keys and 1 000 000 activity events into SQLite (PostgreSQL uses generate_series in run.sh)."""
-import secrets
+"""A helper for bench/run.sh: bulk-loading 100 000 keys and 1 000 000 activity events into SQLite (PostgreSQL
+uses generate_series in run.sh). Wrong secrets are forged by domain's `forge_secret` example, the token
+format's one implementation."""
 import sqlite3
 import sys
-import zlib
-
-BASE62 = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
-
-
-def checksum(body: str) -> str:
-    value = zlib.crc32(body.encode())
-    digits = []
-    for _ in range(6):
-        digits.append(BASE62[value % 62])
-        value //= 62
-    return "".join(reversed(digits))
-
-
-def forge(token: str) -> str:
-    body = token[:16] + "".join(secrets.choice(BASE62) for _ in range(22))
-    return body + checksum(body)
 
 
 def scale_sqlite(path: str) -> None:
@@ -42,7 +25,5 @@ def scale_sqlite(path: str) -> None:
 
 
 if __name__ == "__main__":
-    if sys.argv[1] == "forge":
-        print(forge(sys.argv[2]))
-    elif sys.argv[1] == "scale-sqlite":
+    if sys.argv[1] == "scale-sqlite":
         scale_sqlite(sys.argv[2])

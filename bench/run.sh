@@ -12,6 +12,9 @@ scripts/setup.sh run
 command -v wrk >/dev/null || { sudo_cmd=""; [ "$(id -u)" -eq 0 ] || sudo_cmd=sudo; $sudo_cmd apt-get install -y -qq wrk >/dev/null; }
 scripts/build.sh --release >&2
 bin="${CARGO_TARGET_DIR:-$root/target}/release/caregate"
+# The token format's one implementation forges the wrong secrets of the flood rows (domain's test-util).
+cargo build -q --release -p domain --features test-util --example forge_secret >&2
+forge="${CARGO_TARGET_DIR:-$root/target}/release/examples/forge_secret"
 work="$(mktemp -d)"
 pids=()
 cleanup() { for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done; rm -rf "$work"; }
@@ -90,7 +93,7 @@ bench_backend() {
   cold_after="$(metric 3400 'caregate_key_checks_total{path="cold"}')"
   rows[-1]="${rows[-1]% |} argon2 runs during flood: $((cold_after - cold_before)) |"
   cold_before="$cold_after"
-  BENCH_AUTH="Bearer $(python3 bench/helpers.py forge "$root_key")" wrk_run "5b flood of wrong secrets for a real Key ID" http://127.0.0.1:3400/api/mcp 64
+  BENCH_AUTH="Bearer $("$forge" "$root_key")" wrk_run "5b flood of wrong secrets for a real Key ID" http://127.0.0.1:3400/api/mcp 64
   cold_after="$(metric 3400 'caregate_key_checks_total{path="cold"}')"
   rows[-1]="${rows[-1]% |} argon2 runs during ${seconds}s flood: $((cold_after - cold_before)) |"
 

@@ -82,6 +82,13 @@ outage() {
   echo "outage: ok (503 while PostgreSQL was down, recovered without a restart)"
 }
 
+# forge_tool: the path of the `forge_secret` example (domain's test-util; `cargo test` builds it, else built here).
+forge_tool() {
+  local tool="${CARGO_TARGET_DIR:-$root/target}/debug/examples/forge_secret"
+  [ -x "$tool" ] || cargo build -q -p domain --features test-util --example forge_secret >&2
+  echo "$tool"
+}
+
 rss_kib() { awk '/^VmRSS/ { print $2 }' "/proc/$server_pid/status"; }
 
 soak() {
@@ -91,7 +98,7 @@ soak() {
   export SOAK_ROOT_KEY SOAK_CAREGIVER_KEY SOAK_WRONG_KEY SOAK_COOKIE
   SOAK_ROOT_KEY="$(DATABASE_URL="$url" RUST_LOG=warn "$bin" keys mint --email root@sunrise.test --label soak --all-scopes)"
   SOAK_CAREGIVER_KEY="$(DATABASE_URL="$url" RUST_LOG=warn "$bin" keys mint --email barbara@sunrise.test --label soak --all-scopes)"
-  SOAK_WRONG_KEY="$(python3 bench/helpers.py forge "$SOAK_ROOT_KEY")"
+  SOAK_WRONG_KEY="$("$(forge_tool)" "$SOAK_ROOT_KEY")"
   start_server "$port" "$url"
   SOAK_COOKIE="$(login "$port" root@sunrise.test)"
   curl -sf -X POST "http://127.0.0.1:$port/api/keys/policy" -H 'Content-Type: application/json' -H "Cookie: $SOAK_COOKIE" \

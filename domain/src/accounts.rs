@@ -1,7 +1,7 @@
 //! Companies and users: creating them, signing in, and loading the signed-in user.
 use chrono::Utc;
 use rand::Rng;
-use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Set};
+use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Set, TransactionTrait};
 
 use crate::entity::{company, user};
 use crate::model::{CurrentUser, NotificationPreferences, PersonView};
@@ -43,15 +43,47 @@ pub fn parse_name(raw: &str, what: &str) -> Result<String, DomainError> {
     }
 }
 
+/// A company, as the services hand it out (never the storage row).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Company {
+    pub id: i32,
+    pub name: String,
+    /// The 8-digit number Basic-auth MCP clients send with a key.
+    pub account_number: i64,
+}
+
+impl From<company::Model> for Company {
+    fn from(row: company::Model) -> Self {
+        Company { id: row.id, name: row.name, account_number: row.account_number }
+    }
+}
+
+/// A user account, as the services hand it out (never the storage row, and never the password hash).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Account {
+    pub id: i32,
+    pub company_id: i32,
+    pub email: String,
+    pub name: String,
+    pub role: Role,
+    pub active: bool,
+}
+
+impl From<user::Model> for Account {
+    fn from(row: user::Model) -> Self {
+        Account { id: row.id, company_id: row.company_id, email: row.email, name: row.name, role: row.role, active: row.active }
+    }
+}
+
 /// Creates a company with a fresh random 8-digit account number (used by Basic-auth MCP clients).
-pub async fn create_company(db: &impl ConnectionTrait, name: &str) -> Result<company::Model, DomainError> {
+pub async fn create_company(db: &impl ConnectionTrait, name: &str) -> Result<Company, DomainError> {
     let name = parse_name(name, "Company name")?;
     for _ in 0..5 {
         let account_number = rand::thread_rng().gen_range(10_000_000..100_000_000);
         let row =
             company::ActiveModel { name: Set(name.clone()), account_number: Set(account_number), created_at: Set(Utc::now()), ..Default::default() };
         match row.insert(db).await {
-            Ok(model) => return Ok(model),
+            Ok(model) => return Ok(model.into()),
             Err(err) => match DomainError::conflict_on_unique(err, "account number taken") {
                 DomainError::Conflict(_) => continue,
                 other => return Err(other),
@@ -61,8 +93,26 @@ pub async fn create_company(db: &impl ConnectionTrait, name: &str) -> Result<com
     Err(DomainError::Internal("no free account number after five draws".into()))
 }
 
-pub async fn find_company_by_account(db: &impl ConnectionTrait, account_number: i64) -> Result<company::Model, DomainError> {
-    company::Entity::find().filter(company::Column::AccountNumber.eq(account_number)).one(db).await?.ok_or(DomainError::NotFound("Company"))
+pub async fn find_company_by_account(db: &impl ConnectionTrait, account_number: i64) -> Result<Company, DomainError> {
+    let row = company::Entity::find().filter(company::Column::AccountNumber.eq(account_number)).one(db).await?;
+    row.map(Company::from).ok_or(DomainError::NotFound("Company"))
+}
+
+/// Creates a company with its first Root User, both or neither. Refused in a database that holds the demo
+/// companies (their accounts share a published password).
+pub async fn create_company_with_root(
+    db: &(impl ConnectionTrait + TransactionTrait),
+    name: &str,
+    root_email: &str,
+    root_name: &str,
+    password: Password,
+) -> Result<(Company, Account), DomainError> {
+    crate::demo::refuse_if_present(db).await?;
+    let txn = db.begin().await?;
+    let company = create_company(&txn, name).await?;
+    let root = add_user(&txn, NewUser { company_id: company.id, email: root_email, name: root_name, role: Role::Root, password }).await?;
+    txn.commit().await?;
+    Ok((company, root))
 }
 
 /// What an operator or the seed supplies to add a user.
@@ -75,7 +125,7 @@ pub struct NewUser<'a> {
 }
 
 /// Adds a user; a taken email is a 409.
-pub async fn add_user(db: &impl ConnectionTrait, new: NewUser<'_>) -> Result<user::Model, DomainError> {
+pub async fn add_user(db: &impl ConnectionTrait, new: NewUser<'_>) -> Result<Account, DomainError> {
     let email = Email::parse(new.email)?;
     let name = parse_name(new.name, "Name")?;
     let hash = password::hash(new.password).await?;
@@ -91,6 +141,7 @@ pub async fn add_user(db: &impl ConnectionTrait, new: NewUser<'_>) -> Result<use
     }
     .insert(db)
     .await
+    .map(Account::from)
     .map_err(|err| DomainError::conflict_on_unique(err, "A user with that email already exists"))
 }
 
@@ -167,10 +218,16 @@ pub async fn current_user(db: &impl ConnectionTrait, user_id: i32) -> Result<Opt
     }))
 }
 
+/// Every name in a company, by user id: how feeds and lists name the people their rows point at.
+pub(crate) async fn names_in_company(db: &impl ConnectionTrait, company_id: i32) -> Result<std::collections::HashMap<i32, String>, DomainError> {
+    Ok(user::Entity::find().filter(user::Column::CompanyId.eq(company_id)).all(db).await?.into_iter().map(|u| (u.id, u.name)).collect())
+}
+
 /// Finds a user by email (operator commands).
-pub async fn find_user_by_email(db: &impl ConnectionTrait, email: &str) -> Result<user::Model, DomainError> {
+pub async fn find_user_by_email(db: &impl ConnectionTrait, email: &str) -> Result<Account, DomainError> {
     let email = Email::parse(email)?;
-    user::Entity::find().filter(user::Column::Email.eq(email.as_str())).one(db).await?.ok_or(DomainError::NotFound("User"))
+    let row = user::Entity::find().filter(user::Column::Email.eq(email.as_str())).one(db).await?;
+    row.map(Account::from).ok_or(DomainError::NotFound("User"))
 }
 
 /// Activates or deactivates a user; a deactivated user can no longer sign in and their sessions stop working.
@@ -193,7 +250,8 @@ pub async fn people(db: &impl ConnectionTrait, viewer: &CurrentUser) -> Result<V
     Ok(people)
 }
 
-/// Changes a user's password after checking the current one. The caller ends the user's sessions.
+/// Changes a user's password after checking the current one. [`crate::sessions::change_password`] wraps it
+/// and ends the user's sessions.
 pub async fn change_password(
     db: &impl ConnectionTrait,
     attempts: &PasswordAttempts,

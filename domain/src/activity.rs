@@ -2,7 +2,7 @@
 use chrono::{DateTime, Utc};
 use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set};
 
-use crate::entity::{activity_event, user};
+use crate::entity::activity_event;
 use crate::model::{ActivityFilter, ActivityPage, ActivityView, ActorKind, CurrentUser};
 use crate::{DomainError, Role};
 
@@ -113,8 +113,7 @@ pub async fn list(db: &impl ConnectionTrait, viewer: &CurrentUser, filter: Activ
     let has_more = rows.len() > per_page as usize;
     rows.truncate(per_page as usize);
 
-    let names: std::collections::HashMap<i32, String> =
-        user::Entity::find().filter(user::Column::CompanyId.eq(viewer.company_id)).all(db).await?.into_iter().map(|u| (u.id, u.name)).collect();
+    let names = crate::accounts::names_in_company(db, viewer.company_id).await?;
     let events = rows
         .into_iter()
         .map(|row| ActivityView {

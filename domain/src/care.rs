@@ -138,7 +138,7 @@ pub async fn messages(db: &impl ConnectionTrait, viewer: &CurrentUser) -> Result
         .order_by_desc(message::Column::SentAt)
         .all(db)
         .await?;
-    let names = user_names(db, viewer.company_id).await?;
+    let names = crate::accounts::names_in_company(db, viewer.company_id).await?;
     let name_of = |id: i32| names.get(&id).cloned().unwrap_or_default();
     Ok(rows
         .into_iter()
@@ -189,10 +189,6 @@ pub async fn caregivers(db: &impl ConnectionTrait, viewer: &CurrentUser) -> Resu
 
 async fn patients_by_id(db: &impl ConnectionTrait, company_id: i32) -> Result<HashMap<i32, patient::Model>, DomainError> {
     Ok(patient::Entity::find().filter(patient::Column::CompanyId.eq(company_id)).all(db).await?.into_iter().map(|p| (p.id, p)).collect())
-}
-
-async fn user_names(db: &impl ConnectionTrait, company_id: i32) -> Result<HashMap<i32, String>, DomainError> {
-    Ok(user::Entity::find().filter(user::Column::CompanyId.eq(company_id)).all(db).await?.into_iter().map(|u| (u.id, u.name)).collect())
 }
 
 #[cfg(test)]

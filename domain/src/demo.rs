@@ -2,7 +2,7 @@
 use chrono::{DateTime, Datelike, Duration, NaiveTime, Utc};
 use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Set, TransactionTrait};
 
-use crate::accounts::{self, NewUser};
+use crate::accounts::{self, Account, Company, NewUser};
 use crate::entity::{company, message, open_shift, patient, user, visit};
 use crate::model::VisitStatus;
 use crate::password::Password;
@@ -75,7 +75,7 @@ pub async fn seed(db: &(impl ConnectionTrait + TransactionTrait)) -> Result<Seed
     Ok(SeedOutcome::Created)
 }
 
-async fn add(db: &impl ConnectionTrait, company: &company::Model, email: &str, name: &str, role: Role) -> Result<user::Model, DomainError> {
+async fn add(db: &impl ConnectionTrait, company: &Company, email: &str, name: &str, role: Role) -> Result<Account, DomainError> {
     accounts::add_user(db, NewUser { company_id: company.id, email, name, role, password: Password::new(DEMO_PASSWORD) }).await
 }
 
@@ -102,7 +102,7 @@ async fn add_patient(
 async fn add_visit(
     db: &impl ConnectionTrait,
     company_id: i32,
-    caregiver: &user::Model,
+    caregiver: &Account,
     patient: &patient::Model,
     starts_at: DateTime<Utc>,
     minutes: i64,
@@ -125,8 +125,8 @@ async fn add_visit(
 async fn add_message(
     db: &impl ConnectionTrait,
     company_id: i32,
-    from: &user::Model,
-    to: &user::Model,
+    from: &Account,
+    to: &Account,
     subject: &str,
     body: &str,
     hours_ago: i64,

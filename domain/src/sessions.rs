@@ -5,8 +5,11 @@ use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, Query
 use sha2::{Digest, Sha256};
 
 use crate::accounts;
+use crate::activity::{self, Action, NewEvent, Origin};
 use crate::entity::session;
 use crate::model::CurrentUser;
+use crate::password::Password;
+use crate::throttle::PasswordAttempts;
 use crate::DomainError;
 
 /// How long a session lasts after sign-in.
@@ -90,6 +93,54 @@ pub async fn mark_reauthenticated(db: &impl ConnectionTrait, token: &SessionToke
     row.reauthenticated_at = Set(Some(Utc::now()));
     row.update(db).await?;
     Ok(())
+}
+
+/// Confirms the signed-in person's password before a sensitive action (minting a key): the attempt is on the
+/// activity feed either way, and a right password marks this session re-authenticated for [`REAUTH_WINDOW`].
+/// Guessing is bounded like sign-in (429).
+pub async fn reauthenticate(
+    db: &impl ConnectionTrait,
+    attempts: &PasswordAttempts,
+    session: &ActiveSession,
+    token: &SessionToken,
+    password: Password,
+    origin: &Origin,
+    now: DateTime<Utc>,
+) -> Result<(), DomainError> {
+    let confirmed = accounts::confirm_password(db, attempts, &session.user, password, origin.ip.as_deref()).await?;
+    let event = NewEvent {
+        company_id: session.user.company_id,
+        actor_user_id: Some(session.user.id),
+        key_id: None,
+        action: if confirmed { Action::ReauthSucceeded } else { Action::ReauthFailed },
+        target: "Password confirmation for API keys".to_owned(),
+        origin,
+        at: now,
+    };
+    activity::record(db, event).await?;
+    if !confirmed {
+        return Err(DomainError::WrongPassword);
+    }
+    mark_reauthenticated(db, token).await
+}
+
+/// Changes the signed-in person's password after checking the current one, ends every session of theirs and
+/// starts a fresh one for this browser (whose token is returned for the cookie).
+pub async fn change_password(
+    db: &impl ConnectionTrait,
+    attempts: &PasswordAttempts,
+    user: &CurrentUser,
+    current: Password,
+    new: &str,
+    confirm: &str,
+    ip: Option<&str>,
+) -> Result<SessionToken, DomainError> {
+    if new != confirm {
+        return Err(DomainError::Invalid("The new passwords do not match".to_owned()));
+    }
+    accounts::change_password(db, attempts, user, current, new, ip).await?;
+    end_all_for_user(db, user.id).await?;
+    start(db, user.id).await
 }
 
 /// Ends one session (sign-out).

@@ -11,7 +11,7 @@ use domain::model::{ExpiryChoice, KeyFilter, MintRequest};
 use domain::password::Password;
 use domain::scope::Scope;
 use domain::{demo, Role};
-use sea_orm::{DatabaseConnection, TransactionTrait};
+use sea_orm::DatabaseConnection;
 
 use crate::config::Config;
 
@@ -212,13 +212,8 @@ async fn create_company(config: &Config, name: &str, root_email: &str, root_name
     let (password, generated) = new_password()?;
     let shown = generated.then(|| password.expose().to_owned());
     let db = open(config).await?;
-    demo::refuse_if_present(&db).await.map_err(explain)?;
-    let txn = db.begin().await.map_err(|err| explain(err.into()))?;
-    let company = accounts::create_company(&txn, name).await.map_err(explain)?;
-    let new_user = NewUser { company_id: company.id, email: root_email, name: root_name, role: Role::Root, password };
-    accounts::add_user(&txn, new_user).await.map_err(explain)?;
-    txn.commit().await.map_err(|err| explain(err.into()))?;
-    say!("Created {} (account number {}) with Root User {}", company.name, company.account_number, root_email.trim().to_lowercase());
+    let (company, root) = accounts::create_company_with_root(&db, name, root_email, root_name, password).await.map_err(explain)?;
+    say!("Created {} (account number {}) with Root User {}", company.name, company.account_number, root.email);
     if let Some(password) = shown {
         say_secret!("the generated password was not shown; set a new one before anyone signs in", "Generated password (shown once): {password}");
     }

@@ -7,17 +7,11 @@ use crate::model::{NotificationPreferences, PersonView};
 /// Changes the password. Every session of the user ends; this browser gets a fresh one.
 #[server(prefix = "/api", endpoint = "account/password")]
 pub async fn change_password(current: String, new: String, confirm: String) -> Result<(), AppError> {
-    use domain::password::Password;
-
     let state = crate::state::app_state();
     let user = crate::api::auth::require_user().await?;
-    if new != confirm {
-        return Err(domain::DomainError::Invalid("The new passwords do not match".to_owned()).into());
-    }
     let ip = crate::api::auth::request_origin().ip;
-    domain::accounts::change_password(&state.db, &state.password_attempts, &user, Password::new(current), &new, ip.as_deref()).await?;
-    domain::sessions::end_all_for_user(&state.db, user.id).await?;
-    let token = domain::sessions::start(&state.db, user.id).await?;
+    let current = domain::password::Password::new(current);
+    let token = domain::sessions::change_password(&state.db, &state.password_attempts, &user, current, &new, &confirm, ip.as_deref()).await?;
     crate::api::auth::set_session_cookie(&token, state.secure_cookies);
     Ok(())
 }

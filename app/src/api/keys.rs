@@ -34,49 +34,23 @@ pub async fn get_key_setup() -> Result<KeySetup, AppError> {
 /// Confirms the signed-in user's password; minting is allowed for five minutes afterwards.
 #[server(prefix = "/api", endpoint = "keys/confirm-password")]
 pub async fn confirm_password(password: String) -> Result<(), AppError> {
-    use domain::activity::{record, Action, NewEvent};
-    use domain::password::Password;
-
     let state = crate::state::app_state();
     let session = crate::api::auth::require_session().await?;
     let token = crate::api::auth::require_token()?;
     let origin = crate::api::auth::request_origin();
-    let confirmed =
-        domain::accounts::confirm_password(&state.db, &state.password_attempts, &session.user, Password::new(password), origin.ip.as_deref()).await?;
-    let action = if confirmed { Action::ReauthSucceeded } else { Action::ReauthFailed };
-    let event = NewEvent {
-        company_id: session.user.company_id,
-        actor_user_id: Some(session.user.id),
-        key_id: None,
-        action,
-        target: "Password confirmation for API keys".to_owned(),
-        origin: &origin,
-        at: chrono::Utc::now(),
-    };
-    record(&state.db, event).await?;
-    if !confirmed {
-        return Err(domain::DomainError::WrongPassword.into());
-    }
-    domain::sessions::mark_reauthenticated(&state.db, &token).await?;
-    Ok(())
+    let password = domain::password::Password::new(password);
+    Ok(domain::sessions::reauthenticate(&state.db, &state.password_attempts, &session, &token, password, &origin, chrono::Utc::now()).await?)
 }
 
 /// Mints a key for the signed-in user and reveals its token — this once.
 #[server(prefix = "/api", endpoint = "keys/mint", input = leptos::server_fn::codec::Json)]
 pub async fn mint_key(request: MintRequest) -> Result<MintedKey, AppError> {
-    use domain::keys::service::{self, Actor};
-    use domain::model::RevealedToken;
-
     let state = crate::state::app_state();
     let session = crate::api::auth::require_session().await?;
-    let now = chrono::Utc::now();
-    if !session.recently_reauthenticated(now) {
-        return Err(domain::DomainError::ReauthenticationRequired.into());
-    }
     let origin = crate::api::auth::request_origin();
-    let actor = Actor::User(&session.user);
-    let (key, token) = service::mint(&state.db, &actor, &session.user, request, state.token_environment, &origin, now).await?;
-    Ok(MintedKey { key, token: RevealedToken::new(token.into_revealed()) })
+    let (key, token) =
+        domain::keys::service::mint_for_session(&state.db, &session, request, state.token_environment, &origin, chrono::Utc::now()).await?;
+    Ok(MintedKey { key, token: domain::model::RevealedToken::new(token.into_revealed()) })
 }
 
 /// Keys the caller may see: the company's for Root Users, their own for everyone else.

@@ -12,6 +12,7 @@ use crate::keys::token::{self, KeyId, Token, TokenEnvironment};
 use crate::model::{ApiKeyView, CurrentUser, KeyFilter, KeyPage, MintRequest};
 use crate::password;
 use crate::scope::Scope;
+use crate::sessions::ActiveSession;
 use crate::{DomainError, Role};
 
 /// Who is acting on keys: a signed-in person, or an operator at the server's command line.
@@ -108,6 +109,22 @@ pub async fn mint(
     .await?;
     txn.commit().await?;
     Ok((repo::to_view(&row, &owner.name, owner.role, now), token))
+}
+
+/// Mints a key for the signed-in person of `session`, who must have confirmed their password within
+/// [`crate::sessions::REAUTH_WINDOW`] (else 401 asking for it).
+pub async fn mint_for_session(
+    db: &DatabaseConnection,
+    session: &ActiveSession,
+    request: MintRequest,
+    environment: TokenEnvironment,
+    origin: &Origin,
+    now: DateTime<Utc>,
+) -> Result<(ApiKeyView, Token), DomainError> {
+    if !session.recently_reauthenticated(now) {
+        return Err(DomainError::ReauthenticationRequired);
+    }
+    mint(db, &Actor::User(&session.user), &session.user, request, environment, origin, now).await
 }
 
 /// Keys the actor may see, newest first. Non-root users always get only their own.

@@ -122,6 +122,15 @@ pub fn parse(raw: &str, environment: TokenEnvironment) -> Result<ParsedToken, Ma
     Ok(ParsedToken { key_id: KeyId(rest[..KEY_ID_LEN].to_owned()), secret: rest[KEY_ID_LEN..KEY_ID_LEN + SECRET_LEN].to_owned() })
 }
 
+/// The same Key ID as `token` with a fresh random secret and a valid checksum: what an attacker who knows the
+/// format and a Key ID can send. For tests and the benchmark only (`test-util`), so the format has one
+/// implementation.
+#[cfg(feature = "test-util")]
+pub fn forge_secret(token: &str) -> String {
+    let body = format!("{}{}", &token[..PREFIX_LEN + KEY_ID_LEN], random_base62(SECRET_LEN));
+    format!("{body}{}", checksum(&body))
+}
+
 fn random_base62(length: usize) -> String {
     (0..length).map(|_| BASE62[OsRng.gen_range(0..BASE62.len())] as char).collect()
 }
@@ -142,6 +151,14 @@ mod tests {
     use proptest::prelude::*;
 
     use super::*;
+
+    #[test]
+    fn the_documented_checksum_matches_a_vector_computed_elsewhere() {
+        // CRC32 (zlib) of the first 38 characters in base62, computed independently with Python's zlib.crc32.
+        let known = "cg_test_Ab3dE6gH0123456789abcdefghijKL13obyZ";
+        assert_eq!(checksum(&known[..38]), "13obyZ");
+        assert_eq!(parse(known, TokenEnvironment::Test).map(|parsed| parsed.key_id.as_str().to_owned()), Ok("Ab3dE6gH".to_owned()));
+    }
 
     #[test]
     fn a_generated_token_has_the_documented_shape_and_parses_back() {
