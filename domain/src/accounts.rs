@@ -204,18 +204,20 @@ pub async fn current_user(db: &impl ConnectionTrait, user_id: i32) -> Result<Opt
     let Some((user, Some(company))) = user::Entity::find_by_id(user_id).find_also_related(company::Entity).one(db).await? else {
         return Ok(None);
     };
-    if !user.active {
-        return Ok(None);
-    }
-    Ok(Some(CurrentUser {
-        id: user.id,
-        name: user.name,
-        email: user.email,
-        role: user.role,
+    Ok(signed_in(user.into(), company.into()))
+}
+
+/// The one way an account becomes the signed-in person the app sees: `None` when it is deactivated.
+pub(crate) fn signed_in(account: Account, company: Company) -> Option<CurrentUser> {
+    account.active.then_some(CurrentUser {
+        id: account.id,
+        name: account.name,
+        email: account.email,
+        role: account.role,
         company_id: company.id,
         company_name: company.name,
         company_account: company.account_number,
-    }))
+    })
 }
 
 /// Every name in a company, by user id: how feeds and lists name the people their rows point at.

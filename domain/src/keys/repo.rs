@@ -6,6 +6,7 @@ use sea_orm::{
     QuerySelect, RelationTrait, Set,
 };
 
+use crate::accounts::{Account, Company};
 use crate::entity::{api_key, company, user};
 use crate::keys::policy::{KeyPolicy, KeyStatus};
 use crate::model::{ApiKeyView, CurrentUser, KeyFilter, KeyPage};
@@ -73,19 +74,17 @@ impl KeyForCheck {
     }
 
     /// The key's owner as the app sees them, or `None` when they are deactivated.
-    pub fn owner(&self) -> Result<Option<CurrentUser>, DomainError> {
-        if !self.owner_active {
-            return Ok(None);
-        }
-        Ok(Some(CurrentUser {
+    pub fn owner(&self) -> Option<CurrentUser> {
+        let account = Account {
             id: self.user_id,
-            name: self.owner_name.clone(),
-            email: self.owner_email.clone(),
-            role: self.owner_role,
             company_id: self.company_id,
-            company_name: self.company_name.clone(),
-            company_account: self.company_account,
-        }))
+            email: self.owner_email.clone(),
+            name: self.owner_name.clone(),
+            role: self.owner_role,
+            active: self.owner_active,
+        };
+        let company = Company { id: self.company_id, name: self.company_name.clone(), account_number: self.company_account };
+        crate::accounts::signed_in(account, company)
     }
 }
 

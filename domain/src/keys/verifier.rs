@@ -247,7 +247,7 @@ impl Verifier {
             KeyStatus::Expired => return Err(KeyAuthError::Expired { key_id, company_id }),
             KeyStatus::Active => {}
         }
-        let Some(user) = key.owner().map_err(KeyAuthError::Internal)? else {
+        let Some(user) = key.owner() else {
             return Err(KeyAuthError::InactiveUser { key_id, company_id });
         };
         let budget = u32::try_from(key.requests_per_minute).unwrap_or(600);
