@@ -13,24 +13,50 @@ use crate::model::{ApiKeyView, CurrentUser, KeyFilter, KeyPage};
 use crate::scope::Scope;
 use crate::{DomainError, Role};
 
-/// A key row as the service needs it.
+/// A stored key with its owner's name and role, as the service needs it (the row itself stays here).
 pub struct StoredKey {
-    pub row: api_key::Model,
-    pub owner: user::Model,
+    row: api_key::Model,
+    owner_name: String,
+    owner_role: Role,
 }
 
 impl StoredKey {
+    /// The row's primary key, for updates.
+    pub fn id(&self) -> i32 {
+        self.row.id
+    }
+
+    pub fn key_id(&self) -> &str {
+        &self.row.key_id
+    }
+
+    pub fn label(&self) -> &str {
+        &self.row.label
+    }
+
+    pub fn company_id(&self) -> i32 {
+        self.row.company_id
+    }
+
+    pub fn owner_id(&self) -> i32 {
+        self.row.user_id
+    }
+
+    pub fn owner_name(&self) -> &str {
+        &self.owner_name
+    }
+
     pub fn status(&self, now: DateTime<Utc>) -> KeyStatus {
         KeyStatus::at(self.row.revoked_at, self.row.expires_at, now)
     }
 
     pub fn view(&self, now: DateTime<Utc>) -> ApiKeyView {
-        to_view(&self.row, &self.owner.name, self.owner.role, now)
+        to_view(&self.row, &self.owner_name, self.owner_role, now)
     }
 }
 
 /// The list view of a key row, given its owner's name and role.
-pub fn to_view(row: &api_key::Model, owner_name: &str, owner_role: Role, now: DateTime<Utc>) -> ApiKeyView {
+fn to_view(row: &api_key::Model, owner_name: &str, owner_role: Role, now: DateTime<Utc>) -> ApiKeyView {
     ApiKeyView {
         key_id: row.key_id.clone(),
         label: row.label.clone(),
@@ -122,7 +148,7 @@ pub async fn find(db: &impl ConnectionTrait, key_id: &str) -> Result<Option<Stor
         .find_also_related(user::Entity)
         .one(db)
         .await?
-        .and_then(|(row, owner)| owner.map(|owner| StoredKey { row, owner })))
+        .and_then(|(row, owner)| owner.map(|owner| StoredKey { row, owner_name: owner.name, owner_role: owner.role })))
 }
 
 /// The company's key policy.
@@ -177,11 +203,10 @@ pub async fn count_active(db: &impl ConnectionTrait, user_id: i32, now: DateTime
     Ok(api_key::Entity::find().filter(api_key::Column::UserId.eq(user_id)).filter(active_at(now)).count(db).await?)
 }
 
-/// What a new key row holds.
+/// What a new key row holds; the owner decides its company.
 pub struct NewKey<'a> {
     pub key_id: &'a str,
-    pub company_id: i32,
-    pub user_id: i32,
+    pub owner: &'a CurrentUser,
     pub label: &'a str,
     pub secret_hash: &'a str,
     pub scopes: &'a [Scope],
@@ -189,11 +214,11 @@ pub struct NewKey<'a> {
     pub expires_at: Option<DateTime<Utc>>,
 }
 
-pub async fn insert(db: &impl ConnectionTrait, new: NewKey<'_>) -> Result<api_key::Model, DomainError> {
-    api_key::ActiveModel {
+pub async fn insert(db: &impl ConnectionTrait, new: NewKey<'_>) -> Result<StoredKey, DomainError> {
+    let row = api_key::ActiveModel {
         key_id: Set(new.key_id.to_owned()),
-        company_id: Set(new.company_id),
-        user_id: Set(new.user_id),
+        company_id: Set(new.owner.company_id),
+        user_id: Set(new.owner.id),
         label: Set(new.label.to_owned()),
         secret_hash: Set(new.secret_hash.to_owned()),
         scopes: Set(Scope::join(new.scopes)),
@@ -203,7 +228,8 @@ pub async fn insert(db: &impl ConnectionTrait, new: NewKey<'_>) -> Result<api_ke
     }
     .insert(db)
     .await
-    .map_err(|err| DomainError::conflict_on_unique(err, "Key ID collision; please try again"))
+    .map_err(|err| DomainError::conflict_on_unique(err, "Key ID collision; please try again"))?;
+    Ok(StoredKey { row, owner_name: new.owner.name.clone(), owner_role: new.owner.role })
 }
 
 /// Marks the key revoked unless it already is; returns whether this call revoked it.

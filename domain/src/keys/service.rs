@@ -33,7 +33,7 @@ impl Actor<'_> {
     fn can_see(&self, key: &StoredKey) -> bool {
         match self {
             Actor::Operator => true,
-            Actor::User(user) => key.row.company_id == user.company_id && (user.role == Role::Root || key.row.user_id == user.id),
+            Actor::User(user) => key.company_id() == user.company_id && (user.role == Role::Root || key.owner_id() == user.id),
         }
     }
 
@@ -80,12 +80,11 @@ pub async fn mint(
     if repo::count_active(&txn, owner.id, now).await? >= u64::from(policy.max_active_keys) {
         return Err(DomainError::Conflict(LIMIT_REACHED.to_owned()));
     }
-    let row = repo::insert(
+    let stored = repo::insert(
         &txn,
         NewKey {
             key_id: key_id.as_str(),
-            company_id: owner.company_id,
-            user_id: owner.id,
+            owner,
             label: label.as_str(),
             secret_hash: secret_hash.as_str(),
             scopes: &scopes,
@@ -108,7 +107,7 @@ pub async fn mint(
     )
     .await?;
     txn.commit().await?;
-    Ok((repo::to_view(&row, &owner.name, owner.role, now), token))
+    Ok((stored.view(now), token))
 }
 
 /// Mints a key for the signed-in person of `session`, who must have confirmed their password within
@@ -150,11 +149,11 @@ async fn record_key_event(
     now: DateTime<Utc>,
 ) -> Result<(), DomainError> {
     let event = NewEvent {
-        company_id: key.row.company_id,
+        company_id: key.company_id(),
         actor_user_id: actor.user_id(),
-        key_id: Some(&key.row.key_id),
+        key_id: Some(key.key_id()),
         action,
-        target: format!("API key \"{}\" of {}", key.row.label, key.owner.name),
+        target: format!("API key \"{}\" of {}", key.label(), key.owner_name()),
         origin,
         at: now,
     };
@@ -176,7 +175,7 @@ pub async fn revoke(
         KeyStatus::Active => {}
     }
     let txn = db.begin().await?;
-    if !repo::revoke(&txn, key.row.id, now).await? {
+    if !repo::revoke(&txn, key.id(), now).await? {
         return Err(DomainError::Conflict("This key is already revoked".to_owned()));
     }
     record_key_event(&txn, actor, &key, Action::KeyRevoked, origin, now).await?;
@@ -199,7 +198,7 @@ pub async fn delete(db: &DatabaseConnection, actor: &Actor<'_>, key_id: &str, or
         return Err(DomainError::Conflict("Revoke this key before deleting it".to_owned()));
     }
     let txn = db.begin().await?;
-    repo::delete(&txn, key.row.id).await?;
+    repo::delete(&txn, key.id()).await?;
     record_key_event(&txn, actor, &key, Action::KeyDeleted, origin, now).await?;
     txn.commit().await?;
     Ok(())
