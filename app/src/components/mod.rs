@@ -3,10 +3,12 @@ mod frame;
 mod keys;
 mod modal;
 mod notice;
+mod paging;
 mod toast;
 mod visit_table;
 
 pub use frame::{use_current_user, OfficeLayout, PortalLayout};
 pub use keys::KeysPanel;
 pub use notice::{ErrorNotice, Loading};
+pub use paging::{Pager, UserFilter};
 pub use visit_table::VisitTable;

@@ -4,7 +4,7 @@ use leptos_meta::Title;
 
 use crate::api::account::list_people;
 use crate::api::activity::list_activity;
-use crate::components::{use_current_user, ErrorNotice, Loading};
+use crate::components::{use_current_user, ErrorNotice, Loading, Pager, UserFilter};
 use crate::format::day_and_time;
 use crate::model::{ActivityFilter, ActivityView, ActorKind, Role};
 
@@ -30,15 +30,10 @@ pub fn OfficeActivityPage() -> impl IntoView {
             <Suspense fallback=|| ()>
                 {move || Suspend::new(async move {
                     matches!(me.await, Ok(user) if user.role == Role::Root).then(|| view! {
-                        <select aria-label="Filter by user" on:change=move |ev| {
-                            let value = event_target_value(&ev);
-                            filter.update(|f| { f.user_id = value.parse().ok(); f.page = 1; });
-                        }>
-                            <option value="">"All users"</option>
-                            {move || people.get().and_then(Result::ok).unwrap_or_default().into_iter().map(|p| view! {
-                                <option value=p.id.to_string()>{p.name}</option>
-                            }).collect_view()}
-                        </select>
+                        <UserFilter people on_change=Callback::new(move |user_id| filter.update(|f| {
+                            f.user_id = user_id;
+                            f.page = 1;
+                        }))/>
                     })
                 })}
             </Suspense>
@@ -83,11 +78,16 @@ pub fn OfficeActivityPage() -> impl IntoView {
                                     </tbody>
                                 </table>
                             </div>
-                            <nav class="pagination" aria-label="Pages of activity">
-                                <button type="button" class="button small" disabled=page.page <= 1 on:click=move |_| filter.update(|f| f.page -= 1)>"Newer"</button>
-                                <span>{format!("Page {}", page.page)}</span>
-                                <button type="button" class="button small" disabled=!more on:click=move |_| filter.update(|f| f.page += 1)>"Older"</button>
-                            </nav>
+                            <Pager
+                                label="Pages of activity"
+                                position=format!("Page {}", page.page)
+                                back_text="Newer"
+                                forward_text="Older"
+                                can_go_back={page.page > 1}
+                                can_go_forward=more
+                                on_back=Callback::new(move |_| filter.update(|f| f.page -= 1))
+                                on_forward=Callback::new(move |_| filter.update(|f| f.page += 1))
+                            />
                         }.into_any()
                     }
                     Err(error) => view! { <ErrorNotice error/> }.into_any(),

@@ -217,7 +217,6 @@ fn NameStep(setup: KeySetup, step: RwSignal<Step>, on_close: Callback<()>, on_mi
     };
     let today = chrono::Utc::now().date_naive();
     let max_date = (today + chrono::Duration::days(i64::from(setup.policy.lifetime_days))).to_string();
-    let essentials: Vec<Scope> = Scope::ESSENTIALS.into_iter().filter(|s| allowed.contains(s)).collect();
     view! {
         <h2 id="generate-title">"Name Your API Key"</h2>
         <form on:submit=submit novalidate>
@@ -238,31 +237,7 @@ fn NameStep(setup: KeySetup, step: RwSignal<Step>, on_close: Callback<()>, on_mi
                         prop:value=move || custom_date.get() on:input=move |ev| custom_date.set(event_target_value(&ev))/>
                 })}
             </div>
-            <fieldset class="field scopes">
-                <legend>"Scopes"</legend>
-                <div class="scope-presets">
-                    <button type="button" class="button small" on:click={
-                        let allowed = allowed.clone();
-                        move |_| selected.set(allowed.clone())
-                    }>"Everything my role allows"</button>
-                    <button type="button" class="button small" on:click=move |_| selected.set(essentials.clone())>"Read-only essentials"</button>
-                </div>
-                {allowed.iter().copied().map(|scope| view! {
-                    <label class="check">
-                        <input type="checkbox" value=scope.as_str()
-                            prop:checked=move || selected.with(|s| s.contains(&scope))
-                            on:change=move |ev| {
-                                let on = event_target_checked(&ev);
-                                selected.update(|s| {
-                                    s.retain(|x| *x != scope);
-                                    if on { s.push(scope); s.sort(); }
-                                });
-                            }/>
-                        <span>{scope.description()}</span>
-                        <code class="scope-name">{scope.as_str()}</code>
-                    </label>
-                }).collect_view()}
-            </fieldset>
+            <ScopePicker allowed=allowed.clone() selected/>
             {move || local_error.get().or_else(server_error).map(|message| view! { <p class="form-error" role="alert">{message}</p> })}
             <div class="dialog-actions">
                 <button type="button" class="button" on:click=move |_| on_close.run(())>"Cancel"</button>
@@ -272,5 +247,38 @@ fn NameStep(setup: KeySetup, step: RwSignal<Step>, on_close: Callback<()>, on_mi
                 </button>
             </div>
         </form>
+    }
+}
+
+/// The scopes a new key gets: one checkbox per scope the role allows, and two presets.
+#[component]
+fn ScopePicker(allowed: Vec<Scope>, selected: RwSignal<Vec<Scope>>) -> impl IntoView {
+    let essentials: Vec<Scope> = Scope::ESSENTIALS.into_iter().filter(|s| allowed.contains(s)).collect();
+    view! {
+        <fieldset class="field scopes">
+            <legend>"Scopes"</legend>
+            <div class="scope-presets">
+                <button type="button" class="button small" on:click={
+                    let allowed = allowed.clone();
+                    move |_| selected.set(allowed.clone())
+                }>"Everything my role allows"</button>
+                <button type="button" class="button small" on:click=move |_| selected.set(essentials.clone())>"Read-only essentials"</button>
+            </div>
+            {allowed.iter().copied().map(|scope| view! {
+                <label class="check">
+                    <input type="checkbox" value=scope.as_str()
+                        prop:checked=move || selected.with(|s| s.contains(&scope))
+                        on:change=move |ev| {
+                            let on = event_target_checked(&ev);
+                            selected.update(|s| {
+                                s.retain(|x| *x != scope);
+                                if on { s.push(scope); s.sort(); }
+                            });
+                        }/>
+                    <span>{scope.description()}</span>
+                    <code class="scope-name">{scope.as_str()}</code>
+                </label>
+            }).collect_view()}
+        </fieldset>
     }
 }

@@ -6,13 +6,13 @@ use super::generate::GenerateFlow;
 use super::table::KeysTable;
 use crate::api::account::list_people;
 use crate::api::keys::list_keys;
-use crate::components::{use_current_user, ErrorNotice, Loading};
+use crate::components::{use_current_user, ErrorNotice, Loading, Pager, UserFilter};
 use crate::error::AppError;
 use crate::model::{ApiKeyView, KeyFilter, KeyStatus, PersonView, Role};
 
 /// Which dialog is open.
 #[derive(Clone)]
-pub enum OpenDialog {
+enum OpenDialog {
     None,
     Generate,
     Revoke(ApiKeyView),
@@ -61,10 +61,14 @@ pub fn KeysPanel(
                                             <p>{empty_hint}</p>
                                         </div>
                                     }.into_any(),
-                                    Ok(page) => view! {
-                                        <KeysTable page=page.clone() show_owner=is_root can_delete=is_root dialog/>
-                                        <Pagination total=page.total page=page.page per_page=page.per_page filter/>
-                                    }.into_any(),
+                                    Ok(page) => {
+                                        let on_revoke = Callback::new(move |key| dialog.set(OpenDialog::Revoke(key)));
+                                        let on_delete = is_root.then(|| Callback::new(move |key| dialog.set(OpenDialog::Delete(key))));
+                                        view! {
+                                            <KeysTable page=page.clone() show_owner=is_root on_revoke on_delete/>
+                                            <Pagination total=page.total page=page.page per_page=page.per_page filter/>
+                                        }.into_any()
+                                    }
                                     Err(error) => view! { <ErrorNotice error/> }.into_any(),
                                 }
                             })}
@@ -90,21 +94,10 @@ fn is_unfiltered(filter: &KeyFilter) -> bool {
 fn KeyFilters(filter: RwSignal<KeyFilter>, people: Resource<Result<Vec<PersonView>, AppError>>) -> impl IntoView {
     view! {
         <div class="filters" role="search">
-            <select
-                aria-label="Filter by user"
-                on:change=move |ev| {
-                    let value = event_target_value(&ev);
-                    filter.update(|f| {
-                        f.user_id = value.parse().ok();
-                        f.page = 1;
-                    });
-                }
-            >
-                <option value="">"All users"</option>
-                {move || people.get().and_then(Result::ok).unwrap_or_default().into_iter().map(|person| view! {
-                    <option value=person.id.to_string()>{person.name}</option>
-                }).collect_view()}
-            </select>
+            <UserFilter people on_change=Callback::new(move |user_id| filter.update(|f| {
+                f.user_id = user_id;
+                f.page = 1;
+            }))/>
             <select
                 aria-label="Filter by status"
                 on:change=move |ev| {
@@ -141,12 +134,17 @@ fn Pagination(total: u64, page: u32, per_page: u32, filter: RwSignal<KeyFilter>)
     let last = (u64::from(page) * u64::from(per_page)).min(total);
     (pages > 1 || total == 0).then(|| {
         view! {
-            <nav class="pagination" aria-label="Pages of API keys">
-                <span class="muted">{format!("{first}–{last} of {total}")}</span>
-                <button type="button" class="button small" disabled=page <= 1 on:click=move |_| filter.update(|f| f.page -= 1)>"Previous"</button>
-                <span>{format!("Page {page} of {pages}")}</span>
-                <button type="button" class="button small" disabled=page >= pages on:click=move |_| filter.update(|f| f.page += 1)>"Next"</button>
-            </nav>
+            <Pager
+                label="Pages of API keys"
+                summary=format!("{first}–{last} of {total}")
+                position=format!("Page {page} of {pages}")
+                back_text="Previous"
+                forward_text="Next"
+                can_go_back={page > 1}
+                can_go_forward={page < pages}
+                on_back=Callback::new(move |_| filter.update(|f| f.page -= 1))
+                on_forward=Callback::new(move |_| filter.update(|f| f.page += 1))
+            />
         }
     })
 }

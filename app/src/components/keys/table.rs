@@ -2,7 +2,6 @@
 use chrono::{DateTime, Utc};
 use leptos::prelude::*;
 
-use super::panel::OpenDialog;
 use crate::format::short_date;
 use crate::model::{ApiKeyView, KeyPage, KeyStatus};
 
@@ -12,8 +11,9 @@ fn days_left(expires_at: Option<DateTime<Utc>>, now: DateTime<Utc>) -> Option<i6
     (seconds > 0).then(|| (seconds + 86_399) / 86_400)
 }
 
+/// The table of one page of keys. `on_revoke` is offered for active keys; `on_delete`, when given, for dead ones.
 #[component]
-pub fn KeysTable(page: KeyPage, show_owner: bool, can_delete: bool, dialog: RwSignal<OpenDialog>) -> impl IntoView {
+pub fn KeysTable(page: KeyPage, show_owner: bool, on_revoke: Callback<ApiKeyView>, on_delete: Option<Callback<ApiKeyView>>) -> impl IntoView {
     let now = Utc::now();
     view! {
         <div class="table-wrap">
@@ -31,7 +31,7 @@ pub fn KeysTable(page: KeyPage, show_owner: bool, can_delete: bool, dialog: RwSi
                     </tr>
                 </thead>
                 <tbody>
-                    {page.keys.into_iter().map(|key| view! { <KeyRow key show_owner can_delete dialog now/> }).collect_view()}
+                    {page.keys.into_iter().map(|key| view! { <KeyRow key show_owner on_revoke on_delete now/> }).collect_view()}
                 </tbody>
             </table>
         </div>
@@ -39,7 +39,13 @@ pub fn KeysTable(page: KeyPage, show_owner: bool, can_delete: bool, dialog: RwSi
 }
 
 #[component]
-fn KeyRow(key: ApiKeyView, show_owner: bool, can_delete: bool, dialog: RwSignal<OpenDialog>, now: DateTime<Utc>) -> impl IntoView {
+fn KeyRow(
+    key: ApiKeyView,
+    show_owner: bool,
+    on_revoke: Callback<ApiKeyView>,
+    on_delete: Option<Callback<ApiKeyView>>,
+    now: DateTime<Utc>,
+) -> impl IntoView {
     let expiry_badge = match key.status {
         KeyStatus::Expired => Some(view! { <span class="badge red">"Expired"</span> }.into_any()),
         KeyStatus::Active => days_left(key.expires_at, now)
@@ -55,22 +61,22 @@ fn KeyRow(key: ApiKeyView, show_owner: bool, can_delete: bool, dialog: RwSignal<
             Some(
                 view! {
                     <button type="button" class="button small danger-outline" aria-label=format!("Revoke {}", key.label)
-                        on:click=move |_| dialog.set(OpenDialog::Revoke(target.clone()))>"Revoke"</button>
+                        on:click=move |_| on_revoke.run(target.clone())>"Revoke"</button>
                 }
                 .into_any(),
             )
         }
-        _ if can_delete => {
+        _ => on_delete.map(|on_delete| {
             let target = key.clone();
-            Some(view! {
+            view! {
                 <button type="button" class="button small icon-text" aria-label=format!("Delete {}", key.label)
-                    on:click=move |_| dialog.set(OpenDialog::Delete(target.clone()))>
+                    on:click=move |_| on_delete.run(target.clone())>
                     <svg aria-hidden="true" viewBox="0 0 24 24" width="16" height="16"><path fill="currentColor" d="M9 3h6l1 2h4v2H4V5h4l1-2zm-3 6h12l-1 12H7L6 9zm4 2v8h2v-8h-2zm4 0v8h2v-8h-2z"/></svg>
                     "Delete"
                 </button>
-            }.into_any())
-        }
-        _ => None,
+            }
+            .into_any()
+        }),
     };
     view! {
         <tr data-key-id=key.key_id.clone()>
