@@ -6,12 +6,12 @@ use chrono::Utc;
 use clap::{Parser, Subcommand};
 use domain::accounts::{self, NewUser};
 use domain::activity::Origin;
+use domain::db::DatabaseConnection;
 use domain::keys::service::{self as key_service, Actor};
 use domain::model::{ExpiryChoice, KeyFilter, MintRequest};
 use domain::password::Password;
 use domain::scope::Scope;
 use domain::{demo, Role};
-use sea_orm::DatabaseConnection;
 
 use crate::config::Config;
 

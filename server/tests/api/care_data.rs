@@ -15,7 +15,7 @@ async fn a_caregivers_visit_query_never_returns_another_caregivers_rows() {
             let visits = visits.as_array().unwrap();
             assert!(!visits.is_empty() || endpoint == "care/schedule", "[{}] barbara has visits", app.backend);
             for visit in visits {
-                assert_eq!(visit["caregiver_id"], barbara.id, "[{}] {endpoint}: {visit}", app.backend);
+                assert_eq!(visit["caregiver_id"], barbara.id.0, "[{}] {endpoint}: {visit}", app.backend);
                 assert_eq!(visit["caregiver_name"], "Barbara Lee");
             }
         }

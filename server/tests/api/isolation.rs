@@ -52,7 +52,7 @@ async fn world(app: &TestApp) -> World {
         world.narrow_keys.push(narrow["token"].as_str().unwrap().to_owned());
         world.live.push(full["key"]["key_id"].as_str().unwrap().to_owned());
         world.revoked.push(doomed_id);
-        world.user_ids.push(i64::from(domain::accounts::find_user_by_email(&app.state.db, email).await.unwrap().id));
+        world.user_ids.push(i64::from(domain::accounts::find_user_by_email(&app.state.db, email).await.unwrap().id.0));
         world.cookies.push(cookie);
     }
     for (cookie, wanted) in [(&world.cookies[0], ["Barbara Lee", "Carl Jensen"].as_slice()), (&world.cookies[3], ["Hank Olsen"].as_slice())] {
