@@ -123,10 +123,19 @@ pub enum Action {
     #[serde(rename = "key_policy.changed")]
     #[cfg_attr(feature = "server", sea_orm(string_value = "key_policy.changed"))]
     KeyPolicyChanged,
+    #[serde(rename = "user.deactivated")]
+    #[cfg_attr(feature = "server", sea_orm(string_value = "user.deactivated"))]
+    UserDeactivated,
+    #[serde(rename = "user.activated")]
+    #[cfg_attr(feature = "server", sea_orm(string_value = "user.activated"))]
+    UserActivated,
+    #[serde(rename = "user.role_changed")]
+    #[cfg_attr(feature = "server", sea_orm(string_value = "user.role_changed"))]
+    UserRoleChanged,
 }
 
 impl Action {
-    pub const ALL: [Action; 8] = [
+    pub const ALL: [Action; 11] = [
         Action::KeyMinted,
         Action::KeyRevoked,
         Action::KeyDeleted,
@@ -135,6 +144,9 @@ impl Action {
         Action::ReauthSucceeded,
         Action::ReauthFailed,
         Action::KeyPolicyChanged,
+        Action::UserDeactivated,
+        Action::UserActivated,
+        Action::UserRoleChanged,
     ];
 
     /// The stored name.
@@ -148,6 +160,9 @@ impl Action {
             Action::ReauthSucceeded => "reauth.succeeded",
             Action::ReauthFailed => "reauth.failed",
             Action::KeyPolicyChanged => "key_policy.changed",
+            Action::UserDeactivated => "user.deactivated",
+            Action::UserActivated => "user.activated",
+            Action::UserRoleChanged => "user.role_changed",
         }
     }
 
@@ -162,6 +177,9 @@ impl Action {
             Action::ReauthSucceeded => "Confirmed password",
             Action::ReauthFailed => "Failed password confirmation",
             Action::KeyPolicyChanged => "Changed the key policy",
+            Action::UserDeactivated => "Deactivated a person",
+            Action::UserActivated => "Reactivated a person",
+            Action::UserRoleChanged => "Changed a person's role",
         }
     }
 }

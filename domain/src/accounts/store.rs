@@ -106,7 +106,7 @@ pub(super) async fn user_with_company(db: &impl ConnectionTrait, user_id: UserId
 }
 
 /// Sets whether a user is active; `false` when there is no such user.
-pub(super) async fn set_active(db: &impl ConnectionTrait, user_id: UserId, active: bool) -> Result<bool, DomainError> {
+pub(crate) async fn set_active(db: &impl ConnectionTrait, user_id: UserId, active: bool) -> Result<bool, DomainError> {
     let updated =
         user::Entity::update_many().col_expr(user::Column::Active, Expr::value(active)).filter(user::Column::Id.eq(user_id.0)).exec(db).await?;
     Ok(updated.rows_affected == 1)
@@ -118,6 +118,39 @@ pub(crate) async fn lock_user(db: &impl ConnectionTrait, user_id: UserId) -> Res
     user::Entity::update_many()
         .col_expr(user::Column::Active, Expr::col(user::Column::Active).into())
         .filter(user::Column::Id.eq(user_id.0))
+        .exec(db)
+        .await?;
+    Ok(())
+}
+
+/// A user by id.
+pub(crate) async fn account(db: &impl ConnectionTrait, user_id: UserId) -> Result<Option<Account>, DomainError> {
+    Ok(user::Entity::find_by_id(user_id.0).one(db).await?.map(Account::from))
+}
+
+pub(crate) async fn set_role(db: &impl ConnectionTrait, user_id: UserId, role: Role) -> Result<(), DomainError> {
+    user::Entity::update_many().col_expr(user::Column::Role, Expr::value(role)).filter(user::Column::Id.eq(user_id.0)).exec(db).await?;
+    Ok(())
+}
+
+/// How many active Root Users the company has besides `except`.
+pub(crate) async fn other_active_roots(db: &impl ConnectionTrait, company_id: CompanyId, except: UserId) -> Result<u64, DomainError> {
+    Ok(user::Entity::find()
+        .filter(user::Column::CompanyId.eq(company_id.0))
+        .filter(user::Column::Role.eq(Role::Root))
+        .filter(user::Column::Active.eq(true))
+        .filter(user::Column::Id.ne(except.0))
+        .count(db)
+        .await?)
+}
+
+/// Takes the company's row lock for the rest of the transaction (PostgreSQL: a row lock; SQLite: the write
+/// lock), so that changes that must keep a company-wide rule (at least one active Root User) run one after
+/// another.
+pub(crate) async fn lock_company(db: &impl ConnectionTrait, company_id: CompanyId) -> Result<(), DomainError> {
+    company::Entity::update_many()
+        .col_expr(company::Column::Name, Expr::col(company::Column::Name).into())
+        .filter(company::Column::Id.eq(company_id.0))
         .exec(db)
         .await?;
     Ok(())

@@ -15,20 +15,9 @@ use crate::scope::Scope;
 use crate::sessions::ActiveSession;
 use crate::{DomainError, Role};
 
-/// Who is acting on keys: a signed-in person, or an operator at the server's command line.
-pub enum Actor<'a> {
-    User(&'a CurrentUser),
-    Operator,
-}
+pub use crate::actor::Actor;
 
 impl Actor<'_> {
-    fn user_id(&self) -> Option<UserId> {
-        match self {
-            Actor::User(user) => Some(user.id),
-            Actor::Operator => None,
-        }
-    }
-
     /// Whether this actor may see (and so act on) `key`. Invisible keys are answered with 404, never 403.
     fn can_see(&self, key: &StoredKey) -> bool {
         match self {
@@ -242,6 +231,11 @@ pub async fn set_policy(
     .await?;
     txn.commit().await?;
     Ok(policy)
+}
+
+/// How many keys of `user_id` work now (neither revoked nor expired).
+pub async fn count_active(db: &impl ConnectionTrait, user_id: UserId, now: DateTime<Utc>) -> Result<u64, DomainError> {
+    store::count_active(db, user_id, now).await
 }
 
 /// Records that a key was just used: when, from which address, and by which client.
