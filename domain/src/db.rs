@@ -9,6 +9,13 @@ use sea_orm::{ConnectOptions, Database, DbBackend, DbErr};
 /// transaction), and what can begin a transaction. Entities, rows and queries stay in the `store` modules.
 pub use sea_orm::{ConnectionTrait, DatabaseConnection, TransactionTrait};
 
+/// A case-insensitive "contains" pattern for `LOWER(column) LIKE …`: the text lower-cased, with `\`, `%` and `_`
+/// escaped so that they match themselves.
+pub(crate) fn contains_pattern(text: &str) -> sea_orm::sea_query::LikeExpr {
+    let escaped = text.to_lowercase().replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_");
+    sea_orm::sea_query::LikeExpr::new(format!("%{escaped}%")).escape('\\')
+}
+
 /// The database used when `DATABASE_URL` is unset: a SQLite file under `./data/`, created on first run.
 pub const DEFAULT_DATABASE_URL: &str = "sqlite://data/caregate.db?mode=rwc";
 

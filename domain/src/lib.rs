@@ -21,6 +21,8 @@ pub mod activity_writer;
 #[cfg(feature = "server")]
 pub mod actor;
 #[cfg(feature = "server")]
+mod bearer;
+#[cfg(feature = "server")]
 pub mod care;
 #[cfg(feature = "server")]
 pub mod db;
@@ -30,6 +32,8 @@ pub mod demo;
 mod entity;
 #[cfg(feature = "server")]
 pub mod error;
+#[cfg(feature = "server")]
+pub mod invitations;
 #[cfg(feature = "server")]
 pub mod net;
 #[cfg(feature = "server")]

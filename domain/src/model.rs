@@ -132,10 +132,19 @@ pub enum Action {
     #[serde(rename = "user.role_changed")]
     #[cfg_attr(feature = "server", sea_orm(string_value = "user.role_changed"))]
     UserRoleChanged,
+    #[serde(rename = "user.invited")]
+    #[cfg_attr(feature = "server", sea_orm(string_value = "user.invited"))]
+    UserInvited,
+    #[serde(rename = "user.invitation_cancelled")]
+    #[cfg_attr(feature = "server", sea_orm(string_value = "user.invitation_cancelled"))]
+    InvitationCancelled,
+    #[serde(rename = "user.joined")]
+    #[cfg_attr(feature = "server", sea_orm(string_value = "user.joined"))]
+    UserJoined,
 }
 
 impl Action {
-    pub const ALL: [Action; 11] = [
+    pub const ALL: [Action; 14] = [
         Action::KeyMinted,
         Action::KeyRevoked,
         Action::KeyDeleted,
@@ -147,6 +156,9 @@ impl Action {
         Action::UserDeactivated,
         Action::UserActivated,
         Action::UserRoleChanged,
+        Action::UserInvited,
+        Action::InvitationCancelled,
+        Action::UserJoined,
     ];
 
     /// The stored name.
@@ -163,6 +175,9 @@ impl Action {
             Action::UserDeactivated => "user.deactivated",
             Action::UserActivated => "user.activated",
             Action::UserRoleChanged => "user.role_changed",
+            Action::UserInvited => "user.invited",
+            Action::InvitationCancelled => "user.invitation_cancelled",
+            Action::UserJoined => "user.joined",
         }
     }
 
@@ -180,6 +195,9 @@ impl Action {
             Action::UserDeactivated => "Deactivated a person",
             Action::UserActivated => "Reactivated a person",
             Action::UserRoleChanged => "Changed a person's role",
+            Action::UserInvited => "Invited a person",
+            Action::InvitationCancelled => "Cancelled an invitation",
+            Action::UserJoined => "Accepted an invitation",
         }
     }
 }
@@ -216,6 +234,8 @@ pub struct ApiKeyView {
     pub owner_id: UserId,
     pub owner_name: String,
     pub owner_role: Role,
+    /// `false` once the owner is deactivated: the key is refused (`inactive_user`) whatever its status says.
+    pub owner_active: bool,
     pub created_at: DateTime<Utc>,
     pub last_used_at: Option<DateTime<Utc>>,
     pub last_used_ip: Option<String>,
@@ -347,6 +367,99 @@ pub struct ActivityPage {
     pub has_more: bool,
     pub page: u32,
     pub per_page: u32,
+}
+
+/// Where a person's account stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum PersonStatus {
+    /// Signs in; their keys work.
+    Active,
+    /// Invited and has not set a password yet: cannot sign in.
+    Invited,
+    /// Offboarded: cannot sign in, sessions ended, keys refused (`inactive_user`).
+    Deactivated,
+}
+
+impl PersonStatus {
+    pub const ALL: [PersonStatus; 3] = [PersonStatus::Active, PersonStatus::Invited, PersonStatus::Deactivated];
+
+    /// What people read.
+    pub fn label(self) -> &'static str {
+        match self {
+            PersonStatus::Active => "Active",
+            PersonStatus::Invited => "Invited",
+            PersonStatus::Deactivated => "Deactivated",
+        }
+    }
+}
+
+/// One person on the People page.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PersonRow {
+    pub id: UserId,
+    pub name: String,
+    pub email: String,
+    pub role: Role,
+    pub status: PersonStatus,
+    /// Keys that work now (neither revoked nor expired); a deactivated person's are refused anyway.
+    pub active_keys: u64,
+    pub last_sign_in_at: Option<DateTime<Utc>>,
+}
+
+/// Which people to list (Root Users only).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PeopleFilter {
+    /// Part of a name or email, any case.
+    pub search: Option<String>,
+    pub role: Option<Role>,
+    pub status: Option<PersonStatus>,
+    /// 1-based.
+    pub page: u32,
+    pub per_page: u32,
+}
+
+impl Default for PeopleFilter {
+    fn default() -> Self {
+        PeopleFilter { search: None, role: None, status: None, page: 1, per_page: 20 }
+    }
+}
+
+/// One page of people, by name.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PeoplePage {
+    pub people: Vec<PersonRow>,
+    pub total: u64,
+    pub page: u32,
+    pub per_page: u32,
+}
+
+/// What a change to a person did, for the People page to say.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PersonChangeView {
+    pub name: String,
+    pub role: Role,
+    pub status: PersonStatus,
+    /// Keys that stopped working (deactivation) or work again (reactivation).
+    pub live_keys: u64,
+}
+
+/// A new invitation link, on its one trip to the Root User who asked for it (not `Debug`: the link is a secret).
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct InvitationLink {
+    pub name: String,
+    pub email: String,
+    pub link: RevealedToken,
+    pub expires_at: DateTime<Utc>,
+}
+
+/// What the invitation page shows before the invitee sets a password.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct InvitationView {
+    pub company_name: String,
+    pub name: String,
+    pub email: String,
+    pub role: Role,
+    pub expires_at: DateTime<Utc>,
 }
 
 /// A colleague, for filters (Root Users see the whole company).

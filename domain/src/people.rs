@@ -13,7 +13,7 @@ use crate::accounts::{store, Account};
 use crate::activity::{self, Action, NewEvent, Origin};
 use crate::actor::Actor;
 use crate::db::{DatabaseConnection, TransactionTrait};
-use crate::model::UserId;
+use crate::model::{CurrentUser, PeopleFilter, PeoplePage, PersonRow, PersonStatus, UserId};
 use crate::{keys, sessions, DomainError, Role};
 
 /// The message of the last-Root guard; clients and tests match on it.
@@ -64,6 +64,29 @@ pub async fn set_role(
     change(db, actor, user_id, Change::Role(role), origin, now).await
 }
 
+/// The People page: the company's people by name, filtered and paged, with their working keys and last
+/// sign-in. Root Users only.
+pub async fn list(db: &DatabaseConnection, viewer: &CurrentUser, filter: PeopleFilter, now: DateTime<Utc>) -> Result<PeoplePage, DomainError> {
+    Actor::User(viewer).require_root("manage people")?;
+    let filter = PeopleFilter { page: filter.page.max(1), per_page: filter.per_page.clamp(1, 100), ..filter };
+    let (rows, total) = store::people_page(db, viewer.company_id, &filter).await?;
+    let ids: Vec<UserId> = rows.iter().map(|row| row.account.id).collect();
+    let keys = keys::service::count_active_by_owner(db, &ids, now).await?;
+    let people = rows
+        .into_iter()
+        .map(|row| PersonRow {
+            active_keys: keys.get(&row.account.id).copied().unwrap_or(0),
+            last_sign_in_at: row.last_sign_in_at,
+            id: row.account.id,
+            name: row.account.name,
+            email: row.account.email,
+            role: row.account.role,
+            status: row.account.status,
+        })
+        .collect();
+    Ok(PeoplePage { people, total, page: filter.page, per_page: filter.per_page })
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Change {
     Deactivate,
@@ -77,15 +100,19 @@ impl Change {
         match self {
             Change::Deactivate => false,
             Change::Activate => person.role == Role::Root,
-            Change::Role(role) => person.active && role == Role::Root,
+            Change::Role(role) => person.is_active() && role == Role::Root,
         }
     }
 
     /// Refuses a change that would do nothing, naming the person.
     fn check_needed(self, person: &Account) -> Result<(), DomainError> {
+        let invited = person.status == PersonStatus::Invited;
         let unchanged = match self {
-            Change::Deactivate => (!person.active).then(|| format!("{} is already deactivated", person.name)),
-            Change::Activate => person.active.then(|| format!("{} is already active", person.name)),
+            Change::Deactivate | Change::Activate if invited => {
+                Some(format!("{} has not accepted the invitation yet; cancel the invitation instead", person.name))
+            }
+            Change::Deactivate => (person.status == PersonStatus::Deactivated).then(|| format!("{} is already deactivated", person.name)),
+            Change::Activate => person.is_active().then(|| format!("{} is already active", person.name)),
             Change::Role(role) => (person.role == role).then(|| format!("{} is already a {}", person.name, role.display_name())),
         };
         unchanged.map_or(Ok(()), |message| Err(DomainError::Conflict(message)))
@@ -122,22 +149,14 @@ async fn change(
     origin: &Origin,
     now: DateTime<Utc>,
 ) -> Result<PersonChanged, DomainError> {
-    if let Actor::User(user) = actor {
-        if user.role != Role::Root {
-            return Err(DomainError::Forbidden("Only Root Users can manage people".to_owned()));
-        }
-    }
-    let visible = |person: &Account| match actor {
-        Actor::User(user) => person.company_id == user.company_id,
-        Actor::Operator => true,
-    };
-    let person = store::account(db, user_id).await?.filter(visible).ok_or(DomainError::NotFound("User"))?;
+    actor.require_root("manage people")?;
+    let person = store::account(db, user_id).await?.filter(|person| actor.sees_company(person.company_id)).ok_or(DomainError::NotFound("User"))?;
 
     let txn = db.begin().await?;
     store::lock_company(&txn, person.company_id).await?;
     let person = store::account(&txn, user_id).await?.ok_or(DomainError::NotFound("User"))?;
     change.check_needed(&person)?;
-    let is_active_root = person.active && person.role == Role::Root;
+    let is_active_root = person.is_active() && person.role == Role::Root;
     if is_active_root && !change.leaves_active_root(&person) && store::other_active_roots(&txn, person.company_id, person.id).await? == 0 {
         return Err(DomainError::Conflict(LAST_ROOT.to_owned()));
     }
@@ -172,32 +191,36 @@ mod tests {
     use super::*;
     use crate::model::CompanyId;
 
-    fn person(role: Role, active: bool) -> Account {
-        Account { id: UserId(7), company_id: CompanyId(1), email: "barbara@sunrise.test".into(), name: "Barbara Lee".into(), role, active }
+    fn person(role: Role, status: PersonStatus) -> Account {
+        Account { id: UserId(7), company_id: CompanyId(1), email: "barbara@sunrise.test".into(), name: "Barbara Lee".into(), role, status }
     }
 
     #[test]
     fn only_changes_that_end_a_root_users_rule_are_guarded() {
-        let root = person(Role::Root, true);
+        let root = person(Role::Root, PersonStatus::Active);
         assert!(!Change::Deactivate.leaves_active_root(&root));
         assert!(!Change::Role(Role::User).leaves_active_root(&root));
         assert!(Change::Role(Role::Root).leaves_active_root(&root));
-        assert!(Change::Activate.leaves_active_root(&person(Role::Root, false)));
+        assert!(Change::Activate.leaves_active_root(&person(Role::Root, PersonStatus::Deactivated)));
     }
 
     #[test]
     fn a_change_that_would_do_nothing_is_refused_by_name() {
-        let inactive = person(Role::Caregiver, false);
+        let inactive = person(Role::Caregiver, PersonStatus::Deactivated);
         assert_eq!(Change::Deactivate.check_needed(&inactive).unwrap_err().to_string(), "Barbara Lee is already deactivated");
         assert!(Change::Activate.check_needed(&inactive).is_ok());
-        let caregiver = person(Role::Caregiver, true);
+        let caregiver = person(Role::Caregiver, PersonStatus::Active);
         assert_eq!(Change::Role(Role::Caregiver).check_needed(&caregiver).unwrap_err().to_string(), "Barbara Lee is already a Caregiver");
         assert!(Change::Role(Role::User).check_needed(&caregiver).is_ok());
+        let invited = person(Role::Caregiver, PersonStatus::Invited);
+        for change in [Change::Deactivate, Change::Activate] {
+            assert!(change.check_needed(&invited).unwrap_err().to_string().contains("has not accepted the invitation yet"));
+        }
     }
 
     #[test]
     fn the_feed_says_whom_a_change_concerned_and_what_it_did() {
-        let caregiver = person(Role::Caregiver, true);
+        let caregiver = person(Role::Caregiver, PersonStatus::Active);
         assert_eq!(Change::Deactivate.describe(&caregiver, 2), "Barbara Lee (barbara@sunrise.test): sessions ended, 2 API keys stopped working");
         assert_eq!(Change::Activate.describe(&caregiver, 1), "Barbara Lee (barbara@sunrise.test): 1 API key works again");
         assert_eq!(Change::Role(Role::User).describe(&caregiver, 0), "Barbara Lee (barbara@sunrise.test): Caregiver → User");

@@ -58,10 +58,14 @@ impl Role {
         }
     }
 
-    /// Whether a page path belongs to this role's layout (the sign-in page belongs to nobody).
+    /// Whether a page path belongs to this role's layout (the sign-in page belongs to nobody); the People page
+    /// is for Root Users only.
     pub fn may_open(self, path: &str) -> bool {
-        let portal = path == "/portal" || path.starts_with("/portal/");
-        portal != self.is_office()
+        let under = |prefix: &str| path == prefix || path.strip_prefix(prefix).is_some_and(|rest| rest.starts_with('/'));
+        if under("/people") {
+            return self == Role::Root;
+        }
+        under("/portal") != self.is_office()
     }
 }
 
@@ -88,5 +92,13 @@ mod tests {
         assert!(!Role::User.may_open("/portal/schedule"));
         assert!(!Role::Root.may_open("/portal"));
         assert!(Role::Root.may_open("/portalish"));
+    }
+
+    #[test]
+    fn only_root_users_open_the_people_page() {
+        assert!(Role::Root.may_open("/people"));
+        assert!(!Role::User.may_open("/people"));
+        assert!(!Role::Caregiver.may_open("/people"));
+        assert!(Role::User.may_open("/peoplesoft"), "another page that only starts alike");
     }
 }

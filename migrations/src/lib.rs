@@ -6,6 +6,7 @@ mod m0002_care_data;
 mod m0003_api_keys;
 mod m0004_notification_preferences;
 mod m0005_key_rate_limit;
+mod m0006_invitations;
 
 /// Applies caregate's migrations in order; `caregate migrate` and server start-up both run it.
 pub struct Migrator;
@@ -19,6 +20,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0003_api_keys::Migration),
             Box::new(m0004_notification_preferences::Migration),
             Box::new(m0005_key_rate_limit::Migration),
+            Box::new(m0006_invitations::Migration),
         ]
     }
 }

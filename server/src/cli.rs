@@ -12,7 +12,7 @@ use domain::keys::service::{self as key_service, Actor};
 use domain::model::{ExpiryChoice, KeyFilter, MintRequest};
 use domain::password::Password;
 use domain::scope::Scope;
-use domain::{demo, people, Role};
+use domain::{demo, invitations, people, Role};
 
 use crate::config::Config;
 
@@ -106,6 +106,24 @@ enum UserCommand {
         /// root, user or caregiver.
         #[arg(long, value_parser = parse_role)]
         role: Role,
+    },
+    /// Invite a person: their account waits for them to set a password through a link, printed once (valid 72
+    /// hours).
+    Invite {
+        #[arg(long)]
+        company_account: i64,
+        #[arg(long)]
+        email: String,
+        #[arg(long)]
+        name: String,
+        /// root, user or caregiver.
+        #[arg(long, value_parser = parse_role)]
+        role: Role,
+    },
+    /// A new invitation link for someone who has not accepted yet (their earlier links stop working).
+    InviteAgain {
+        #[arg(long)]
+        email: String,
     },
     /// Deactivate a user: they cannot sign in, their sessions end and their API keys stop working.
     Deactivate {
@@ -263,6 +281,29 @@ async fn user(config: &Config, command: UserCommand) -> Result<(), String> {
     };
     match command {
         UserCommand::Add { .. } => {}
+        UserCommand::Invite { company_account, email, name, role } => {
+            let company = accounts::find_company_by_account(&db, company_account).await.map_err(explain)?;
+            let person = invitations::NewPerson { email: &email, name: &name, role };
+            let invited = invitations::invite(&db, &Actor::Operator, company.id, person, &origin, now).await.map_err(explain)?;
+            say!(
+                "Invited {} ({}) to {}; the link works until {}:",
+                invited.account.email,
+                role.display_name(),
+                company.name,
+                invited.expires_at.format("%Y-%m-%d %H:%M UTC")
+            );
+            show_invitation_link(config, &invited);
+        }
+        UserCommand::InviteAgain { email } => {
+            let user = find(email).await?;
+            let invited = invitations::renew(&db, &Actor::Operator, user.id, &origin, now).await.map_err(explain)?;
+            say!(
+                "A new link for {}; earlier links no longer work. It works until {}:",
+                invited.account.email,
+                invited.expires_at.format("%Y-%m-%d %H:%M UTC")
+            );
+            show_invitation_link(config, &invited);
+        }
         UserCommand::Deactivate { email } => {
             let user = find(email).await?;
             let changed = people::deactivate(&db, &Actor::Operator, user.id, &origin, now).await.map_err(explain)?;
@@ -280,6 +321,12 @@ async fn user(config: &Config, command: UserCommand) -> Result<(), String> {
         }
     }
     Ok(())
+}
+
+/// Prints an invitation link, the one time it is shown.
+fn show_invitation_link(config: &Config, invited: &invitations::Invitation) {
+    let lost = format!("the invitation link was not shown; send another with: caregate user invite-again --email {}", invited.account.email);
+    say_secret!(&lost, "{}", invited.secret.link(&config.public_url));
 }
 
 async fn keys(config: &Config, command: KeysCommand) -> Result<(), String> {

@@ -1,5 +1,6 @@
 //! The page guard: signed-out visitors go to `/login?next=…`, signed-in people opening the sign-in page or
-//! the other layout's pages go to their own home. Server functions check the session themselves.
+//! the other layout's pages (or, for all but Root Users, the People page) go to their own home. Invitation
+//! pages are open to anyone. Server functions check the session themselves.
 use axum::extract::{Request, State};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Redirect, Response};
@@ -18,9 +19,14 @@ fn is_page(path: &str) -> bool {
         && !last_segment.contains('.')
 }
 
+/// Pages anyone may open, signed in or not: an invitation link is its own credential.
+fn is_open_to_anyone(path: &str) -> bool {
+    path.starts_with("/invite/")
+}
+
 pub async fn page_guard(State(state): State<AppState>, request: Request, next: Next) -> Response {
     let path = request.uri().path().to_owned();
-    if request.method() != Method::GET || !is_page(&path) {
+    if request.method() != Method::GET || !is_page(&path) || is_open_to_anyone(&path) {
         return next.run(request).await;
     }
     let session = match resolve_session(&state, request.headers()).await {

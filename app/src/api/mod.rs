@@ -5,4 +5,5 @@ pub mod activity;
 pub mod auth;
 pub mod care;
 pub mod keys;
+pub mod people;
 pub mod session;

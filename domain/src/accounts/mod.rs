@@ -6,7 +6,7 @@ use crate::db::{ConnectionTrait, TransactionTrait};
 use chrono::Utc;
 use rand::Rng;
 
-use crate::model::{CaregiverView, CompanyId, CurrentUser, NotificationPreferences, PersonView, UserId};
+use crate::model::{CaregiverView, CompanyId, CurrentUser, NotificationPreferences, PersonStatus, PersonView, UserId};
 use crate::password::{self, Password};
 use crate::throttle::PasswordAttempts;
 use crate::{DomainError, Role};
@@ -64,7 +64,13 @@ pub struct Account {
     pub email: String,
     pub name: String,
     pub role: Role,
-    pub active: bool,
+    pub status: PersonStatus,
+}
+
+impl Account {
+    pub fn is_active(&self) -> bool {
+        self.status == PersonStatus::Active
+    }
 }
 
 /// Creates a company with a fresh random 8-digit account number (used by Basic-auth MCP clients).
@@ -158,7 +164,7 @@ pub async fn authenticate(db: &impl ConnectionTrait, email: &str, password: Pass
     };
     let matches = password::verify(password, stored).await?;
     match account {
-        Some(account) if matches && account.active => current_user(db, account.id).await?.ok_or(DomainError::InvalidCredentials),
+        Some(account) if matches && account.is_active() => current_user(db, account.id).await?.ok_or(DomainError::InvalidCredentials),
         _ => Err(DomainError::InvalidCredentials),
     }
 }
@@ -178,7 +184,9 @@ pub async fn sign_in(
     if !matches!(outcome, Err(DomainError::InvalidCredentials)) {
         attempts.succeeded(email, ip);
     }
-    outcome
+    let user = outcome?;
+    store::touch_sign_in(db, user.id, Utc::now()).await?;
+    Ok(user)
 }
 
 /// Checks the password of a signed-in user (re-authentication before sensitive actions, password changes),
@@ -209,7 +217,7 @@ pub async fn current_user(db: &impl ConnectionTrait, user_id: UserId) -> Result<
 
 /// The one way an account becomes the signed-in person the app sees: `None` when it is deactivated.
 pub(crate) fn signed_in(account: Account, company: Company) -> Option<CurrentUser> {
-    account.active.then_some(CurrentUser {
+    account.is_active().then_some(CurrentUser {
         id: account.id,
         name: account.name,
         email: account.email,

@@ -3,12 +3,12 @@
 use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
-use sea_orm::sea_query::Expr;
-use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, Set};
+use sea_orm::sea_query::{Expr, Func};
+use sea_orm::{ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, Set};
 
 use super::{Account, Company, Email};
 use crate::entity::{company, user};
-use crate::model::{CaregiverView, CompanyId, NotificationPreferences, PersonView, UserId};
+use crate::model::{CaregiverView, CompanyId, NotificationPreferences, PeopleFilter, PersonStatus, PersonView, UserId};
 use crate::password::PasswordHash;
 use crate::{DomainError, Role};
 
@@ -20,7 +20,12 @@ impl From<company::Model> for Company {
 
 impl From<user::Model> for Account {
     fn from(row: user::Model) -> Self {
-        Account { id: UserId(row.id), company_id: CompanyId(row.company_id), email: row.email, name: row.name, role: row.role, active: row.active }
+        let status = match (row.active, row.password_hash.is_empty()) {
+            (true, _) => PersonStatus::Active,
+            (false, true) => PersonStatus::Invited,
+            (false, false) => PersonStatus::Deactivated,
+        };
+        Account { id: UserId(row.id), company_id: CompanyId(row.company_id), email: row.email, name: row.name, role: row.role, status }
     }
 }
 
@@ -52,16 +57,41 @@ pub(super) struct NewUserRow<'a> {
     pub at: DateTime<Utc>,
 }
 
-/// Inserts a user; a taken email is a [`DomainError::Conflict`].
+/// Inserts an active user with a password; a taken email is a [`DomainError::Conflict`].
 pub(super) async fn insert_user(db: &impl ConnectionTrait, new: NewUserRow<'_>) -> Result<Account, DomainError> {
+    insert(db, new.company_id, new.email, new.name, new.role, Some(new.password_hash), new.at).await
+}
+
+/// Inserts an invited user: no password (an empty hash, which no password matches) and not active until the
+/// invitation is accepted. A taken email is a [`DomainError::Conflict`].
+pub(crate) async fn insert_invited_user(
+    db: &impl ConnectionTrait,
+    company_id: CompanyId,
+    email: &Email,
+    name: &str,
+    role: Role,
+    at: DateTime<Utc>,
+) -> Result<Account, DomainError> {
+    insert(db, company_id, email, name, role, None, at).await
+}
+
+async fn insert(
+    db: &impl ConnectionTrait,
+    company_id: CompanyId,
+    email: &Email,
+    name: &str,
+    role: Role,
+    password_hash: Option<&PasswordHash>,
+    at: DateTime<Utc>,
+) -> Result<Account, DomainError> {
     user::ActiveModel {
-        company_id: Set(new.company_id.0),
-        email: Set(new.email.as_str().to_owned()),
-        name: Set(new.name.to_owned()),
-        password_hash: Set(new.password_hash.as_str().to_owned()),
-        role: Set(new.role),
-        active: Set(true),
-        created_at: Set(new.at),
+        company_id: Set(company_id.0),
+        email: Set(email.as_str().to_owned()),
+        name: Set(name.to_owned()),
+        password_hash: Set(password_hash.map(|hash| hash.as_str().to_owned()).unwrap_or_default()),
+        role: Set(role),
+        active: Set(password_hash.is_some()),
+        created_at: Set(at),
         ..Default::default()
     }
     .insert(db)
@@ -88,6 +118,28 @@ pub(super) async fn password_hash(db: &impl ConnectionTrait, user_id: UserId) ->
     Ok(user::Entity::find_by_id(user_id.0).one(db).await?.map(|row| PasswordHash::from_stored(row.password_hash)))
 }
 
+/// Gives an invited user their password and makes them active.
+pub(crate) async fn activate_with_password(db: &impl ConnectionTrait, user_id: UserId, hash: &PasswordHash) -> Result<(), DomainError> {
+    user::Entity::update_many()
+        .col_expr(user::Column::PasswordHash, Expr::value(hash.as_str()))
+        .col_expr(user::Column::Active, Expr::value(true))
+        .filter(user::Column::Id.eq(user_id.0))
+        .exec(db)
+        .await?;
+    Ok(())
+}
+
+pub(crate) async fn delete_user(db: &impl ConnectionTrait, user_id: UserId) -> Result<(), DomainError> {
+    user::Entity::delete_by_id(user_id.0).exec(db).await?;
+    Ok(())
+}
+
+/// Records a successful sign-in.
+pub(crate) async fn touch_sign_in(db: &impl ConnectionTrait, user_id: UserId, at: DateTime<Utc>) -> Result<(), DomainError> {
+    user::Entity::update_many().col_expr(user::Column::LastSignInAt, Expr::value(Some(at))).filter(user::Column::Id.eq(user_id.0)).exec(db).await?;
+    Ok(())
+}
+
 pub(super) async fn set_password_hash(db: &impl ConnectionTrait, user_id: UserId, hash: &PasswordHash) -> Result<(), DomainError> {
     user::Entity::update_many()
         .col_expr(user::Column::PasswordHash, Expr::value(hash.as_str()))
@@ -98,7 +150,7 @@ pub(super) async fn set_password_hash(db: &impl ConnectionTrait, user_id: UserId
 }
 
 /// A user with their company.
-pub(super) async fn user_with_company(db: &impl ConnectionTrait, user_id: UserId) -> Result<Option<(Account, Company)>, DomainError> {
+pub(crate) async fn user_with_company(db: &impl ConnectionTrait, user_id: UserId) -> Result<Option<(Account, Company)>, DomainError> {
     Ok(match user::Entity::find_by_id(user_id.0).find_also_related(company::Entity).one(db).await? {
         Some((user, Some(company))) => Some((user.into(), company.into())),
         _ => None,
@@ -154,6 +206,44 @@ pub(crate) async fn lock_company(db: &impl ConnectionTrait, company_id: CompanyI
         .exec(db)
         .await?;
     Ok(())
+}
+
+/// A page of the company's people by name (then id), with the total that match, for the People page.
+pub(crate) async fn people_page(
+    db: &impl ConnectionTrait,
+    company_id: CompanyId,
+    filter: &PeopleFilter,
+) -> Result<(Vec<StoredPerson>, u64), DomainError> {
+    let mut query = user::Entity::find().filter(user::Column::CompanyId.eq(company_id.0));
+    if let Some(search) = filter.search.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
+        let pattern = crate::db::contains_pattern(search);
+        let lower = |column: user::Column| Expr::expr(Func::lower(Expr::col((user::Entity, column))));
+        query = query.filter(Condition::any().add(lower(user::Column::Name).like(pattern.clone())).add(lower(user::Column::Email).like(pattern)));
+    }
+    if let Some(role) = filter.role {
+        query = query.filter(user::Column::Role.eq(role));
+    }
+    query = match filter.status {
+        None => query,
+        Some(PersonStatus::Active) => query.filter(user::Column::Active.eq(true)),
+        Some(PersonStatus::Invited) => query.filter(user::Column::Active.eq(false)).filter(user::Column::PasswordHash.eq("")),
+        Some(PersonStatus::Deactivated) => query.filter(user::Column::Active.eq(false)).filter(user::Column::PasswordHash.ne("")),
+    };
+    let total = query.clone().count(db).await?;
+    let rows = query
+        .order_by_asc(user::Column::Name)
+        .order_by_asc(user::Column::Id)
+        .paginate(db, u64::from(filter.per_page))
+        .fetch_page(u64::from(filter.page - 1))
+        .await?;
+    let people = rows.into_iter().map(|row| StoredPerson { last_sign_in_at: row.last_sign_in_at, account: row.into() }).collect();
+    Ok((people, total))
+}
+
+/// A person with when they last signed in.
+pub(crate) struct StoredPerson {
+    pub account: Account,
+    pub last_sign_in_at: Option<DateTime<Utc>>,
 }
 
 /// The company's people, or only `only` of them.

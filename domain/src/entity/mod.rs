@@ -2,6 +2,7 @@
 pub mod activity_event;
 pub mod api_key;
 pub mod company;
+pub mod invitation;
 pub mod message;
 pub mod open_shift;
 pub mod patient;

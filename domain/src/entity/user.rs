@@ -16,6 +16,7 @@ pub struct Model {
     pub notify_email: bool,
     pub notify_sms: bool,
     pub notify_push: bool,
+    pub last_sign_in_at: Option<DateTimeUtc>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

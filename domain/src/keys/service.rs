@@ -233,6 +233,15 @@ pub async fn set_policy(
     Ok(policy)
 }
 
+/// How many working keys each of `user_ids` has (those without any are left out).
+pub async fn count_active_by_owner(
+    db: &impl ConnectionTrait,
+    user_ids: &[UserId],
+    now: DateTime<Utc>,
+) -> Result<std::collections::HashMap<UserId, u64>, DomainError> {
+    store::count_active_by_owner(db, user_ids, now).await
+}
+
 /// How many keys of `user_id` work now (neither revoked nor expired).
 pub async fn count_active(db: &impl ConnectionTrait, user_id: UserId, now: DateTime<Utc>) -> Result<u64, DomainError> {
     store::count_active(db, user_id, now).await

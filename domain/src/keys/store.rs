@@ -1,6 +1,8 @@
 //! Storage of API keys: the SeaORM queries behind the key service and the verifier, returning domain types.
+use std::collections::HashMap;
+
 use chrono::{DateTime, Utc};
-use sea_orm::sea_query::{Expr, Func, LikeExpr};
+use sea_orm::sea_query::{Expr, Func};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, EntityTrait, FromQueryResult, JoinType, PaginatorTrait, QueryFilter, QueryOrder,
     QuerySelect, RelationTrait, Set,
@@ -9,15 +11,27 @@ use sea_orm::{
 use crate::accounts::{Account, Company};
 use crate::entity::{api_key, company, user};
 use crate::keys::policy::{KeyPolicy, KeyStatus};
-use crate::model::{ApiKeyView, CompanyId, CurrentUser, KeyFilter, KeyPage, UserId};
+use crate::model::{ApiKeyView, CompanyId, CurrentUser, KeyFilter, KeyPage, PersonStatus, UserId};
 use crate::scope::Scope;
 use crate::{DomainError, Role};
 
 /// A stored key with its owner's name and role, as the service needs it (the row itself stays here).
 pub struct StoredKey {
     row: api_key::Model,
-    owner_name: String,
-    owner_role: Role,
+    owner: Owner,
+}
+
+/// What a key listing says about a key's owner.
+struct Owner {
+    name: String,
+    role: Role,
+    active: bool,
+}
+
+impl From<user::Model> for Owner {
+    fn from(row: user::Model) -> Self {
+        Owner { name: row.name, role: row.role, active: row.active }
+    }
 }
 
 impl StoredKey {
@@ -43,7 +57,7 @@ impl StoredKey {
     }
 
     pub fn owner_name(&self) -> &str {
-        &self.owner_name
+        &self.owner.name
     }
 
     pub fn status(&self, now: DateTime<Utc>) -> KeyStatus {
@@ -51,18 +65,19 @@ impl StoredKey {
     }
 
     pub fn view(&self, now: DateTime<Utc>) -> ApiKeyView {
-        to_view(&self.row, &self.owner_name, self.owner_role, now)
+        to_view(&self.row, &self.owner, now)
     }
 }
 
-/// The list view of a key row, given its owner's name and role.
-fn to_view(row: &api_key::Model, owner_name: &str, owner_role: Role, now: DateTime<Utc>) -> ApiKeyView {
+/// The list view of a key row, given its owner.
+fn to_view(row: &api_key::Model, owner: &Owner, now: DateTime<Utc>) -> ApiKeyView {
     ApiKeyView {
         key_id: row.key_id.clone(),
         label: row.label.clone(),
         owner_id: UserId(row.user_id),
-        owner_name: owner_name.to_owned(),
-        owner_role,
+        owner_name: owner.name.clone(),
+        owner_role: owner.role,
+        owner_active: owner.active,
         created_at: row.created_at,
         last_used_at: row.last_used_at,
         last_used_ip: row.last_used_ip.clone(),
@@ -116,7 +131,7 @@ impl KeyForCheck {
             email: self.owner_email.clone(),
             name: self.owner_name.clone(),
             role: self.owner_role,
-            active: self.owner_active,
+            status: if self.owner_active { PersonStatus::Active } else { PersonStatus::Deactivated },
         };
         let company = Company { id: CompanyId(self.company_id), name: self.company_name.clone(), account_number: self.company_account };
         crate::accounts::signed_in(account, company)
@@ -157,7 +172,7 @@ pub async fn find(db: &impl ConnectionTrait, key_id: &str) -> Result<Option<Stor
         .find_also_related(user::Entity)
         .one(db)
         .await?
-        .and_then(|(row, owner)| owner.map(|owner| StoredKey { row, owner_name: owner.name, owner_role: owner.role })))
+        .and_then(|(row, owner)| owner.map(|owner| StoredKey { row, owner: owner.into() })))
 }
 
 /// The company's key policy.
@@ -203,6 +218,26 @@ fn status_condition(status: KeyStatus, now: DateTime<Utc>) -> Condition {
     }
 }
 
+/// How many working keys each of `user_ids` has (those without any are left out).
+pub async fn count_active_by_owner(db: &impl ConnectionTrait, user_ids: &[UserId], now: DateTime<Utc>) -> Result<HashMap<UserId, u64>, DomainError> {
+    #[derive(FromQueryResult)]
+    struct Count {
+        user_id: i32,
+        keys: i64,
+    }
+    let counts = api_key::Entity::find()
+        .select_only()
+        .column(api_key::Column::UserId)
+        .column_as(api_key::Column::Id.count(), "keys")
+        .filter(api_key::Column::UserId.is_in(user_ids.iter().map(|id| id.0)))
+        .filter(active_at(now))
+        .group_by(api_key::Column::UserId)
+        .into_model::<Count>()
+        .all(db)
+        .await?;
+    Ok(counts.into_iter().map(|count| (UserId(count.user_id), u64::try_from(count.keys).unwrap_or(0))).collect())
+}
+
 pub async fn count_active(db: &impl ConnectionTrait, user_id: UserId, now: DateTime<Utc>) -> Result<u64, DomainError> {
     Ok(api_key::Entity::find().filter(api_key::Column::UserId.eq(user_id.0)).filter(active_at(now)).count(db).await?)
 }
@@ -233,7 +268,7 @@ pub async fn insert(db: &impl ConnectionTrait, new: NewKey<'_>) -> Result<Stored
     .insert(db)
     .await
     .map_err(|err| DomainError::conflict_on_unique(err, "Key ID collision; please try again"))?;
-    Ok(StoredKey { row, owner_name: new.owner.name.clone(), owner_role: new.owner.role })
+    Ok(StoredKey { row, owner: Owner { name: new.owner.name.clone(), role: new.owner.role, active: true } })
 }
 
 /// Marks the key revoked unless it already is; returns whether this call revoked it.
@@ -290,10 +325,7 @@ pub async fn list(db: &impl ConnectionTrait, visibility: Visibility, filter: &Ke
         query = query.filter(status_condition(status, now));
     }
     if let Some(search) = filter.search.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
-        let escaped = search.to_lowercase().replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_");
-        query = query.filter(
-            Expr::expr(Func::lower(Expr::col((api_key::Entity, api_key::Column::Label)))).like(LikeExpr::new(format!("%{escaped}%")).escape('\\')),
-        );
+        query = query.filter(Expr::expr(Func::lower(Expr::col((api_key::Entity, api_key::Column::Label)))).like(crate::db::contains_pattern(search)));
     }
     // Counted on the key table alone: a count over the joined rows costs a second on 100 000 keys in SQLite.
     let total = query.clone().count(db).await?;
@@ -305,7 +337,7 @@ pub async fn list(db: &impl ConnectionTrait, visibility: Visibility, filter: &Ke
         .fetch_page(u64::from(page - 1))
         .await?
         .into_iter()
-        .filter_map(|(row, owner)| owner.map(|owner| to_view(&row, &owner.name, owner.role, now)))
+        .filter_map(|(row, owner)| owner.map(|owner| to_view(&row, &owner.into(), now)))
         .collect();
     Ok(KeyPage { keys, total, page, per_page })
 }

@@ -1,8 +1,6 @@
 //! Server-side sign-in sessions: the cookie carries a random secret, the database only its SHA-256.
 use crate::db::{ConnectionTrait, DatabaseConnection};
 use chrono::{DateTime, Duration, Utc};
-use rand::RngCore;
-use sha2::{Digest, Sha256};
 
 use crate::accounts;
 use crate::activity::{self, Action, NewEvent, Origin};
@@ -24,9 +22,7 @@ pub struct SessionToken(String);
 
 impl SessionToken {
     fn generate() -> Self {
-        let mut bytes = [0u8; 32];
-        rand::rngs::OsRng.fill_bytes(&mut bytes);
-        SessionToken(hex(&bytes))
+        SessionToken(crate::bearer::random_secret())
     }
 
     /// Wraps the value read from the cookie.
@@ -41,7 +37,7 @@ impl SessionToken {
 
     /// The primary key of the session row: a SHA-256 of the secret, so a database leak yields no usable cookie.
     fn storage_id(&self) -> String {
-        hex(&Sha256::digest(self.0.as_bytes()))
+        crate::bearer::digest(&self.0)
     }
 }
 
@@ -178,10 +174,6 @@ pub async fn purge_expired_periodically(db: DatabaseConnection) {
             Err(err) => tracing::warn!(error = %err, "could not delete expired sessions"),
         }
     }
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 #[cfg(test)]

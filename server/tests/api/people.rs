@@ -4,7 +4,7 @@
 use chrono::Utc;
 use domain::activity::Origin;
 use domain::actor::Actor;
-use domain::model::{Action, CurrentUser, UserId};
+use domain::model::{Action, CurrentUser, PersonStatus, UserId};
 use domain::people::{self, LAST_ROOT};
 use domain::{DomainError, Role};
 use http::StatusCode;
@@ -31,7 +31,7 @@ async fn deactivating_a_caregiver_ends_her_sessions_and_stops_her_keys_on_every_
         let barbara = id_of(&app, "barbara@sunrise.test").await;
 
         let changed = people::deactivate(&app.state.db, &Actor::User(&root), barbara, &Origin::default(), Utc::now()).await.unwrap();
-        assert!(!changed.account.active);
+        assert_eq!(changed.account.status, PersonStatus::Deactivated);
         assert_eq!(changed.live_keys, 1);
         assert_eq!(app.call("session/me", &[], Some(&cookie)).await.status, StatusCode::UNAUTHORIZED, "her open browser is signed out");
         for node in [&app, &other_node] {
@@ -43,7 +43,7 @@ async fn deactivating_a_caregiver_ends_her_sessions_and_stops_her_keys_on_every_
         assert_eq!(again.status, StatusCode::UNAUTHORIZED);
 
         let changed = people::activate(&app.state.db, &Actor::User(&root), barbara, &Origin::default(), Utc::now()).await.unwrap();
-        assert!(changed.account.active);
+        assert_eq!(changed.account.status, PersonStatus::Active);
         assert_eq!(changed.live_keys, 1);
         for node in [&app, &other_node] {
             assert_eq!(node.me(&token).await.status, StatusCode::OK, "the key works again");
@@ -166,7 +166,236 @@ async fn operators_deactivate_reactivate_and_change_roles_from_the_command_line(
     assert_eq!(err.trim(), "error: User not found");
 
     let carl = domain::accounts::find_user_by_email(&db, "carl@sunrise.test").await.unwrap();
-    assert_eq!((carl.role, carl.active), (Role::User, true));
+    assert_eq!((carl.role, carl.status), (Role::User, PersonStatus::Active));
     assert_eq!(domain::activity::count_for_action(&db, Action::UserRoleChanged).await.unwrap(), 1, "the refused change left no event");
     assert_eq!(domain::activity::count_for_action(&db, Action::UserDeactivated).await.unwrap(), 1);
+}
+
+/// The link's secret: the last path segment of the invitation link.
+fn secret_of(link: &str) -> String {
+    assert!(link.starts_with("http://127.0.0.1:3000/invite/"), "{link}");
+    link.rsplit('/').next().unwrap().to_owned()
+}
+
+async fn invite(app: &TestApp, cookie: &str, name: &str, email: &str, role: &str) -> String {
+    let invited = app.call("people/invite", &[("name", name), ("email", email), ("role", role)], Some(cookie)).await;
+    assert_eq!(invited.status, StatusCode::OK, "{}", invited.body);
+    let json = invited.json();
+    assert_eq!(json["email"], email.to_lowercase());
+    secret_of(json["link"].as_str().unwrap())
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_invited_caregiver_sets_her_password_once_and_lands_signed_in() {
+    for app in spawn_apps().await {
+        let root = app.login("root@sunrise.test").await;
+        let secret = invite(&app, &root, "Nina Ray", "Nina@Sunrise.test", "caregiver").await;
+        let listed = app
+            .call_json(
+                "people/list",
+                serde_json::json!({ "filter": { "search": "nina", "role": null, "status": null, "page": 1, "per_page": 20 } }),
+                Some(&root),
+            )
+            .await;
+        assert_eq!(listed.status, StatusCode::OK, "{}", listed.body);
+        let row = &listed.json()["people"][0];
+        assert_eq!(
+            (row["email"].as_str(), row["status"].as_str(), row["active_keys"].as_u64()),
+            (Some("nina@sunrise.test"), Some("Invited"), Some(0))
+        );
+        let signed_out = app.call("session/login", &[("email", "nina@sunrise.test"), ("password", "")], None).await;
+        assert_eq!(signed_out.status, StatusCode::UNAUTHORIZED, "an invited person has no password to sign in with");
+
+        let shown = app.call("invitation/show", &[("secret", &secret)], None).await;
+        assert_eq!(shown.status, StatusCode::OK, "{}", shown.body);
+        assert_eq!((shown.json()["company_name"].as_str(), shown.json()["role"].as_str()), (Some("Sunrise Home Care"), Some("caregiver")));
+
+        let mismatch = app.call("invitation/accept", &[("secret", &secret), ("password", "a-long-new-password"), ("confirm", "another")], None).await;
+        assert_eq!(mismatch.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", mismatch.body);
+        let short = app.call("invitation/accept", &[("secret", &secret), ("password", "short"), ("confirm", "short")], None).await;
+        assert_eq!(short.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", short.body);
+
+        let accepted = app
+            .call("invitation/accept", &[("secret", &secret), ("password", "a-long-new-password"), ("confirm", "a-long-new-password")], None)
+            .await;
+        assert_eq!(accepted.status, StatusCode::OK, "{}", accepted.body);
+        assert_eq!(accepted.location(), Some("/portal"));
+        let cookie = accepted.session_cookie().expect("signed in");
+        let me = app.call("session/me", &[], Some(&cookie)).await;
+        assert_eq!((me.json()["email"].as_str(), me.json()["role"].as_str()), (Some("nina@sunrise.test"), Some("caregiver")));
+
+        let again = app
+            .call("invitation/accept", &[("secret", &secret), ("password", "a-long-new-password"), ("confirm", "a-long-new-password")], None)
+            .await;
+        assert_eq!(again.status, StatusCode::CONFLICT, "a link works once: {}", again.body);
+        assert!(again.json()["Conflict"].as_str().unwrap().starts_with("This invitation has already been used"));
+        let shown_again = app.call("invitation/show", &[("secret", &secret)], None).await;
+        assert_eq!(shown_again.status, StatusCode::CONFLICT);
+        let signed_in = app.call("session/login", &[("email", "nina@sunrise.test"), ("password", "a-long-new-password")], None).await;
+        assert_eq!(signed_in.status, StatusCode::OK);
+
+        let listed = app
+            .call_json(
+                "people/list",
+                serde_json::json!({ "filter": { "search": "nina", "role": null, "status": "Active", "page": 1, "per_page": 20 } }),
+                Some(&root),
+            )
+            .await;
+        assert!(listed.json()["people"][0]["last_sign_in_at"].is_string(), "{}", listed.body);
+        let actions: Vec<Action> = domain::activity::list(&app.state.db, &signed_in_as(&app, "root@sunrise.test").await, Default::default())
+            .await
+            .unwrap()
+            .events
+            .iter()
+            .map(|event| event.action)
+            .collect();
+        assert_eq!(actions, vec![Action::UserJoined, Action::UserInvited]);
+        assert!(!app.stored_text().await.contains(&secret), "the link's secret is not stored");
+    }
+}
+
+async fn signed_in_as(app: &TestApp, email: &str) -> CurrentUser {
+    signed_in(app, email).await
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn unknown_expired_and_replaced_links_say_what_is_wrong() {
+    for app in spawn_apps().await {
+        let root = signed_in(&app, "root@sunrise.test").await;
+        let three_days_ago = Utc::now() - chrono::Duration::hours(73);
+        let person = domain::invitations::NewPerson { email: "late@sunrise.test", name: "Lena Late", role: Role::User };
+        let old = domain::invitations::invite(&app.state.db, &Actor::User(&root), root.company_id, person, &Origin::default(), three_days_ago)
+            .await
+            .unwrap();
+        let old_secret = secret_of(&old.secret.link("http://127.0.0.1:3000"));
+
+        let expired = app.call("invitation/show", &[("secret", &old_secret)], None).await;
+        assert_eq!(expired.status, StatusCode::CONFLICT, "{}", expired.body);
+        assert!(expired.json()["Conflict"].as_str().unwrap().starts_with("This invitation expired on "), "{}", expired.body);
+
+        let renewed = domain::invitations::renew(&app.state.db, &Actor::User(&root), old.account.id, &Origin::default(), Utc::now()).await.unwrap();
+        let replaced = app.call("invitation/show", &[("secret", &old_secret)], None).await;
+        assert_eq!(replaced.status, StatusCode::NOT_FOUND, "a replaced link no longer works: {}", replaced.body);
+        assert_eq!(replaced.json()["NotFound"], "Invitation not found");
+        let new_secret = secret_of(&renewed.secret.link("http://127.0.0.1:3000"));
+        assert_eq!(app.call("invitation/show", &[("secret", &new_secret)], None).await.status, StatusCode::OK);
+
+        for nonsense in ["", "abc", &"0".repeat(64), "../../etc/passwd"] {
+            let unknown = app.call("invitation/show", &[("secret", nonsense)], None).await;
+            assert_eq!(unknown.status, StatusCode::NOT_FOUND, "{nonsense:?}: {}", unknown.body);
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn root_users_cancel_invitations_but_not_accounts_and_others_may_not_invite() {
+    for app in spawn_apps().await {
+        let root = app.login("root@sunrise.test").await;
+        let secret = invite(&app, &root, "Otto Other", "otto@sunrise.test", "user").await;
+        let otto = id_of(&app, "otto@sunrise.test").await;
+        let cancelled = app.call("people/cancel-invitation", &[("user_id", &otto.to_string())], Some(&root)).await;
+        assert_eq!(cancelled.status, StatusCode::OK, "{}", cancelled.body);
+        assert_eq!(app.call("invitation/show", &[("secret", &secret)], None).await.status, StatusCode::NOT_FOUND);
+        assert!(domain::accounts::find_user_by_email(&app.state.db, "otto@sunrise.test").await.is_err(), "the account is gone");
+
+        let barbara = id_of(&app, "barbara@sunrise.test").await.to_string();
+        let joined = app.call("people/cancel-invitation", &[("user_id", &barbara)], Some(&root)).await;
+        assert_eq!(joined.status, StatusCode::CONFLICT, "{}", joined.body);
+        let taken = app.call("people/invite", &[("name", "B"), ("email", "barbara@sunrise.test"), ("role", "caregiver")], Some(&root)).await;
+        assert_eq!(taken.status, StatusCode::CONFLICT, "{}", taken.body);
+
+        for email in ["office@sunrise.test", "barbara@sunrise.test"] {
+            let cookie = app.login(email).await;
+            let refused = app.call("people/invite", &[("name", "Sneaky"), ("email", "sneaky@sunrise.test"), ("role", "root")], Some(&cookie)).await;
+            assert_eq!(refused.status, StatusCode::FORBIDDEN, "{email}: {}", refused.body);
+            let listed = app
+                .call_json(
+                    "people/list",
+                    serde_json::json!({ "filter": { "search": null, "role": null, "status": null, "page": 1, "per_page": 20 } }),
+                    Some(&cookie),
+                )
+                .await;
+            assert_eq!(listed.status, StatusCode::FORBIDDEN, "{email}: {}", listed.body);
+            assert_eq!(app.call("people/deactivate", &[("user_id", &barbara)], Some(&cookie)).await.status, StatusCode::FORBIDDEN);
+            let page = app.get("/people", Some(&cookie)).await;
+            assert!(page.status.is_redirection(), "{email} is sent home from /people: {}", page.status);
+        }
+        let harbor = app.login("root@harbor.test").await;
+        assert_eq!(app.call("people/deactivate", &[("user_id", &barbara)], Some(&harbor)).await.status, StatusCode::NOT_FOUND);
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_people_list_filters_by_role_status_and_text_and_counts_working_keys() {
+    for app in spawn_apps().await {
+        let root = app.login("root@sunrise.test").await;
+        let barbara_cookie = app.login_for_keys("barbara@sunrise.test").await;
+        app.mint_ok(&barbara_cookie, "One").await;
+        app.mint_ok(&barbara_cookie, "Two").await;
+        let list = |filter: serde_json::Value| {
+            let app = app.clone();
+            let root = root.clone();
+            async move {
+                let mut full = serde_json::json!({ "search": null, "role": null, "status": null, "page": 1, "per_page": 20 });
+                for (key, value) in filter.as_object().unwrap() {
+                    full[key] = value.clone();
+                }
+                let response = app.call_json("people/list", serde_json::json!({ "filter": full }), Some(&root)).await;
+                assert_eq!(response.status, StatusCode::OK, "{}", response.body);
+                response.json()
+            }
+        };
+        let everyone = list(serde_json::json!({})).await;
+        let names: Vec<&str> = everyone["people"].as_array().unwrap().iter().map(|p| p["name"].as_str().unwrap()).collect();
+        assert_eq!(names, vec!["Barbara Lee", "Carl Jensen", "Owen Price", "Rosa Martinez"], "one company, by name");
+        assert_eq!(everyone["total"], 4);
+        assert_eq!(everyone["people"][0]["active_keys"], 2);
+        let caregivers = list(serde_json::json!({ "role": "caregiver" })).await;
+        assert_eq!(caregivers["total"], 2);
+        let found = list(serde_json::json!({ "search": "SUNRISE.test" })).await;
+        assert_eq!(found["total"], 4, "search matches emails, any case");
+        let paged = list(serde_json::json!({ "per_page": 3, "page": 2 })).await;
+        assert_eq!((paged["people"].as_array().unwrap().len(), paged["total"].as_u64()), (1, Some(4)));
+
+        let barbara = id_of(&app, "barbara@sunrise.test").await.to_string();
+        let changed = app.call("people/deactivate", &[("user_id", &barbara)], Some(&root)).await;
+        assert_eq!(changed.status, StatusCode::OK, "{}", changed.body);
+        assert_eq!((changed.json()["status"].as_str(), changed.json()["live_keys"].as_u64()), (Some("Deactivated"), Some(2)));
+        let deactivated = list(serde_json::json!({ "status": "Deactivated" })).await;
+        assert_eq!(deactivated["people"][0]["name"], "Barbara Lee");
+        let keys = app.list_keys(&root, serde_json::json!({})).await;
+        let barbaras: Vec<&serde_json::Value> = keys["keys"].as_array().unwrap().iter().filter(|key| key["owner_name"] == "Barbara Lee").collect();
+        assert!(barbaras.len() == 2 && barbaras.iter().all(|key| key["owner_active"] == false), "keys lists show the owner deactivated");
+        let last_root =
+            app.call("people/set-role", &[("user_id", &id_of(&app, "root@sunrise.test").await.to_string()), ("role", "user")], Some(&root)).await;
+        assert_eq!(last_root.status, StatusCode::CONFLICT);
+        assert_eq!(last_root.json()["Conflict"], LAST_ROOT);
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn operators_invite_from_the_command_line_and_the_link_is_printed_once() {
+    let (url, _dir) = fresh_sqlite();
+    let (ok, out, err) =
+        crate::cli::caregate(&url, &["company", "create", "--name", "Lakeside Care", "--root-email", "boss@lakeside.test"], "a-long-root-password\n");
+    assert!(ok, "{out}{err}");
+    let account = out.split("account number ").nth(1).and_then(|rest| rest.split(')').next()).unwrap().to_owned();
+    let args = ["user", "invite", "--company-account", &account, "--email", "nina@lakeside.test", "--name", "Nina Ray", "--role", "caregiver"];
+    let (ok, out, err) = crate::cli::caregate(&url, &args, "");
+    assert!(ok, "{out}{err}");
+    let link = out.lines().last().unwrap();
+    assert!(out.starts_with("Invited nina@lakeside.test (Caregiver) to Lakeside Care; the link works until "), "{out}");
+    let secret = domain::invitations::InvitationSecret::from_link(link.rsplit('/').next().unwrap());
+
+    let (ok, again, err) = crate::cli::caregate(&url, &["user", "invite-again", "--email", "nina@lakeside.test"], "");
+    assert!(ok, "{again}{err}");
+    let db = domain::db::connect(&url).await.unwrap();
+    assert!(domain::invitations::lookup(&db, &secret, Utc::now()).await.is_err(), "the first link stopped working");
+    let renewed = domain::invitations::InvitationSecret::from_link(again.lines().last().unwrap().rsplit('/').next().unwrap());
+    let nina =
+        domain::invitations::accept(&db, &renewed, "nina-sets-a-password", "nina-sets-a-password", &Origin::default(), Utc::now()).await.unwrap();
+    assert_eq!((nina.role, nina.company_name.as_str()), (Role::Caregiver, "Lakeside Care"));
+    let (ok, _, err) = crate::cli::caregate(&url, &["user", "invite-again", "--email", "nina@lakeside.test"], "");
+    assert!(!ok);
+    assert_eq!(err.trim(), "error: Nina Ray has already accepted the invitation");
 }
