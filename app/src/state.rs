@@ -4,11 +4,11 @@ use leptos::prelude::LeptosOptions;
 use std::sync::Arc;
 
 use domain::activity_writer::ActivityWriter;
+use domain::db::DatabaseConnection;
 use domain::keys::token::TokenEnvironment;
 use domain::keys::verifier::Verifier;
 use domain::net::TrustedProxies;
 use domain::throttle::PasswordAttempts;
-use sea_orm::DatabaseConnection;
 
 /// Built once at start-up by the server from its `Config`.
 #[derive(Clone)]

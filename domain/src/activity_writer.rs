@@ -10,11 +10,11 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
-use sea_orm::{ConnectionTrait, DatabaseConnection, EntityTrait};
+use crate::db::{ConnectionTrait, DatabaseConnection};
 use tokio::sync::{mpsc, oneshot};
 
-use crate::activity::{to_row, NewEvent};
-use crate::entity::activity_event;
+use crate::activity::store::{self, PendingEvent};
+use crate::activity::NewEvent;
 
 /// Events waiting at most; beyond it `record` waits for the writer.
 const QUEUE_CAPACITY: usize = 10_000;
@@ -26,7 +26,7 @@ const PACE: Duration = Duration::from_millis(100);
 const RETRY_PAUSES: [Duration; 3] = [Duration::from_millis(100), Duration::from_millis(500), Duration::from_secs(2)];
 
 enum Message {
-    Event(activity_event::ActiveModel),
+    Event(PendingEvent),
     Flush(oneshot::Sender<()>),
 }
 
@@ -56,7 +56,7 @@ impl ActivityWriter {
 
     /// Queues one event; waits only while the queue is full.
     pub async fn record(&self, event: NewEvent<'_>) {
-        if self.queue.send(Message::Event(to_row(event))).await.is_err() {
+        if self.queue.send(Message::Event(event.into())).await.is_err() {
             self.stats.lost.fetch_add(1, Ordering::Relaxed);
             tracing::error!("the activity writer has stopped; an event was not recorded");
         }
@@ -99,11 +99,11 @@ async fn run(db: DatabaseConnection, mut inbox: mpsc::Receiver<Message>, stats: 
     }
 }
 
-async fn write(db: &impl ConnectionTrait, rows: Vec<activity_event::ActiveModel>, stats: &WriterStats) {
+async fn write(db: &impl ConnectionTrait, rows: Vec<PendingEvent>, stats: &WriterStats) {
     let count = rows.len() as u64;
     let mut pauses = RETRY_PAUSES.iter();
     loop {
-        match activity_event::Entity::insert_many(rows.clone()).exec_without_returning(db).await {
+        match store::insert_batch(db, rows.clone()).await {
             Ok(_) => {
                 stats.written.fetch_add(count, Ordering::Relaxed);
                 stats.batches.fetch_add(1, Ordering::Relaxed);

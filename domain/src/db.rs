@@ -3,7 +3,11 @@ use std::path::Path;
 use std::time::Duration;
 
 use migrations::{Migrator, MigratorTrait};
-use sea_orm::{ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DbBackend, DbErr};
+use sea_orm::{ConnectOptions, Database, DbBackend, DbErr};
+
+/// The database handles the services pass along: the pool, anything that runs statements (the pool or a
+/// transaction), and what can begin a transaction. Entities, rows and queries stay in the `store` modules.
+pub use sea_orm::{ConnectionTrait, DatabaseConnection, TransactionTrait};
 
 /// The database used when `DATABASE_URL` is unset: a SQLite file under `./data/`, created on first run.
 pub const DEFAULT_DATABASE_URL: &str = "sqlite://data/caregate.db?mode=rwc";

@@ -1,10 +1,10 @@
 //! The demo data set: two companies, every role, and a fortnight of visits. Seeding twice changes nothing.
+use crate::db::{ConnectionTrait, TransactionTrait};
 use chrono::{DateTime, Datelike, Duration, NaiveTime, Utc};
-use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Set, TransactionTrait};
 
 use crate::accounts::{self, Account, Company, NewUser};
-use crate::entity::{company, message, open_shift, patient, user, visit};
-use crate::model::VisitStatus;
+use crate::care::store::{self as care_store, NewMessage, NewOpenShift, NewPatient, NewVisit, PatientRef};
+use crate::model::{CompanyId, VisitStatus};
 use crate::password::Password;
 use crate::{DomainError, Role};
 
@@ -20,7 +20,7 @@ pub struct DemoAccount {
 
 /// The demo accounts, in the order they are printed.
 pub const DEMO_ACCOUNTS: [DemoAccount; 6] = [
-    DemoAccount { company: SUNRISE, email: "root@sunrise.test", role: Role::Root },
+    DemoAccount { company: SUNRISE, email: SUNRISE_ROOT, role: Role::Root },
     DemoAccount { company: SUNRISE, email: "office@sunrise.test", role: Role::User },
     DemoAccount { company: SUNRISE, email: "barbara@sunrise.test", role: Role::Caregiver },
     DemoAccount { company: SUNRISE, email: "carl@sunrise.test", role: Role::Caregiver },
@@ -30,6 +30,7 @@ pub const DEMO_ACCOUNTS: [DemoAccount; 6] = [
 
 const SUNRISE: &str = "Sunrise Home Care";
 const HARBOR: &str = "Harbor Care";
+const SUNRISE_ROOT: &str = accounts::DEMO_MARKER_EMAIL;
 
 /// What seeding did.
 #[derive(Debug, PartialEq, Eq)]
@@ -38,29 +39,14 @@ pub enum SeedOutcome {
     AlreadyPresent,
 }
 
-/// Refuses (409) when the demo companies are in this database: real agencies' data never goes beside accounts
-/// whose password is published.
-pub async fn refuse_if_present(db: &impl ConnectionTrait) -> Result<(), DomainError> {
-    if user::Entity::find().filter(user::Column::Email.eq("root@sunrise.test")).one(db).await?.is_some() {
-        return Err(DomainError::Conflict(
-            "This database holds the demo companies, whose accounts share a published password; create real companies in a new \
-             database (point DATABASE_URL at it)."
-                .to_owned(),
-        ));
-    }
-    Ok(())
-}
-
 /// Creates the demo companies unless they exist (recognised by their root users' emails). A database that
 /// already holds other companies is refused: demo accounts share one published password, and must never
 /// appear beside an agency's real data.
 pub async fn seed(db: &(impl ConnectionTrait + TransactionTrait)) -> Result<SeedOutcome, DomainError> {
-    use sea_orm::PaginatorTrait;
-    let exists = user::Entity::find().filter(user::Column::Email.eq("root@sunrise.test")).one(db).await?.is_some();
-    if exists {
+    if accounts::holds_demo_accounts(db).await? {
         return Ok(SeedOutcome::AlreadyPresent);
     }
-    let companies = company::Entity::find().count(db).await?;
+    let companies = accounts::count_companies(db).await?;
     if companies > 0 {
         return Err(DomainError::Conflict(format!(
             "This database already holds {companies} compan{} that are not the demo data; demo accounts (with their published \
@@ -81,88 +67,49 @@ async fn add(db: &impl ConnectionTrait, company: &Company, email: &str, name: &s
 
 async fn add_patient(
     db: &impl ConnectionTrait,
-    company_id: i32,
+    company_id: CompanyId,
     name: &str,
     address: &str,
     phone: &str,
-    notes: &str,
-) -> Result<patient::Model, DomainError> {
-    Ok(patient::ActiveModel {
-        company_id: Set(company_id),
-        name: Set(name.into()),
-        address: Set(address.into()),
-        phone: Set(phone.into()),
-        care_notes: Set(notes.into()),
-        ..Default::default()
-    }
-    .insert(db)
-    .await?)
+    care_notes: &str,
+) -> Result<PatientRef, DomainError> {
+    care_store::insert_patient(db, NewPatient { company_id, name, address, phone, care_notes }).await
 }
 
 async fn add_visit(
     db: &impl ConnectionTrait,
-    company_id: i32,
+    company_id: CompanyId,
     caregiver: &Account,
-    patient: &patient::Model,
+    patient: &PatientRef,
     starts_at: DateTime<Utc>,
     minutes: i64,
 ) -> Result<(), DomainError> {
-    let status = if starts_at + Duration::minutes(minutes) < Utc::now() { VisitStatus::Completed } else { VisitStatus::Scheduled };
-    visit::ActiveModel {
-        company_id: Set(company_id),
-        caregiver_id: Set(caregiver.id),
-        patient_id: Set(patient.id),
-        starts_at: Set(starts_at),
-        ends_at: Set(starts_at + Duration::minutes(minutes)),
-        status: Set(status),
-        ..Default::default()
-    }
-    .insert(db)
-    .await?;
-    Ok(())
+    let ends_at = starts_at + Duration::minutes(minutes);
+    let status = if ends_at < Utc::now() { VisitStatus::Completed } else { VisitStatus::Scheduled };
+    care_store::insert_visit(db, NewVisit { company_id, caregiver: caregiver.id, patient: *patient, starts_at, ends_at, status }).await
 }
 
 async fn add_message(
     db: &impl ConnectionTrait,
-    company_id: i32,
+    company_id: CompanyId,
     from: &Account,
     to: &Account,
     subject: &str,
     body: &str,
     hours_ago: i64,
 ) -> Result<(), DomainError> {
-    message::ActiveModel {
-        company_id: Set(company_id),
-        sender_id: Set(from.id),
-        recipient_id: Set(to.id),
-        subject: Set(subject.into()),
-        body: Set(body.into()),
-        sent_at: Set(Utc::now() - Duration::hours(hours_ago)),
-        ..Default::default()
-    }
-    .insert(db)
-    .await?;
-    Ok(())
+    let sent_at = Utc::now() - Duration::hours(hours_ago);
+    care_store::insert_message(db, NewMessage { company_id, sender: from.id, recipient: to.id, subject, body, sent_at }).await
 }
 
 async fn add_open_shift(
     db: &impl ConnectionTrait,
-    company_id: i32,
-    patient: &patient::Model,
+    company_id: CompanyId,
+    patient: &PatientRef,
     starts_at: DateTime<Utc>,
     notes: &str,
 ) -> Result<(), DomainError> {
-    open_shift::ActiveModel {
-        company_id: Set(company_id),
-        patient_id: Set(patient.id),
-        starts_at: Set(starts_at),
-        ends_at: Set(starts_at + Duration::hours(2)),
-        notes: Set(notes.into()),
-        ..Default::default()
-    }
-    .insert(db)
-    .await?;
-    Ok(())
+    care_store::insert_open_shift(db, NewOpenShift { company_id, patient: *patient, starts_at, ends_at: starts_at + Duration::hours(2), notes }).await
 }
 
 /// Monday 00:00 UTC of the current week.
@@ -178,7 +125,7 @@ fn at(day: DateTime<Utc>, hour: i64, minute: i64) -> DateTime<Utc> {
 
 async fn seed_sunrise(db: &impl ConnectionTrait) -> Result<(), DomainError> {
     let company = accounts::create_company(db, SUNRISE).await?;
-    let _root = add(db, &company, "root@sunrise.test", "Rosa Martinez", Role::Root).await?;
+    let _root = add(db, &company, SUNRISE_ROOT, "Rosa Martinez", Role::Root).await?;
     let office = add(db, &company, "office@sunrise.test", "Owen Price", Role::User).await?;
     let barbara = add(db, &company, "barbara@sunrise.test", "Barbara Lee", Role::Caregiver).await?;
     let carl = add(db, &company, "carl@sunrise.test", "Carl Jensen", Role::Caregiver).await?;

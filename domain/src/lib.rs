@@ -1,9 +1,16 @@
 //! caregate's domain: roles, visibility rules and the view types shared with the browser, plus (behind the
-//! `server` feature) the SeaORM entities, repositories and services that the web app, the CLI and the MCP route use.
+//! `server` feature) the services that the web app, the command line and the MCP route use.
+//!
+//! One shape for persistence: each aggregate (`accounts` with `people`, `sessions`, `care`, `activity`, `keys`) is a module
+//! whose rules and services sit in its `mod.rs` (or service files) and whose SeaORM queries sit in its `store`
+//! submodule. Entities (`entity`) are private to the crate, and no row type leaves a `store`: stores take and
+//! return domain types (ids as [`model::UserId`]/[`model::CompanyId`], roles, actions and statuses as enums).
+//! Services pass only the database handle along ([`db::ConnectionTrait`] and friends).
 pub mod keys;
 pub mod model;
 pub mod role;
 pub mod scope;
+pub mod text;
 
 #[cfg(feature = "server")]
 pub mod accounts;
@@ -11,6 +18,8 @@ pub mod accounts;
 pub mod activity;
 #[cfg(feature = "server")]
 pub mod activity_writer;
+#[cfg(feature = "server")]
+pub mod actor;
 #[cfg(feature = "server")]
 pub mod care;
 #[cfg(feature = "server")]
@@ -25,6 +34,8 @@ pub mod error;
 pub mod net;
 #[cfg(feature = "server")]
 pub mod password;
+#[cfg(feature = "server")]
+pub mod people;
 #[cfg(feature = "server")]
 pub mod sessions;
 #[cfg(feature = "server")]

@@ -4,14 +4,48 @@ use serde::{Deserialize, Serialize};
 
 use crate::Role;
 
+/// Declares an id newtype: the number a table row is known by, typed by what the row is, so a user's id cannot
+/// be passed where a company's is expected. Serialised as the bare number.
+macro_rules! row_id {
+    ($(#[$doc:meta])* $name:ident) => {
+        $(#[$doc])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+        #[serde(transparent)]
+        pub struct $name(pub i32);
+
+        impl std::fmt::Display for $name {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                self.0.fmt(f)
+            }
+        }
+
+        impl std::str::FromStr for $name {
+            type Err = std::num::ParseIntError;
+
+            fn from_str(raw: &str) -> Result<Self, Self::Err> {
+                raw.trim().parse().map($name)
+            }
+        }
+    };
+}
+
+row_id!(
+    /// A user's id (Root User, office User or Caregiver).
+    UserId
+);
+row_id!(
+    /// A company's id (not its account number, which clients send).
+    CompanyId
+);
+
 /// The signed-in person, as every page and server function sees them.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CurrentUser {
-    pub id: i32,
+    pub id: UserId,
     pub name: String,
     pub email: String,
     pub role: Role,
-    pub company_id: i32,
+    pub company_id: CompanyId,
     pub company_name: String,
     pub company_account: i64,
 }
@@ -22,7 +56,7 @@ pub struct VisitView {
     pub id: i32,
     pub patient_name: String,
     pub patient_address: String,
-    pub caregiver_id: i32,
+    pub caregiver_id: UserId,
     pub caregiver_name: String,
     pub starts_at: DateTime<Utc>,
     pub ends_at: DateTime<Utc>,
@@ -89,10 +123,19 @@ pub enum Action {
     #[serde(rename = "key_policy.changed")]
     #[cfg_attr(feature = "server", sea_orm(string_value = "key_policy.changed"))]
     KeyPolicyChanged,
+    #[serde(rename = "user.deactivated")]
+    #[cfg_attr(feature = "server", sea_orm(string_value = "user.deactivated"))]
+    UserDeactivated,
+    #[serde(rename = "user.activated")]
+    #[cfg_attr(feature = "server", sea_orm(string_value = "user.activated"))]
+    UserActivated,
+    #[serde(rename = "user.role_changed")]
+    #[cfg_attr(feature = "server", sea_orm(string_value = "user.role_changed"))]
+    UserRoleChanged,
 }
 
 impl Action {
-    pub const ALL: [Action; 8] = [
+    pub const ALL: [Action; 11] = [
         Action::KeyMinted,
         Action::KeyRevoked,
         Action::KeyDeleted,
@@ -101,6 +144,9 @@ impl Action {
         Action::ReauthSucceeded,
         Action::ReauthFailed,
         Action::KeyPolicyChanged,
+        Action::UserDeactivated,
+        Action::UserActivated,
+        Action::UserRoleChanged,
     ];
 
     /// The stored name.
@@ -114,6 +160,9 @@ impl Action {
             Action::ReauthSucceeded => "reauth.succeeded",
             Action::ReauthFailed => "reauth.failed",
             Action::KeyPolicyChanged => "key_policy.changed",
+            Action::UserDeactivated => "user.deactivated",
+            Action::UserActivated => "user.activated",
+            Action::UserRoleChanged => "user.role_changed",
         }
     }
 
@@ -128,6 +177,9 @@ impl Action {
             Action::ReauthSucceeded => "Confirmed password",
             Action::ReauthFailed => "Failed password confirmation",
             Action::KeyPolicyChanged => "Changed the key policy",
+            Action::UserDeactivated => "Deactivated a person",
+            Action::UserActivated => "Reactivated a person",
+            Action::UserRoleChanged => "Changed a person's role",
         }
     }
 }
@@ -161,7 +213,7 @@ pub use crate::scope::Scope;
 pub struct ApiKeyView {
     pub key_id: String,
     pub label: String,
-    pub owner_id: i32,
+    pub owner_id: UserId,
     pub owner_name: String,
     pub owner_role: Role,
     pub created_at: DateTime<Utc>,
@@ -177,7 +229,7 @@ pub struct ApiKeyView {
 /// Which keys to list. Non-root callers always get only their own keys, whatever `user_id` says.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct KeyFilter {
-    pub user_id: Option<i32>,
+    pub user_id: Option<UserId>,
     pub status: Option<KeyStatus>,
     pub search: Option<String>,
     /// 1-based.
@@ -262,7 +314,7 @@ pub struct ActivityView {
     pub at: DateTime<Utc>,
     /// Who acted, by kind; `actor_id`/`actor_name` name the person when it is one.
     pub actor_kind: ActorKind,
-    pub actor_id: Option<i32>,
+    pub actor_id: Option<UserId>,
     pub actor_name: Option<String>,
     pub key_id: Option<String>,
     pub action: Action,
@@ -274,7 +326,7 @@ pub struct ActivityView {
 /// Which events to list. Non-root callers always get only their own events.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ActivityFilter {
-    pub user_id: Option<i32>,
+    pub user_id: Option<UserId>,
     pub key_id: Option<String>,
     pub page: u32,
     pub per_page: u32,
@@ -300,7 +352,7 @@ pub struct ActivityPage {
 /// A colleague, for filters (Root Users see the whole company).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PersonView {
-    pub id: i32,
+    pub id: UserId,
     pub name: String,
     pub role: Role,
 }
@@ -326,7 +378,7 @@ pub struct OpenShiftView {
 /// A caregiver of the company.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CaregiverView {
-    pub id: i32,
+    pub id: UserId,
     pub name: String,
     pub email: String,
     pub active: bool,
@@ -342,5 +394,14 @@ mod tests {
             assert_eq!(serde_json::to_value(action).unwrap(), serde_json::Value::String(action.as_str().to_owned()));
         }
         assert_eq!(serde_json::to_value(VisitStatus::Scheduled).unwrap(), "scheduled");
+    }
+
+    #[test]
+    fn ids_travel_as_bare_numbers_and_parse_from_form_values() {
+        assert_eq!(serde_json::to_value(UserId(7)).unwrap(), 7);
+        assert_eq!(serde_json::from_str::<CompanyId>("12").unwrap(), CompanyId(12));
+        assert_eq!(" 42 ".parse::<UserId>(), Ok(UserId(42)));
+        assert!("forty-two".parse::<UserId>().is_err());
+        assert_eq!(UserId(3).to_string(), "3");
     }
 }

@@ -1,4 +1,5 @@
-//! The `caregate` command line: serve, migrate, seed demo data, and create companies and users.
+//! The `caregate` command line: serve, migrate, seed demo data, create companies, add and manage users, and
+//! manage API keys.
 use std::io::{BufRead, IsTerminal};
 use std::process::ExitCode;
 
@@ -6,12 +7,12 @@ use chrono::Utc;
 use clap::{Parser, Subcommand};
 use domain::accounts::{self, NewUser};
 use domain::activity::Origin;
+use domain::db::DatabaseConnection;
 use domain::keys::service::{self as key_service, Actor};
 use domain::model::{ExpiryChoice, KeyFilter, MintRequest};
 use domain::password::Password;
 use domain::scope::Scope;
-use domain::{demo, Role};
-use sea_orm::DatabaseConnection;
+use domain::{demo, people, Role};
 
 use crate::config::Config;
 
@@ -106,6 +107,24 @@ enum UserCommand {
         #[arg(long, value_parser = parse_role)]
         role: Role,
     },
+    /// Deactivate a user: they cannot sign in, their sessions end and their API keys stop working.
+    Deactivate {
+        #[arg(long)]
+        email: String,
+    },
+    /// Reactivate a deactivated user; their keys that have neither expired nor been revoked work again.
+    Activate {
+        #[arg(long)]
+        email: String,
+    },
+    /// Give a user another role (a company keeps at least one active Root User).
+    SetRole {
+        #[arg(long)]
+        email: String,
+        /// root, user or caregiver.
+        #[arg(long, value_parser = parse_role)]
+        role: Role,
+    },
 }
 
 fn parse_role(value: &str) -> Result<Role, String> {
@@ -152,9 +171,7 @@ pub async fn run(cli: Cli) -> ExitCode {
         Command::Company { command: CompanyCommand::Create { name, root_email, root_name } } => {
             create_company(&config, &name, &root_email, &root_name).await
         }
-        Command::User { command: UserCommand::Add { company_account, email, name, role } } => {
-            add_user(&config, company_account, &email, &name, role).await
-        }
+        Command::User { command } => user(&config, command).await,
         Command::Keys { command } => keys(&config, command).await,
     };
     match outcome {
@@ -229,6 +246,38 @@ async fn add_user(config: &Config, company_account: i64, email: &str, name: &str
     say!("Added {} ({}) to {}", user.email, role.display_name(), company.name);
     if let Some(password) = shown {
         say_secret!("the generated password was not shown; set a new one before anyone signs in", "Generated password (shown once): {password}");
+    }
+    Ok(())
+}
+
+/// Adds a user, or deactivates, reactivates or changes the role of one through the people service.
+async fn user(config: &Config, command: UserCommand) -> Result<(), String> {
+    if let UserCommand::Add { company_account, email, name, role } = command {
+        return add_user(config, company_account, &email, &name, role).await;
+    }
+    let db = open(config).await?;
+    let (origin, now) = (Origin::operator(), Utc::now());
+    let find = |email: String| {
+        let db = db.clone();
+        async move { accounts::find_user_by_email(&db, &email).await.map_err(explain) }
+    };
+    match command {
+        UserCommand::Add { .. } => {}
+        UserCommand::Deactivate { email } => {
+            let user = find(email).await?;
+            let changed = people::deactivate(&db, &Actor::Operator, user.id, &origin, now).await.map_err(explain)?;
+            say!("Deactivated {}: their sessions ended and {} active API key(s) stopped working", changed.account.email, changed.live_keys);
+        }
+        UserCommand::Activate { email } => {
+            let user = find(email).await?;
+            let changed = people::activate(&db, &Actor::Operator, user.id, &origin, now).await.map_err(explain)?;
+            say!("Reactivated {}: {} API key(s) within their expiry work again", changed.account.email, changed.live_keys);
+        }
+        UserCommand::SetRole { email, role } => {
+            let user = find(email).await?;
+            let changed = people::set_role(&db, &Actor::Operator, user.id, role, &origin, now).await.map_err(explain)?;
+            say!("{} is now a {} (was a {})", changed.account.email, role.display_name(), user.role.display_name());
+        }
     }
     Ok(())
 }

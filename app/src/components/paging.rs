@@ -2,11 +2,11 @@
 use leptos::prelude::*;
 
 use crate::error::AppError;
-use crate::model::PersonView;
+use crate::model::{PersonView, UserId};
 
 /// "All users" or one person: `on_change` gets the chosen person's id, or `None` for everyone.
 #[component]
-pub fn UserFilter(people: Resource<Result<Vec<PersonView>, AppError>>, on_change: Callback<Option<i32>>) -> impl IntoView {
+pub fn UserFilter(people: Resource<Result<Vec<PersonView>, AppError>>, on_change: Callback<Option<UserId>>) -> impl IntoView {
     view! {
         <select aria-label="Filter by user" on:change=move |ev| on_change.run(event_target_value(&ev).parse().ok())>
             <option value="">"All users"</option>

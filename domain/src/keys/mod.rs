@@ -6,9 +6,9 @@ pub mod policy;
 #[cfg(feature = "server")]
 pub mod principal;
 #[cfg(feature = "server")]
-mod repo;
-#[cfg(feature = "server")]
 pub mod service;
+#[cfg(feature = "server")]
+mod store;
 #[cfg(feature = "server")]
 pub mod token;
 #[cfg(feature = "server")]

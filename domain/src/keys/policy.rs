@@ -50,7 +50,7 @@ impl KeyLabel {
             Err(format!("Labels can have at most {} characters (this one has {length})", Self::MAX_CHARS))
         } else if label.chars().any(char::is_control) {
             Err("Labels cannot contain control characters".to_owned())
-        } else if label.chars().any(Self::is_invisible_format) {
+        } else if label.chars().any(crate::text::is_invisible_format) {
             Err("Labels cannot contain invisible or text-direction characters".to_owned())
         } else {
             Ok(KeyLabel(label.to_owned()))
@@ -59,13 +59,6 @@ impl KeyLabel {
 
     pub fn as_str(&self) -> &str {
         &self.0
-    }
-
-    /// Zero-width and bidirectional-override characters: they make two labels look alike or reorder what a
-    /// reader sees ("Trojan Source"). Right-to-left scripts themselves are fine, and so is the zero-width
-    /// joiner that emoji sequences need.
-    pub(crate) fn is_invisible_format(c: char) -> bool {
-        matches!(c, '\u{200B}' | '\u{200C}' | '\u{200E}' | '\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2060}'..='\u{2064}' | '\u{2066}'..='\u{2069}' | '\u{FEFF}')
     }
 
     /// The label the generate dialog suggests: `API Key Nov 22, 2026`.

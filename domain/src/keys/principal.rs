@@ -5,7 +5,7 @@ use chrono::{DateTime, Utc};
 use crate::activity::{Action, NewEvent, Origin};
 use crate::activity_writer::ActivityWriter;
 use crate::keys::token::{KeyId, MalformedToken};
-use crate::model::CurrentUser;
+use crate::model::{CompanyId, CurrentUser};
 use crate::scope::Scope;
 use crate::DomainError;
 
@@ -18,16 +18,16 @@ pub enum KeyAuthError {
     /// `invalid_key`: unknown Key ID or wrong secret (one answer for both). `known` names the key and its
     /// company when the Key ID exists (for the activity feed; never for the caller).
     #[error("Invalid access token provided")]
-    Invalid { known: Option<(KeyId, i32)> },
+    Invalid { known: Option<(KeyId, CompanyId)> },
     /// `expired_key`
     #[error("API token has expired")]
-    Expired { key_id: KeyId, company_id: i32 },
+    Expired { key_id: KeyId, company_id: CompanyId },
     /// `revoked_key`
     #[error("API token has been revoked")]
-    Revoked { key_id: KeyId, company_id: i32 },
+    Revoked { key_id: KeyId, company_id: CompanyId },
     /// `inactive_user`: the owner was deactivated.
     #[error("The owner of this API token is no longer active")]
-    InactiveUser { key_id: KeyId, company_id: i32 },
+    InactiveUser { key_id: KeyId, company_id: CompanyId },
     /// `too_many_attempts` (429): too many wrong secrets for this Key ID or from this address lately;
     /// decided without argon2 work.
     #[error("Too many failed attempts; try again in {retry_after} seconds")]
@@ -53,7 +53,7 @@ pub struct KeyPrincipal {
 
 impl KeyAuthError {
     /// The key and company a refusal concerns, when the token named an existing key.
-    pub fn key(&self) -> Option<(&KeyId, i32)> {
+    pub fn key(&self) -> Option<(&KeyId, CompanyId)> {
         match self {
             KeyAuthError::Invalid { known: Some((key_id, company_id)) }
             | KeyAuthError::Expired { key_id, company_id }

@@ -2,33 +2,22 @@
 //! recording a key's use. Web server functions and the operator command line go through these functions;
 //! verifying a presented key is the [`crate::keys::verifier`]'s, and what it yields is in
 //! [`crate::keys::principal`].
+use crate::db::{ConnectionTrait, DatabaseConnection, TransactionTrait};
 use chrono::{DateTime, Utc};
-use sea_orm::{DatabaseConnection, TransactionTrait};
 
 use crate::activity::{self, Action, NewEvent, Origin};
 use crate::keys::policy::{KeyLabel, KeyPolicy, KeyStatus};
-use crate::keys::repo::{self, NewKey, StoredKey, Visibility};
+use crate::keys::store::{self, NewKey, StoredKey, Visibility};
 use crate::keys::token::{self, KeyId, Token, TokenEnvironment};
-use crate::model::{ApiKeyView, CurrentUser, KeyFilter, KeyPage, MintRequest};
+use crate::model::{ApiKeyView, CompanyId, CurrentUser, KeyFilter, KeyPage, MintRequest, UserId};
 use crate::password;
 use crate::scope::Scope;
 use crate::sessions::ActiveSession;
 use crate::{DomainError, Role};
 
-/// Who is acting on keys: a signed-in person, or an operator at the server's command line.
-pub enum Actor<'a> {
-    User(&'a CurrentUser),
-    Operator,
-}
+pub use crate::actor::Actor;
 
 impl Actor<'_> {
-    fn user_id(&self) -> Option<i32> {
-        match self {
-            Actor::User(user) => Some(user.id),
-            Actor::Operator => None,
-        }
-    }
-
     /// Whether this actor may see (and so act on) `key`. Invisible keys are answered with 404, never 403.
     fn can_see(&self, key: &StoredKey) -> bool {
         match self {
@@ -62,12 +51,12 @@ pub async fn mint(
 ) -> Result<(ApiKeyView, Token), DomainError> {
     let label = KeyLabel::parse(&request.label).map_err(DomainError::Invalid)?;
     let scopes = Scope::parse_request(&request.scopes, owner.role).map_err(DomainError::Invalid)?;
-    let policy = repo::policy(db, owner.company_id).await?;
+    let policy = store::policy(db, owner.company_id).await?;
     let expires_at = policy.resolve(request.expiry.unwrap_or(policy.default_choice()), now).map_err(DomainError::Invalid)?;
 
     // The limit is checked before any argon2 work (a caller at the limit costs no hash), and again under the
     // owner's lock in the transaction, where concurrent mints are decided.
-    if repo::count_active(db, owner.id, now).await? >= u64::from(policy.max_active_keys) {
+    if store::count_active(db, owner.id, now).await? >= u64::from(policy.max_active_keys) {
         return Err(DomainError::Conflict(LIMIT_REACHED.to_owned()));
     }
     let (token, key_id) = Token::generate(environment);
@@ -76,11 +65,11 @@ pub async fn mint(
     let secret_hash = password::run_bounded(move || password::hash_blocking(&secret)).await??;
 
     let txn = db.begin().await?;
-    repo::lock_owner(&txn, owner.id).await?;
-    if repo::count_active(&txn, owner.id, now).await? >= u64::from(policy.max_active_keys) {
+    store::lock_owner(&txn, owner.id).await?;
+    if store::count_active(&txn, owner.id, now).await? >= u64::from(policy.max_active_keys) {
         return Err(DomainError::Conflict(LIMIT_REACHED.to_owned()));
     }
-    let stored = repo::insert(
+    let stored = store::insert(
         &txn,
         NewKey {
             key_id: key_id.as_str(),
@@ -128,12 +117,12 @@ pub async fn mint_for_session(
 
 /// Keys the actor may see, newest first. Non-root users always get only their own.
 pub async fn list(db: &DatabaseConnection, actor: &Actor<'_>, filter: KeyFilter, now: DateTime<Utc>) -> Result<KeyPage, DomainError> {
-    repo::list(db, actor.visibility(), &filter, now).await
+    store::list(db, actor.visibility(), &filter, now).await
 }
 
 async fn find_visible(db: &DatabaseConnection, actor: &Actor<'_>, key_id: &str) -> Result<StoredKey, DomainError> {
     let key_id = KeyId::parse(key_id.trim()).ok_or(DomainError::NotFound("API key"))?;
-    match repo::find(db, key_id.as_str()).await? {
+    match store::find(db, key_id.as_str()).await? {
         Some(key) if actor.can_see(&key) => Ok(key),
         _ => Err(DomainError::NotFound("API key")),
     }
@@ -141,7 +130,7 @@ async fn find_visible(db: &DatabaseConnection, actor: &Actor<'_>, key_id: &str) 
 
 /// Records what `actor` did to an existing key, in the transaction that did it.
 async fn record_key_event(
-    txn: &impl sea_orm::ConnectionTrait,
+    txn: &impl ConnectionTrait,
     actor: &Actor<'_>,
     key: &StoredKey,
     action: Action,
@@ -175,7 +164,7 @@ pub async fn revoke(
         KeyStatus::Active => {}
     }
     let txn = db.begin().await?;
-    if !repo::revoke(&txn, key.id(), now).await? {
+    if !store::revoke(&txn, key.id(), now).await? {
         return Err(DomainError::Conflict("This key is already revoked".to_owned()));
     }
     record_key_event(&txn, actor, &key, Action::KeyRevoked, origin, now).await?;
@@ -198,15 +187,15 @@ pub async fn delete(db: &DatabaseConnection, actor: &Actor<'_>, key_id: &str, or
         return Err(DomainError::Conflict("Revoke this key before deleting it".to_owned()));
     }
     let txn = db.begin().await?;
-    repo::delete(&txn, key.id()).await?;
+    store::delete(&txn, key.id()).await?;
     record_key_event(&txn, actor, &key, Action::KeyDeleted, origin, now).await?;
     txn.commit().await?;
     Ok(())
 }
 
 /// The company's key policy.
-pub async fn policy(db: &DatabaseConnection, company_id: i32) -> Result<KeyPolicy, DomainError> {
-    repo::policy(db, company_id).await
+pub async fn policy(db: &DatabaseConnection, company_id: CompanyId) -> Result<KeyPolicy, DomainError> {
+    store::policy(db, company_id).await
 }
 
 /// Changes the company's key policy (Root Users only). Existing keys keep their expiry.
@@ -222,7 +211,7 @@ pub async fn set_policy(
     }
     let policy = policy.validate().map_err(DomainError::Invalid)?;
     let txn = db.begin().await?;
-    repo::set_policy(&txn, actor.company_id, policy).await?;
+    store::set_policy(&txn, actor.company_id, policy).await?;
     let never = if policy.allow_non_expiring { ", non-expiring keys allowed" } else { "" };
     activity::record(
         &txn,
@@ -244,7 +233,12 @@ pub async fn set_policy(
     Ok(policy)
 }
 
+/// How many keys of `user_id` work now (neither revoked nor expired).
+pub async fn count_active(db: &impl ConnectionTrait, user_id: UserId, now: DateTime<Utc>) -> Result<u64, DomainError> {
+    store::count_active(db, user_id, now).await
+}
+
 /// Records that a key was just used: when, from which address, and by which client.
 pub async fn record_use(db: &DatabaseConnection, key_id: &KeyId, origin: &Origin, now: DateTime<Utc>) -> Result<(), DomainError> {
-    repo::touch(db, key_id.as_str(), origin, now).await
+    store::touch(db, key_id.as_str(), origin, now).await
 }

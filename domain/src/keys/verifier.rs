@@ -22,15 +22,15 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Mutex;
 use std::time::{Duration as StdDuration, Instant};
 
+use crate::db::DatabaseConnection;
 use chrono::{DateTime, Utc};
 use hmac::{Hmac, Mac};
 use rand::RngCore;
-use sea_orm::DatabaseConnection;
 use sha2::Sha256;
 
 use crate::keys::policy::KeyStatus;
 use crate::keys::principal::{KeyAuthError, KeyPrincipal};
-use crate::keys::repo;
+use crate::keys::store;
 use crate::keys::token::{self, KeyId, TokenEnvironment};
 use crate::password::{self, PasswordHash};
 use crate::scope::Scope;
@@ -193,7 +193,7 @@ impl Verifier {
             return Err(KeyAuthError::TooManyAttempts { retry_after });
         }
         let key = self.find(db, &key_id, ip).await?;
-        let company_id = key.company_id;
+        let company_id = key.company_id();
         {
             let slot = password::acquire_slot().await.map_err(KeyAuthError::Internal)?;
             if self.is_warm(&digest, key_id.as_str()) {
@@ -229,8 +229,8 @@ impl Verifier {
 
     /// The key's row with its owner and company, now. An unknown Key ID counts as a failure against the
     /// client's address, like a wrong secret, so probing for Key IDs is bounded too.
-    async fn find(&self, db: &DatabaseConnection, key_id: &KeyId, ip: Option<&str>) -> Result<repo::KeyForCheck, KeyAuthError> {
-        match repo::find_for_check(db, key_id.as_str()).await.map_err(KeyAuthError::Internal)? {
+    async fn find(&self, db: &DatabaseConnection, key_id: &KeyId, ip: Option<&str>) -> Result<store::KeyForCheck, KeyAuthError> {
+        match store::find_for_check(db, key_id.as_str()).await.map_err(KeyAuthError::Internal)? {
             Some(key) => Ok(key),
             None => {
                 let _ = self.failures().attempt_ip(ip, Instant::now());
@@ -240,8 +240,8 @@ impl Verifier {
     }
 
     /// The checks every verified token passes on every request: status, owner, budget; then the principal.
-    fn finish(&self, key: repo::KeyForCheck, key_id: KeyId, now: DateTime<Utc>) -> Result<KeyPrincipal, KeyAuthError> {
-        let company_id = key.company_id;
+    fn finish(&self, key: store::KeyForCheck, key_id: KeyId, now: DateTime<Utc>) -> Result<KeyPrincipal, KeyAuthError> {
+        let company_id = key.company_id();
         match key.status(now) {
             KeyStatus::Revoked => return Err(KeyAuthError::Revoked { key_id, company_id }),
             KeyStatus::Expired => return Err(KeyAuthError::Expired { key_id, company_id }),
@@ -250,7 +250,7 @@ impl Verifier {
         let Some(user) = key.owner() else {
             return Err(KeyAuthError::InactiveUser { key_id, company_id });
         };
-        let budget = u32::try_from(key.requests_per_minute).unwrap_or(600);
+        let budget = key.requests_per_minute();
         if let Err(retry_after) = self.spend(key_id.as_str(), budget) {
             self.stats.throttled.fetch_add(1, Ordering::Relaxed);
             return Err(KeyAuthError::RateLimited { retry_after, budget });

@@ -6,7 +6,7 @@ use domain::password::Password;
 
 use crate::helpers::fresh_sqlite;
 
-fn caregate(database_url: &str, args: &[&str], stdin: &str) -> (bool, String, String) {
+pub fn caregate(database_url: &str, args: &[&str], stdin: &str) -> (bool, String, String) {
     let mut child = Command::new(env!("CARGO_BIN_EXE_caregate"))
         .args(args)
         .env("DATABASE_URL", database_url)

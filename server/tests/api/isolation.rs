@@ -10,7 +10,7 @@ use app::api::activity::ListActivity;
 use app::api::care::{ListMessages, ListPatients, ListSchedule, ListVisits};
 use app::api::keys::{ConfirmPassword, DeleteKey, GetKeySetup, ListKeys, MintKey, RevokeKey, UpdateKeyPolicy};
 use app::api::session::{GetCurrentUser, Logout};
-use app::model::{ActivityFilter, KeyFilter, KeyPolicy, MintRequest, NotificationPreferences};
+use app::model::{ActivityFilter, KeyFilter, KeyPolicy, MintRequest, NotificationPreferences, UserId};
 use axum::body::Body;
 use http::{Request, StatusCode};
 use leptos::server_fn::ServerFn;
@@ -40,7 +40,7 @@ struct World {
     revoked: Vec<String>,
     /// Visits of barbara, of her colleague carl, and of Harbor's hank.
     visits: BTreeMap<&'static str, i64>,
-    user_ids: Vec<i32>,
+    user_ids: Vec<UserId>,
 }
 
 async fn world(app: &TestApp) -> World {

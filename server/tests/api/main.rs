@@ -16,5 +16,6 @@ mod mcp;
 mod me;
 mod migrations;
 mod pages;
+mod people;
 mod sessions;
 mod verification;

@@ -1,16 +1,17 @@
 //! Server-side sign-in sessions: the cookie carries a random secret, the database only its SHA-256.
+use crate::db::{ConnectionTrait, DatabaseConnection};
 use chrono::{DateTime, Duration, Utc};
 use rand::RngCore;
-use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Set};
 use sha2::{Digest, Sha256};
 
 use crate::accounts;
 use crate::activity::{self, Action, NewEvent, Origin};
-use crate::entity::session;
-use crate::model::CurrentUser;
+use crate::model::{CurrentUser, UserId};
 use crate::password::Password;
 use crate::throttle::PasswordAttempts;
 use crate::DomainError;
+
+mod store;
 
 /// How long a session lasts after sign-in.
 pub const SESSION_LIFETIME: Duration = Duration::hours(12);
@@ -59,28 +60,21 @@ impl ActiveSession {
 }
 
 /// Starts a session for `user_id`; the returned token is the cookie's value.
-pub async fn start(db: &impl ConnectionTrait, user_id: i32) -> Result<SessionToken, DomainError> {
+pub async fn start(db: &impl ConnectionTrait, user_id: UserId) -> Result<SessionToken, DomainError> {
     let token = SessionToken::generate();
     let now = Utc::now();
-    session::ActiveModel {
-        id: Set(token.storage_id()),
-        user_id: Set(user_id),
-        created_at: Set(now),
-        expires_at: Set(now + SESSION_LIFETIME),
-        reauthenticated_at: Set(None),
-    }
-    .insert(db)
-    .await?;
+    store::insert(db, token.storage_id(), user_id, now, now + SESSION_LIFETIME).await?;
     Ok(token)
 }
 
 /// Resolves a cookie to its session; `None` when unknown, expired, or the user was deactivated.
 pub async fn resolve(db: &impl ConnectionTrait, token: &SessionToken) -> Result<Option<ActiveSession>, DomainError> {
-    let Some(row) = session::Entity::find_by_id(token.storage_id()).one(db).await? else {
+    let storage_id = token.storage_id();
+    let Some(row) = store::find(db, &storage_id).await? else {
         return Ok(None);
     };
     if row.expires_at <= Utc::now() {
-        session::Entity::delete_by_id(row.id).exec(db).await?;
+        store::delete(db, &storage_id).await?;
         return Ok(None);
     }
     Ok(accounts::current_user(db, row.user_id).await?.map(|user| ActiveSession { user, reauthenticated_at: row.reauthenticated_at }))
@@ -88,11 +82,11 @@ pub async fn resolve(db: &impl ConnectionTrait, token: &SessionToken) -> Result<
 
 /// Records a successful password confirmation on this session.
 pub async fn mark_reauthenticated(db: &impl ConnectionTrait, token: &SessionToken) -> Result<(), DomainError> {
-    let row = session::Entity::find_by_id(token.storage_id()).one(db).await?.ok_or(DomainError::Unauthenticated)?;
-    let mut row: session::ActiveModel = row.into();
-    row.reauthenticated_at = Set(Some(Utc::now()));
-    row.update(db).await?;
-    Ok(())
+    if store::set_reauthenticated(db, &token.storage_id(), Utc::now()).await? {
+        Ok(())
+    } else {
+        Err(DomainError::Unauthenticated)
+    }
 }
 
 /// Confirms the signed-in person's password before a sensitive action (minting a key): the attempt is on the
@@ -145,29 +139,20 @@ pub async fn change_password(
 
 /// Ends one session (sign-out).
 pub async fn end(db: &impl ConnectionTrait, token: &SessionToken) -> Result<(), DomainError> {
-    session::Entity::delete_by_id(token.storage_id()).exec(db).await?;
-    Ok(())
+    store::delete(db, &token.storage_id()).await
 }
 
 /// Ends every session of a user (password change, deactivation).
-pub async fn end_all_for_user(db: &impl ConnectionTrait, user_id: i32) -> Result<(), DomainError> {
-    session::Entity::delete_many().filter(session::Column::UserId.eq(user_id)).exec(db).await?;
-    Ok(())
+pub async fn end_all_for_user(db: &impl ConnectionTrait, user_id: UserId) -> Result<(), DomainError> {
+    store::delete_for_user(db, user_id).await
 }
 
 /// Deletes every session that has expired, in batches of at most [`PURGE_BATCH`] rows, and returns how many
 /// went. Expired sessions are refused anyway; this keeps them from piling up in the database.
 pub async fn purge_expired(db: &impl ConnectionTrait, now: DateTime<Utc>) -> Result<u64, DomainError> {
-    use sea_orm::{QuerySelect, QueryTrait};
     let mut purged = 0;
     loop {
-        let batch = session::Entity::find()
-            .select_only()
-            .column(session::Column::Id)
-            .filter(session::Column::ExpiresAt.lte(now))
-            .limit(PURGE_BATCH)
-            .into_query();
-        let deleted = session::Entity::delete_many().filter(session::Column::Id.in_subquery(batch)).exec(db).await?.rows_affected;
+        let deleted = store::delete_expired(db, now, PURGE_BATCH).await?;
         purged += deleted;
         if deleted < PURGE_BATCH {
             return Ok(purged);
@@ -183,7 +168,7 @@ pub const PURGE_INTERVAL: std::time::Duration = std::time::Duration::from_secs(1
 
 /// Purges expired sessions now and then every [`PURGE_INTERVAL`], for as long as the server runs. Several
 /// processes may do this at once: each deletes only rows that are expired, so they cannot disagree.
-pub async fn purge_expired_periodically(db: sea_orm::DatabaseConnection) {
+pub async fn purge_expired_periodically(db: DatabaseConnection) {
     let mut ticks = tokio::time::interval(PURGE_INTERVAL);
     loop {
         ticks.tick().await;

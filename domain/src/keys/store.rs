@@ -1,4 +1,4 @@
-//! Storage of API keys: the SeaORM queries behind the key service, returning domain types.
+//! Storage of API keys: the SeaORM queries behind the key service and the verifier, returning domain types.
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::{Expr, Func, LikeExpr};
 use sea_orm::{
@@ -9,7 +9,7 @@ use sea_orm::{
 use crate::accounts::{Account, Company};
 use crate::entity::{api_key, company, user};
 use crate::keys::policy::{KeyPolicy, KeyStatus};
-use crate::model::{ApiKeyView, CurrentUser, KeyFilter, KeyPage};
+use crate::model::{ApiKeyView, CompanyId, CurrentUser, KeyFilter, KeyPage, UserId};
 use crate::scope::Scope;
 use crate::{DomainError, Role};
 
@@ -34,12 +34,12 @@ impl StoredKey {
         &self.row.label
     }
 
-    pub fn company_id(&self) -> i32 {
-        self.row.company_id
+    pub fn company_id(&self) -> CompanyId {
+        CompanyId(self.row.company_id)
     }
 
-    pub fn owner_id(&self) -> i32 {
-        self.row.user_id
+    pub fn owner_id(&self) -> UserId {
+        UserId(self.row.user_id)
     }
 
     pub fn owner_name(&self) -> &str {
@@ -60,7 +60,7 @@ fn to_view(row: &api_key::Model, owner_name: &str, owner_role: Role, now: DateTi
     ApiKeyView {
         key_id: row.key_id.clone(),
         label: row.label.clone(),
-        owner_id: row.user_id,
+        owner_id: UserId(row.user_id),
         owner_name: owner_name.to_owned(),
         owner_role,
         created_at: row.created_at,
@@ -78,23 +78,32 @@ fn to_view(row: &api_key::Model, owner_name: &str, owner_role: Role, now: DateTi
 /// now, and the owner's company with its request budget.
 #[derive(FromQueryResult)]
 pub struct KeyForCheck {
-    pub company_id: i32,
-    pub user_id: i32,
+    company_id: i32,
+    user_id: i32,
     pub label: String,
     pub secret_hash: String,
     pub scopes: String,
     pub expires_at: Option<DateTime<Utc>>,
     pub revoked_at: Option<DateTime<Utc>>,
-    pub owner_name: String,
-    pub owner_email: String,
-    pub owner_role: Role,
-    pub owner_active: bool,
-    pub company_name: String,
-    pub company_account: i64,
-    pub requests_per_minute: i32,
+    owner_name: String,
+    owner_email: String,
+    owner_role: Role,
+    owner_active: bool,
+    company_name: String,
+    company_account: i64,
+    requests_per_minute: i32,
 }
 
 impl KeyForCheck {
+    pub fn company_id(&self) -> CompanyId {
+        CompanyId(self.company_id)
+    }
+
+    /// The company's per-minute request budget for each of its keys.
+    pub fn requests_per_minute(&self) -> u32 {
+        u32::try_from(self.requests_per_minute).unwrap_or(600)
+    }
+
     pub fn status(&self, now: DateTime<Utc>) -> KeyStatus {
         KeyStatus::at(self.revoked_at, self.expires_at, now)
     }
@@ -102,14 +111,14 @@ impl KeyForCheck {
     /// The key's owner as the app sees them, or `None` when they are deactivated.
     pub fn owner(&self) -> Option<CurrentUser> {
         let account = Account {
-            id: self.user_id,
-            company_id: self.company_id,
+            id: UserId(self.user_id),
+            company_id: CompanyId(self.company_id),
             email: self.owner_email.clone(),
             name: self.owner_name.clone(),
             role: self.owner_role,
             active: self.owner_active,
         };
-        let company = Company { id: self.company_id, name: self.company_name.clone(), account_number: self.company_account };
+        let company = Company { id: CompanyId(self.company_id), name: self.company_name.clone(), account_number: self.company_account };
         crate::accounts::signed_in(account, company)
     }
 }
@@ -152,8 +161,8 @@ pub async fn find(db: &impl ConnectionTrait, key_id: &str) -> Result<Option<Stor
 }
 
 /// The company's key policy.
-pub async fn policy(db: &impl ConnectionTrait, company_id: i32) -> Result<KeyPolicy, DomainError> {
-    let company = company::Entity::find_by_id(company_id).one(db).await?.ok_or(DomainError::NotFound("Company"))?;
+pub async fn policy(db: &impl ConnectionTrait, company_id: CompanyId) -> Result<KeyPolicy, DomainError> {
+    let company = company::Entity::find_by_id(company_id.0).one(db).await?.ok_or(DomainError::NotFound("Company"))?;
     Ok(KeyPolicy {
         lifetime_days: u32::try_from(company.key_lifetime_days).unwrap_or(90),
         allow_non_expiring: company.allow_non_expiring_keys,
@@ -162,27 +171,22 @@ pub async fn policy(db: &impl ConnectionTrait, company_id: i32) -> Result<KeyPol
     })
 }
 
-pub async fn set_policy(db: &impl ConnectionTrait, company_id: i32, policy: KeyPolicy) -> Result<(), DomainError> {
+pub async fn set_policy(db: &impl ConnectionTrait, company_id: CompanyId, policy: KeyPolicy) -> Result<(), DomainError> {
     company::Entity::update_many()
         .col_expr(company::Column::KeyLifetimeDays, Expr::value(policy.lifetime_days as i32))
         .col_expr(company::Column::AllowNonExpiringKeys, Expr::value(policy.allow_non_expiring))
         .col_expr(company::Column::MaxActiveKeysPerUser, Expr::value(policy.max_active_keys as i32))
         .col_expr(company::Column::KeyRequestsPerMinute, Expr::value(policy.requests_per_minute as i32))
-        .filter(company::Column::Id.eq(company_id))
+        .filter(company::Column::Id.eq(company_id.0))
         .exec(db)
         .await?;
     Ok(())
 }
 
-/// Takes the owner's row lock for the rest of the transaction (PostgreSQL: a row lock; SQLite: the write
-/// lock), so that concurrent mints for one user count their active keys one after another.
-pub async fn lock_owner(db: &impl ConnectionTrait, user_id: i32) -> Result<(), DomainError> {
-    user::Entity::update_many()
-        .col_expr(user::Column::Active, Expr::col(user::Column::Active).into())
-        .filter(user::Column::Id.eq(user_id))
-        .exec(db)
-        .await?;
-    Ok(())
+/// Takes the owner's row lock for the rest of the transaction, so that concurrent mints for one user count
+/// their active keys one after another.
+pub async fn lock_owner(db: &impl ConnectionTrait, user_id: UserId) -> Result<(), DomainError> {
+    crate::accounts::store::lock_user(db, user_id).await
 }
 
 fn active_at(now: DateTime<Utc>) -> Condition {
@@ -199,8 +203,8 @@ fn status_condition(status: KeyStatus, now: DateTime<Utc>) -> Condition {
     }
 }
 
-pub async fn count_active(db: &impl ConnectionTrait, user_id: i32, now: DateTime<Utc>) -> Result<u64, DomainError> {
-    Ok(api_key::Entity::find().filter(api_key::Column::UserId.eq(user_id)).filter(active_at(now)).count(db).await?)
+pub async fn count_active(db: &impl ConnectionTrait, user_id: UserId, now: DateTime<Utc>) -> Result<u64, DomainError> {
+    Ok(api_key::Entity::find().filter(api_key::Column::UserId.eq(user_id.0)).filter(active_at(now)).count(db).await?)
 }
 
 /// What a new key row holds; the owner decides its company.
@@ -217,8 +221,8 @@ pub struct NewKey<'a> {
 pub async fn insert(db: &impl ConnectionTrait, new: NewKey<'_>) -> Result<StoredKey, DomainError> {
     let row = api_key::ActiveModel {
         key_id: Set(new.key_id.to_owned()),
-        company_id: Set(new.owner.company_id),
-        user_id: Set(new.owner.id),
+        company_id: Set(new.owner.company_id.0),
+        user_id: Set(new.owner.id.0),
         label: Set(new.label.to_owned()),
         secret_hash: Set(new.secret_hash.to_owned()),
         scopes: Set(Scope::join(new.scopes)),
@@ -263,8 +267,8 @@ pub async fn delete(db: &impl ConnectionTrait, id: i32) -> Result<(), DomainErro
 /// Which rows a listing may include.
 pub enum Visibility {
     Everything,
-    Company(i32),
-    Owner { company_id: i32, user_id: i32 },
+    Company(CompanyId),
+    Owner { company_id: CompanyId, user_id: UserId },
 }
 
 /// A page of keys, newest first.
@@ -274,13 +278,13 @@ pub async fn list(db: &impl ConnectionTrait, visibility: Visibility, filter: &Ke
     let mut query = api_key::Entity::find();
     query = match visibility {
         Visibility::Everything => query,
-        Visibility::Company(company_id) => query.filter(api_key::Column::CompanyId.eq(company_id)),
+        Visibility::Company(company_id) => query.filter(api_key::Column::CompanyId.eq(company_id.0)),
         Visibility::Owner { company_id, user_id } => {
-            query.filter(api_key::Column::CompanyId.eq(company_id)).filter(api_key::Column::UserId.eq(user_id))
+            query.filter(api_key::Column::CompanyId.eq(company_id.0)).filter(api_key::Column::UserId.eq(user_id.0))
         }
     };
     if let Some(user_id) = filter.user_id {
-        query = query.filter(api_key::Column::UserId.eq(user_id));
+        query = query.filter(api_key::Column::UserId.eq(user_id.0));
     }
     if let Some(status) = filter.status {
         query = query.filter(status_condition(status, now));

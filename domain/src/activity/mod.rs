@@ -1,10 +1,11 @@
 //! The activity feed: recording what people (and their keys) did, and listing it with the app's visibility.
+use crate::db::ConnectionTrait;
 use chrono::{DateTime, Utc};
-use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set};
 
-use crate::entity::activity_event;
-use crate::model::{ActivityFilter, ActivityPage, ActivityView, ActorKind, CurrentUser};
+use crate::model::{ActivityFilter, ActivityPage, ActivityView, ActorKind, CompanyId, CurrentUser, UserId};
 use crate::{DomainError, Role};
+
+pub(crate) mod store;
 
 /// Where a request came from, for the activity feed and Last Used.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -24,8 +25,8 @@ pub use crate::model::Action;
 
 /// One event to record.
 pub struct NewEvent<'a> {
-    pub company_id: i32,
-    pub actor_user_id: Option<i32>,
+    pub company_id: CompanyId,
+    pub actor_user_id: Option<UserId>,
     pub key_id: Option<&'a str>,
     pub action: Action,
     pub target: String,
@@ -42,7 +43,7 @@ pub(crate) fn clip(value: &Option<String>, max: usize) -> Option<String> {
 /// direction-changing format characters removed, clipped to `max` characters. It is still the outsider's
 /// words: the feed shows it in quotes and `list_activity` returns it as data, never as our own text.
 pub fn untrusted_text(value: &str, max: usize) -> String {
-    value.chars().filter(|c| !c.is_control() && !crate::keys::policy::KeyLabel::is_invisible_format(*c)).take(max).collect()
+    value.chars().filter(|c| !c.is_control() && !crate::text::is_invisible_format(*c)).take(max).collect()
 }
 
 /// [`untrusted_text`] of an optional text.
@@ -55,7 +56,7 @@ pub(crate) fn untrusted(value: &Option<String>, max: usize) -> Option<String> {
 /// rests on an invariant every writer of events keeps: an event without a person is either a refused key or
 /// something done at the command line (`Actor::Operator`); a new way to act without a person needs a kind of
 /// its own here.
-pub fn actor_kind(actor_user_id: Option<i32>, action: Action) -> ActorKind {
+pub fn actor_kind(actor_user_id: Option<UserId>, action: Action) -> ActorKind {
     match actor_user_id {
         Some(_) => ActorKind::Person,
         None if action == Action::KeyAuthFailed => ActorKind::UnknownClient,
@@ -63,53 +64,29 @@ pub fn actor_kind(actor_user_id: Option<i32>, action: Action) -> ActorKind {
     }
 }
 
-/// The row an event becomes.
-pub(crate) fn to_row(event: NewEvent<'_>) -> activity_event::ActiveModel {
-    activity_event::ActiveModel {
-        company_id: Set(event.company_id),
-        actor_user_id: Set(event.actor_user_id),
-        key_id: Set(event.key_id.map(str::to_owned)),
-        action: Set(event.action),
-        target: Set(event.target.chars().take(400).collect()),
-        ip: Set(clip(&event.origin.ip, 64)),
-        user_agent: Set(untrusted(&event.origin.user_agent, 400)),
-        created_at: Set(event.at),
-        ..Default::default()
-    }
-}
-
 /// Records one event now, inside the caller's transaction when it has one (mints, revocations…).
 pub async fn record(db: &impl ConnectionTrait, event: NewEvent<'_>) -> Result<(), DomainError> {
-    to_row(event).insert(db).await?;
-    Ok(())
+    store::insert(db, event.into()).await
 }
 
 /// How many events of one action are stored, in every company.
 pub async fn count_for_action(db: &impl ConnectionTrait, action: Action) -> Result<u64, DomainError> {
-    use sea_orm::PaginatorTrait;
-    Ok(activity_event::Entity::find().filter(activity_event::Column::Action.eq(action)).count(db).await?)
+    store::count_for_action(db, action).await
 }
 
 /// Events newest first: the company's for Root Users, one's own for everyone else.
 pub async fn list(db: &impl ConnectionTrait, viewer: &CurrentUser, filter: ActivityFilter) -> Result<ActivityPage, DomainError> {
     let per_page = filter.per_page.clamp(1, 200);
     let page = filter.page.max(1);
-    let mut query = activity_event::Entity::find().filter(activity_event::Column::CompanyId.eq(viewer.company_id));
-    if viewer.role != Role::Root {
-        query = query.filter(activity_event::Column::ActorUserId.eq(viewer.id));
-    } else if let Some(user_id) = filter.user_id {
-        query = query.filter(activity_event::Column::ActorUserId.eq(user_id));
-    }
-    if let Some(key_id) = filter.key_id.as_deref().map(str::trim).filter(|k| !k.is_empty()) {
-        query = query.filter(activity_event::Column::KeyId.eq(key_id));
-    }
-    let mut rows = query
-        .order_by_desc(activity_event::Column::CreatedAt)
-        .order_by_desc(activity_event::Column::Id)
-        .offset(u64::from(page - 1) * u64::from(per_page))
-        .limit(u64::from(per_page) + 1)
-        .all(db)
-        .await?;
+    let actor = if viewer.role == Role::Root { filter.user_id } else { Some(viewer.id) };
+    let query = store::EventQuery {
+        company_id: viewer.company_id,
+        actor,
+        key_id: filter.key_id.as_deref().map(str::trim).filter(|k| !k.is_empty()),
+        offset: u64::from(page - 1) * u64::from(per_page),
+        limit: u64::from(per_page) + 1,
+    };
+    let mut rows = store::page(db, query).await?;
     let has_more = rows.len() > per_page as usize;
     rows.truncate(per_page as usize);
 
@@ -118,10 +95,10 @@ pub async fn list(db: &impl ConnectionTrait, viewer: &CurrentUser, filter: Activ
         .into_iter()
         .map(|row| ActivityView {
             id: row.id,
-            at: row.created_at,
-            actor_kind: actor_kind(row.actor_user_id, row.action),
-            actor_id: row.actor_user_id,
-            actor_name: row.actor_user_id.and_then(|id| names.get(&id).cloned()),
+            at: row.at,
+            actor_kind: actor_kind(row.actor, row.action),
+            actor_id: row.actor,
+            actor_name: row.actor.and_then(|id| names.get(&id).cloned()),
             key_id: row.key_id,
             action: row.action,
             target: row.target,
@@ -147,6 +124,6 @@ mod tests {
     fn events_without_a_person_are_named_by_what_they_are() {
         assert_eq!(actor_kind(None, Action::KeyAuthFailed), ActorKind::UnknownClient);
         assert_eq!(actor_kind(None, Action::KeyRevoked), ActorKind::CommandLine);
-        assert_eq!(actor_kind(Some(7), Action::KeyAuthFailed), ActorKind::Person);
+        assert_eq!(actor_kind(Some(UserId(7)), Action::KeyAuthFailed), ActorKind::Person);
     }
 }

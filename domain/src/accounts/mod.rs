@@ -1,13 +1,17 @@
-//! Companies and users: creating them, signing in, and loading the signed-in user.
+//! Companies and users: creating them, signing in, and loading the signed-in user. The rules are here; the
+//! queries are in [`store`].
+use std::collections::HashMap;
+
+use crate::db::{ConnectionTrait, TransactionTrait};
 use chrono::Utc;
 use rand::Rng;
-use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Set, TransactionTrait};
 
-use crate::entity::{company, user};
-use crate::model::{CurrentUser, NotificationPreferences, PersonView};
-use crate::password::{self, Password, PasswordHash};
+use crate::model::{CaregiverView, CompanyId, CurrentUser, NotificationPreferences, PersonView, UserId};
+use crate::password::{self, Password};
 use crate::throttle::PasswordAttempts;
 use crate::{DomainError, Role};
+
+pub(crate) mod store;
 
 /// A validated, normalised (trimmed, lower-case) email address.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -46,33 +50,21 @@ pub fn parse_name(raw: &str, what: &str) -> Result<String, DomainError> {
 /// A company, as the services hand it out (never the storage row).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Company {
-    pub id: i32,
+    pub id: CompanyId,
     pub name: String,
     /// The 8-digit number Basic-auth MCP clients send with a key.
     pub account_number: i64,
 }
 
-impl From<company::Model> for Company {
-    fn from(row: company::Model) -> Self {
-        Company { id: row.id, name: row.name, account_number: row.account_number }
-    }
-}
-
 /// A user account, as the services hand it out (never the storage row, and never the password hash).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Account {
-    pub id: i32,
-    pub company_id: i32,
+    pub id: UserId,
+    pub company_id: CompanyId,
     pub email: String,
     pub name: String,
     pub role: Role,
     pub active: bool,
-}
-
-impl From<user::Model> for Account {
-    fn from(row: user::Model) -> Self {
-        Account { id: row.id, company_id: row.company_id, email: row.email, name: row.name, role: row.role, active: row.active }
-    }
 }
 
 /// Creates a company with a fresh random 8-digit account number (used by Basic-auth MCP clients).
@@ -80,22 +72,16 @@ pub async fn create_company(db: &impl ConnectionTrait, name: &str) -> Result<Com
     let name = parse_name(name, "Company name")?;
     for _ in 0..5 {
         let account_number = rand::thread_rng().gen_range(10_000_000..100_000_000);
-        let row =
-            company::ActiveModel { name: Set(name.clone()), account_number: Set(account_number), created_at: Set(Utc::now()), ..Default::default() };
-        match row.insert(db).await {
-            Ok(model) => return Ok(model.into()),
-            Err(err) => match DomainError::conflict_on_unique(err, "account number taken") {
-                DomainError::Conflict(_) => continue,
-                other => return Err(other),
-            },
+        match store::insert_company(db, &name, account_number, Utc::now()).await {
+            Err(DomainError::Conflict(_)) => continue,
+            created => return created,
         }
     }
     Err(DomainError::Internal("no free account number after five draws".into()))
 }
 
 pub async fn find_company_by_account(db: &impl ConnectionTrait, account_number: i64) -> Result<Company, DomainError> {
-    let row = company::Entity::find().filter(company::Column::AccountNumber.eq(account_number)).one(db).await?;
-    row.map(Company::from).ok_or(DomainError::NotFound("Company"))
+    store::company_by_account(db, account_number).await?.ok_or(DomainError::NotFound("Company"))
 }
 
 /// Creates a company with its first Root User, both or neither. Refused in a database that holds the demo
@@ -107,7 +93,7 @@ pub async fn create_company_with_root(
     root_name: &str,
     password: Password,
 ) -> Result<(Company, Account), DomainError> {
-    crate::demo::refuse_if_present(db).await?;
+    refuse_beside_demo_accounts(db).await?;
     let txn = db.begin().await?;
     let company = create_company(&txn, name).await?;
     let root = add_user(&txn, NewUser { company_id: company.id, email: root_email, name: root_name, role: Role::Root, password }).await?;
@@ -115,9 +101,36 @@ pub async fn create_company_with_root(
     Ok((company, root))
 }
 
+/// The demo data's first account (the Root User of Sunrise Home Care): a database that has it holds the demo
+/// companies, whose accounts share a published password.
+pub const DEMO_MARKER_EMAIL: &str = "root@sunrise.test";
+
+/// Whether this database holds the demo companies.
+pub async fn holds_demo_accounts(db: &impl ConnectionTrait) -> Result<bool, DomainError> {
+    store::email_exists(db, DEMO_MARKER_EMAIL).await
+}
+
+/// How many companies the database holds.
+pub async fn count_companies(db: &impl ConnectionTrait) -> Result<u64, DomainError> {
+    store::count_companies(db).await
+}
+
+/// Refuses (409) when the demo companies are in this database: real agencies' data never goes beside accounts
+/// whose password is published.
+async fn refuse_beside_demo_accounts(db: &impl ConnectionTrait) -> Result<(), DomainError> {
+    if holds_demo_accounts(db).await? {
+        return Err(DomainError::Conflict(
+            "This database holds the demo companies, whose accounts share a published password; create real companies in a new \
+             database (point DATABASE_URL at it)."
+                .to_owned(),
+        ));
+    }
+    Ok(())
+}
+
 /// What an operator or the seed supplies to add a user.
 pub struct NewUser<'a> {
-    pub company_id: i32,
+    pub company_id: CompanyId,
     pub email: &'a str,
     pub name: &'a str,
     pub role: Role,
@@ -128,34 +141,24 @@ pub struct NewUser<'a> {
 pub async fn add_user(db: &impl ConnectionTrait, new: NewUser<'_>) -> Result<Account, DomainError> {
     let email = Email::parse(new.email)?;
     let name = parse_name(new.name, "Name")?;
-    let hash = password::hash(new.password).await?;
-    user::ActiveModel {
-        company_id: Set(new.company_id),
-        email: Set(email.as_str().to_owned()),
-        name: Set(name),
-        password_hash: Set(hash.as_str().to_owned()),
-        role: Set(new.role),
-        active: Set(true),
-        created_at: Set(Utc::now()),
-        ..Default::default()
-    }
-    .insert(db)
+    let password_hash = password::hash(new.password).await?;
+    store::insert_user(
+        db,
+        store::NewUserRow { company_id: new.company_id, email: &email, name: &name, role: new.role, password_hash: &password_hash, at: Utc::now() },
+    )
     .await
-    .map(Account::from)
-    .map_err(|err| DomainError::conflict_on_unique(err, "A user with that email already exists"))
 }
 
 /// Checks an email and password. Unknown email, wrong password and inactive user all give
 /// [`DomainError::InvalidCredentials`], after the same amount of argon2 work.
 pub async fn authenticate(db: &impl ConnectionTrait, email: &str, password: Password) -> Result<CurrentUser, DomainError> {
-    let found = match Email::parse(email) {
-        Ok(email) => user::Entity::find().filter(user::Column::Email.eq(email.as_str())).one(db).await?,
-        Err(_) => None,
+    let (account, stored) = match Email::parse(email) {
+        Ok(email) => store::user_by_email(db, &email).await?.unzip(),
+        Err(_) => (None, None),
     };
-    let stored = found.as_ref().map(|user| PasswordHash::from_stored(user.password_hash.clone()));
     let matches = password::verify(password, stored).await?;
-    match found {
-        Some(user) if matches && user.active => current_user(db, user.id).await?.ok_or(DomainError::InvalidCredentials),
+    match account {
+        Some(account) if matches && account.active => current_user(db, account.id).await?.ok_or(DomainError::InvalidCredentials),
         _ => Err(DomainError::InvalidCredentials),
     }
 }
@@ -189,8 +192,8 @@ pub async fn confirm_password(
 ) -> Result<bool, DomainError> {
     attempts.begin(&who.email, ip).map_err(|retry_after| DomainError::TooManyAttempts { retry_after })?;
     let checked = async {
-        let user = user::Entity::find_by_id(who.id).one(db).await?.ok_or(DomainError::Unauthenticated)?;
-        password::verify(password, Some(PasswordHash::from_stored(user.password_hash))).await
+        let stored = store::password_hash(db, who.id).await?.ok_or(DomainError::Unauthenticated)?;
+        password::verify(password, Some(stored)).await
     }
     .await;
     if !matches!(checked, Ok(false)) {
@@ -200,11 +203,8 @@ pub async fn confirm_password(
 }
 
 /// Loads an active user with their company; `None` for unknown or deactivated users.
-pub async fn current_user(db: &impl ConnectionTrait, user_id: i32) -> Result<Option<CurrentUser>, DomainError> {
-    let Some((user, Some(company))) = user::Entity::find_by_id(user_id).find_also_related(company::Entity).one(db).await? else {
-        return Ok(None);
-    };
-    Ok(signed_in(user.into(), company.into()))
+pub async fn current_user(db: &impl ConnectionTrait, user_id: UserId) -> Result<Option<CurrentUser>, DomainError> {
+    Ok(store::user_with_company(db, user_id).await?.and_then(|(account, company)| signed_in(account, company)))
 }
 
 /// The one way an account becomes the signed-in person the app sees: `None` when it is deactivated.
@@ -221,33 +221,35 @@ pub(crate) fn signed_in(account: Account, company: Company) -> Option<CurrentUse
 }
 
 /// Every name in a company, by user id: how feeds and lists name the people their rows point at.
-pub(crate) async fn names_in_company(db: &impl ConnectionTrait, company_id: i32) -> Result<std::collections::HashMap<i32, String>, DomainError> {
-    Ok(user::Entity::find().filter(user::Column::CompanyId.eq(company_id)).all(db).await?.into_iter().map(|u| (u.id, u.name)).collect())
+pub(crate) async fn names_in_company(db: &impl ConnectionTrait, company_id: CompanyId) -> Result<HashMap<UserId, String>, DomainError> {
+    store::names_in_company(db, company_id).await
+}
+
+/// The company's caregivers, by name.
+pub(crate) async fn caregivers(db: &impl ConnectionTrait, company_id: CompanyId) -> Result<Vec<CaregiverView>, DomainError> {
+    store::caregivers(db, company_id).await
 }
 
 /// Finds a user by email (operator commands).
 pub async fn find_user_by_email(db: &impl ConnectionTrait, email: &str) -> Result<Account, DomainError> {
     let email = Email::parse(email)?;
-    let row = user::Entity::find().filter(user::Column::Email.eq(email.as_str())).one(db).await?;
-    row.map(Account::from).ok_or(DomainError::NotFound("User"))
+    store::user_by_email(db, &email).await?.map(|(account, _)| account).ok_or(DomainError::NotFound("User"))
 }
 
 /// Activates or deactivates a user; a deactivated user can no longer sign in and their sessions stop working.
-pub async fn set_active(db: &impl ConnectionTrait, user_id: i32, active: bool) -> Result<(), DomainError> {
-    let user = user::Entity::find_by_id(user_id).one(db).await?.ok_or(DomainError::NotFound("User"))?;
-    let mut row: user::ActiveModel = user.into();
-    row.active = Set(active);
-    row.update(db).await?;
-    Ok(())
+pub async fn set_active(db: &impl ConnectionTrait, user_id: UserId, active: bool) -> Result<(), DomainError> {
+    if store::set_active(db, user_id, active).await? {
+        Ok(())
+    } else {
+        Err(DomainError::NotFound("User"))
+    }
 }
 
-/// The people a viewer may filter by: the whole company for Root Users, just themselves for everyone else.
+/// The people a viewer may filter by, by name: the whole company for Root Users, just themselves for everyone
+/// else.
 pub async fn people(db: &impl ConnectionTrait, viewer: &CurrentUser) -> Result<Vec<PersonView>, DomainError> {
-    let mut query = user::Entity::find().filter(user::Column::CompanyId.eq(viewer.company_id));
-    if viewer.role != Role::Root {
-        query = query.filter(user::Column::Id.eq(viewer.id));
-    }
-    let mut people: Vec<PersonView> = query.all(db).await?.into_iter().map(|u| PersonView { id: u.id, name: u.name, role: u.role }).collect();
+    let only = (viewer.role != Role::Root).then_some(viewer.id);
+    let mut people = store::people(db, viewer.company_id, only).await?;
     people.sort_by(|a, b| a.name.cmp(&b.name));
     Ok(people)
 }
@@ -263,34 +265,23 @@ pub async fn change_password(
     ip: Option<&str>,
 ) -> Result<(), DomainError> {
     let new = Password::parse_new(new)?;
-    let user_id = who.id;
     if !confirm_password(db, attempts, who, current, ip).await? {
         return Err(DomainError::WrongPassword);
     }
     let hash = password::hash(new).await?;
-    user::Entity::update_many()
-        .col_expr(user::Column::PasswordHash, sea_orm::sea_query::Expr::value(hash.as_str()))
-        .filter(user::Column::Id.eq(user_id))
-        .exec(db)
-        .await?;
-    Ok(())
+    store::set_password_hash(db, who.id, &hash).await
 }
 
-pub async fn notification_preferences(db: &impl ConnectionTrait, user_id: i32) -> Result<NotificationPreferences, DomainError> {
-    let user = user::Entity::find_by_id(user_id).one(db).await?.ok_or(DomainError::NotFound("User"))?;
-    Ok(NotificationPreferences { email: user.notify_email, sms: user.notify_sms, push: user.notify_push })
+pub async fn notification_preferences(db: &impl ConnectionTrait, user_id: UserId) -> Result<NotificationPreferences, DomainError> {
+    store::notification_preferences(db, user_id).await?.ok_or(DomainError::NotFound("User"))
 }
 
-pub async fn set_notification_preferences(db: &impl ConnectionTrait, user_id: i32, preferences: NotificationPreferences) -> Result<(), DomainError> {
-    use sea_orm::sea_query::Expr;
-    user::Entity::update_many()
-        .col_expr(user::Column::NotifyEmail, Expr::value(preferences.email))
-        .col_expr(user::Column::NotifySms, Expr::value(preferences.sms))
-        .col_expr(user::Column::NotifyPush, Expr::value(preferences.push))
-        .filter(user::Column::Id.eq(user_id))
-        .exec(db)
-        .await?;
-    Ok(())
+pub async fn set_notification_preferences(
+    db: &impl ConnectionTrait,
+    user_id: UserId,
+    preferences: NotificationPreferences,
+) -> Result<(), DomainError> {
+    store::set_notification_preferences(db, user_id, preferences).await
 }
 
 #[cfg(test)]
