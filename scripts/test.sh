@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # Runs every test: rustfmt and clippy with warnings as errors (server and WebAssembly builds), the Rust unit and
-# integration tests of all crates (SQLite, and PostgreSQL too when
-# CAREGATE_TEST_POSTGRES_URL names a server), the fault runs against the real server (a PostgreSQL outage
-# when PostgreSQL is in use, and a 30-second soak), then the Playwright tests in Chromium against the debug
-# build and against the release build with its split front end.
+# integration tests of all crates (each integration test on SQLite and on PostgreSQL: the server named by
+# CAREGATE_TEST_POSTGRES_URL, or else the machine's PostgreSQL 15, started by scripts/postgres.sh;
+# CAREGATE_TEST_BACKENDS=sqlite leaves PostgreSQL out on purpose), the fault runs against the real server (a
+# PostgreSQL outage when PostgreSQL is in use, and a 30-second soak), then the Playwright tests in Chromium
+# against the debug build and against the release build with its split front end.
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$root"
@@ -20,10 +21,17 @@ cargo fmt --all -- --check
 cargo clippy --workspace --exclude frontend --all-targets -- -D warnings
 cargo clippy -p app -p frontend --target wasm32-unknown-unknown --features app/hydrate -- -D warnings
 
-if [ -n "${CAREGATE_TEST_POSTGRES_URL:-}" ]; then
-  echo "==> Rust tests on SQLite and PostgreSQL"
+# Every integration test runs on both backends and a PostgreSQL test without a server fails rather than pass
+# unseen, so PostgreSQL is started here unless a server is named or PostgreSQL is left out on purpose.
+if [ "${CAREGATE_TEST_BACKENDS:-}" = sqlite ]; then
+  echo "==> Rust tests on SQLite only (CAREGATE_TEST_BACKENDS=sqlite)"
 else
-  echo "==> Rust tests on SQLite (set CAREGATE_TEST_POSTGRES_URL for the PostgreSQL pass)"
+  if [ -z "${CAREGATE_TEST_POSTGRES_URL:-}" ]; then
+    echo "==> starting PostgreSQL for the PostgreSQL tests (scripts/postgres.sh)"
+    CAREGATE_TEST_POSTGRES_URL="$(scripts/postgres.sh)"
+    export CAREGATE_TEST_POSTGRES_URL
+  fi
+  echo "==> Rust tests on SQLite and PostgreSQL"
 fi
 cargo test --workspace --exclude frontend
 

@@ -5,13 +5,17 @@ use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use app::api::keys::{ConfirmPassword, RevokeKey};
+use app::model::MintedKey;
 use domain::keys::principal::KeyAuthError;
 use domain::keys::service::{self, Actor};
 use domain::model::KeyFilter;
+use leptos::server_fn::ServerFn;
 use rand::Rng;
+use serde::Serialize;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
-use crate::helpers::{authenticate, fresh_postgres, fresh_sqlite};
+use crate::helpers::{authenticate, backend_test, fresh_database, new_key, sign_in, ArgumentCodec, Backend};
 
 /// A minimal HTTP/1.1 exchange over a fresh connection: status and body, or an I/O error once the server
 /// is gone.
@@ -46,8 +50,17 @@ fn dechunk(mut body: &str) -> String {
     out
 }
 
-fn form(pairs: &[(&str, &str)]) -> String {
-    pairs.iter().map(|(k, v)| format!("{k}={}", v.replace('@', "%40"))).collect::<Vec<_>>().join("&")
+/// Calls the server function `F` on the server at `port` as the browser does, optionally with a session cookie.
+async fn call<F>(port: u16, arguments: &F, cookie: Option<&str>) -> std::io::Result<(u16, String, String)>
+where
+    F: ServerFn + Serialize,
+    F::Protocol: ArgumentCodec,
+{
+    let mut headers = vec![("Content-Type", <F::Protocol as ArgumentCodec>::CONTENT_TYPE), ("Accept", "application/json")];
+    if let Some(cookie) = cookie {
+        headers.push(("Cookie", cookie));
+    }
+    exchange(port, F::PATH, &headers, &<F::Protocol as ArgumentCodec>::encode(arguments)).await
 }
 
 struct Server(Child, u16);
@@ -91,15 +104,12 @@ async fn start(url: &str) -> Server {
 
 /// Signs in and confirms the password; returns the session cookie.
 async fn session(port: u16, email: &str) -> String {
-    let headers = [("Content-Type", "application/x-www-form-urlencoded"), ("Accept", "application/json")];
-    let (status, head, body) =
-        exchange(port, "/api/session/login", &headers, &form(&[("email", email), ("password", domain::demo::DEMO_PASSWORD)])).await.unwrap();
+    let (status, head, body) = call(port, &sign_in(email, domain::demo::DEMO_PASSWORD), None).await.unwrap();
     assert_eq!(status, 200, "{body}");
     let cookie = head.lines().find_map(|l| l.strip_prefix("set-cookie: caregate_session=")).unwrap().split(';').next().unwrap();
     let cookie = format!("caregate_session={cookie}");
-    let with_cookie = [headers[0], headers[1], ("Cookie", cookie.as_str())];
-    let (status, _, body) =
-        exchange(port, "/api/keys/confirm-password", &with_cookie, &form(&[("password", domain::demo::DEMO_PASSWORD)])).await.unwrap();
+    let confirm = ConfirmPassword { password: domain::demo::DEMO_PASSWORD.to_owned() };
+    let (status, _, body) = call(port, &confirm, Some(&cookie)).await.unwrap();
     assert_eq!(status, 200, "{body}");
     cookie
 }
@@ -114,81 +124,71 @@ struct Confirmed {
 
 /// Mints and revokes until the server stops answering.
 async fn burst(port: u16, cookie: String, confirmed: Arc<Mutex<Confirmed>>) {
-    let json = [("Content-Type", "application/json"), ("Accept", "application/json"), ("Cookie", cookie.as_str())];
-    let formed = [("Content-Type", "application/x-www-form-urlencoded"), ("Accept", "application/json"), ("Cookie", cookie.as_str())];
     for n in 0.. {
-        let body = serde_json::json!({ "request": { "label": format!("Burst {n}"), "expiry": null, "scopes": ["read:visits"] } }).to_string();
-        let Ok((status, _, answer)) = exchange(port, "/api/keys/mint", &json, &body).await else { return };
+        let Ok((status, _, answer)) = call(port, &new_key(&format!("Burst {n}"), None, &["read:visits"]), Some(&cookie)).await else { return };
         assert_eq!(status, 200, "{answer}");
-        let minted: serde_json::Value = serde_json::from_str(&answer).unwrap();
-        let key_id = minted["key"]["key_id"].as_str().unwrap().to_owned();
-        confirmed.lock().unwrap().minted.push((key_id.clone(), minted["token"].as_str().unwrap().to_owned()));
-        let Ok((status, _, answer)) = exchange(port, "/api/keys/revoke", &formed, &form(&[("key_id", &key_id)])).await else { return };
+        let minted: MintedKey = serde_json::from_str(&answer).unwrap();
+        let key_id = minted.key.key_id;
+        confirmed.lock().unwrap().minted.push((key_id.clone(), minted.token.expose().to_owned()));
+        let Ok((status, _, answer)) = call(port, &RevokeKey { key_id: key_id.clone() }, Some(&cookie)).await else { return };
         assert_eq!(status, 200, "{answer}");
         confirmed.lock().unwrap().revoked.push(key_id);
     }
 }
 
-#[tokio::test(flavor = "multi_thread")]
-async fn a_server_killed_mid_burst_keeps_every_confirmed_key_and_revocation() {
-    let (sqlite, _dir) = fresh_sqlite();
-    let mut databases = vec![("sqlite", sqlite)];
-    if let Some(postgres) = fresh_postgres().await {
-        databases.push(("postgres", postgres));
+backend_test!(a_server_killed_mid_burst_keeps_every_confirmed_key_and_revocation);
+async fn a_server_killed_mid_burst_keeps_every_confirmed_key_and_revocation(backend: Backend) {
+    let (url, _dir) = fresh_database(backend).await;
+    let seeded = Command::new(env!("CARGO_BIN_EXE_caregate"))
+        .args(["seed", "--demo"])
+        .env("DATABASE_URL", &url)
+        .env("RUST_LOG", "warn")
+        .stdout(Stdio::null())
+        .status()
+        .unwrap();
+    assert!(seeded.success());
+    let mut server = start(&url).await;
+    let port = server.1;
+    let confirmed = Arc::new(Mutex::new(Confirmed::default()));
+    let mut clients = Vec::new();
+    for email in ["root@sunrise.test", "root@sunrise.test", "office@sunrise.test", "barbara@sunrise.test"] {
+        let cookie = session(port, email).await;
+        clients.push(tokio::spawn(burst(port, cookie, confirmed.clone())));
     }
-    for (backend, url) in databases {
-        let seeded = Command::new(env!("CARGO_BIN_EXE_caregate"))
-            .args(["seed", "--demo"])
-            .env("DATABASE_URL", &url)
-            .env("RUST_LOG", "warn")
-            .stdout(Stdio::null())
-            .status()
-            .unwrap();
-        assert!(seeded.success());
-        let mut server = start(&url).await;
-        let port = server.1;
-        let confirmed = Arc::new(Mutex::new(Confirmed::default()));
-        let mut clients = Vec::new();
-        for email in ["root@sunrise.test", "root@sunrise.test", "office@sunrise.test", "barbara@sunrise.test"] {
-            let cookie = session(port, email).await;
-            clients.push(tokio::spawn(burst(port, cookie, confirmed.clone())));
-        }
-        tokio::time::sleep(Duration::from_millis(rand::thread_rng().gen_range(1_500..2_500))).await;
-        server.0.kill().expect("SIGKILL");
-        server.0.wait().unwrap();
-        for client in clients {
-            client.await.unwrap();
-        }
-        let confirmed = std::mem::take(&mut *confirmed.lock().unwrap());
-        assert!(confirmed.minted.len() >= 8, "[{backend}] the burst ran before the kill: {} mints", confirmed.minted.len());
+    tokio::time::sleep(Duration::from_millis(rand::thread_rng().gen_range(1_500..2_500))).await;
+    server.0.kill().expect("SIGKILL");
+    server.0.wait().unwrap();
+    for client in clients {
+        client.await.unwrap();
+    }
+    let confirmed = std::mem::take(&mut *confirmed.lock().unwrap());
+    assert!(confirmed.minted.len() >= 8, "the burst ran before the kill: {} mints", confirmed.minted.len());
 
-        let restarted = start(&url).await;
-        let db = domain::db::connect(&url).await.unwrap();
-        let now = chrono::Utc::now();
-        for (key_id, token) in &confirmed.minted {
-            let revoked = confirmed.revoked.contains(key_id);
-            match authenticate(&db, token, now).await {
-                Ok(_) => assert!(!revoked, "[{backend}] confirmed revocation of {key_id} was lost"),
-                Err(KeyAuthError::Revoked { .. }) => {}
-                Err(other) => panic!("[{backend}] confirmed key {key_id} is missing or damaged: {other}"),
-            }
+    let restarted = start(&url).await;
+    let db = domain::db::connect(&url).await.unwrap();
+    let now = chrono::Utc::now();
+    for (key_id, token) in &confirmed.minted {
+        let revoked = confirmed.revoked.contains(key_id);
+        match authenticate(&db, token, now).await {
+            Ok(_) => assert!(!revoked, "confirmed revocation of {key_id} was lost"),
+            Err(KeyAuthError::Revoked { .. }) => {}
+            Err(other) => panic!("confirmed key {key_id} is missing or damaged: {other}"),
         }
-        let filter = KeyFilter { user_id: None, status: None, search: None, page: 1, per_page: 20 };
-        let stored = service::list(&db, &Actor::Operator, filter, now).await.unwrap().total;
-        let minted_events = domain::activity::count_for_action(&db, domain::model::Action::KeyMinted).await.unwrap();
-        assert_eq!(minted_events, stored, "[{backend}] every stored key has its mint event and no event lacks its key");
-        // The restarted server agrees: a confirmed revocation is refused, over HTTP.
-        if let Some(key_id) = confirmed.revoked.first() {
-            let token = &confirmed.minted.iter().find(|(id, _)| id == key_id).unwrap().1;
-            let bearer = format!("Bearer {token}");
-            let mcp =
-                serde_json::json!({ "jsonrpc": "2.0", "id": 1, "method": "tools/call", "params": { "name": "whoami", "arguments": {} } }).to_string();
-            let headers =
-                [("Authorization", bearer.as_str()), ("Content-Type", "application/json"), ("Accept", "application/json, text/event-stream")];
-            let (status, _, body) = exchange(restarted.1, "/api/mcp", &headers, &mcp).await.unwrap();
-            assert_eq!(status, 401, "[{backend}] {body}");
-            assert!(body.contains("revoked_key"), "{body}");
-        }
-        db.close().await.ok();
     }
+    let filter = KeyFilter { user_id: None, status: None, search: None, page: 1, per_page: 20 };
+    let stored = service::list(&db, &Actor::Operator, filter, now).await.unwrap().total;
+    let minted_events = domain::activity::count_for_action(&db, domain::model::Action::KeyMinted).await.unwrap();
+    assert_eq!(minted_events, stored, "every stored key has its mint event and no event lacks its key");
+    // The restarted server agrees: a confirmed revocation is refused, over HTTP.
+    if let Some(key_id) = confirmed.revoked.first() {
+        let token = &confirmed.minted.iter().find(|(id, _)| id == key_id).unwrap().1;
+        let bearer = format!("Bearer {token}");
+        let mcp =
+            serde_json::json!({ "jsonrpc": "2.0", "id": 1, "method": "tools/call", "params": { "name": "whoami", "arguments": {} } }).to_string();
+        let headers = [("Authorization", bearer.as_str()), ("Content-Type", "application/json"), ("Accept", "application/json, text/event-stream")];
+        let (status, _, body) = exchange(restarted.1, "/api/mcp", &headers, &mcp).await.unwrap();
+        assert_eq!(status, 401, "{body}");
+        assert!(body.contains("revoked_key"), "{body}");
+    }
+    db.close().await.ok();
 }

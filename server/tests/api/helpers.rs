@@ -1,12 +1,42 @@
-//! `spawn_apps()`: one fresh, migrated and seeded app per database backend, driven without a socket.
+//! The test harness: one fresh, migrated app per test and database backend, driven without a socket, and typed
+//! calls to the app's server functions.
+//!
+//! `backend_test!(a_sentence);` above `async fn a_sentence(app: TestApp) { … }` makes it two tests,
+//! `a_sentence::sqlite` and `a_sentence::postgres`, each on a fresh database of its own: a failure names its
+//! backend, and the two run in parallel. `(app: TestApp)` starts from the migrated demo data; `(backend: Backend)`
+//! leaves the set-up to the test ([`spawn_app_with`] for other settings, [`spawn_empty_app`] without the demo
+//! data, [`fresh_database`] for a database alone).
+//!
+//! PostgreSQL: `CAREGATE_TEST_POSTGRES_URL` names a server (any database on it; each test creates its own), as
+//! `export CAREGATE_TEST_POSTGRES_URL="$(scripts/postgres.sh)"` does (`scripts/test.sh` starts it itself when
+//! the variable is unset). Without it every `postgres` test fails and says so: a pass that never ran must not
+//! look like one that passed. To leave PostgreSQL out on purpose, set `CAREGATE_TEST_BACKENDS=sqlite`; the
+//! `postgres` tests then return at once with a printed note.
+//!
+//! Server functions are called by their type, `app.call(MintKey { request }, Some(&cookie))`, at their `PATH`
+//! with their arguments encoded as their codec expects; the answer reads as the function's output
+//! ([`Answer::output`]) or as its [`AppError`] ([`TestResponse::error`]). Tests that send deliberately broken
+//! bytes build the request themselves ([`TestApp::post_raw`]).
+use std::future::Future;
+use std::marker::PhantomData;
+use std::ops::Deref;
+
 use axum::body::Body;
 use axum::Router;
-use http::header::{CONTENT_TYPE, COOKIE, SET_COOKIE};
+use http::header::{ACCEPT, CONTENT_TYPE, COOKIE, SET_COOKIE};
 use http::{HeaderMap, Request, StatusCode};
 use http_body_util::BodyExt;
+use leptos::server_fn::codec::{Json, PostUrl};
+use leptos::server_fn::{Http, ServerFn};
 use sea_orm::{ConnectionTrait, Database};
+use serde::de::DeserializeOwned;
+use serde::Serialize;
 use tower::ServiceExt;
 
+use app::api::keys::{ConfirmPassword, GetKeySetup, ListKeys, MintKey};
+use app::api::session::Login;
+use app::error::AppError;
+use app::model::{ExpiryChoice, KeyFilter, KeyPage, MintRequest, MintedKey};
 use app::state::AppState;
 use domain::keys::principal::{KeyAuthError, KeyPrincipal};
 use domain::keys::token::TokenEnvironment;
@@ -14,12 +44,93 @@ use domain::keys::verifier::Verifier;
 use server::config::Config;
 use server::startup::{build_router, build_state};
 
-/// The environment variable naming a PostgreSQL server (any database on it) for the PostgreSQL pass.
+/// The environment variable naming a PostgreSQL server (any database on it) for the `postgres` tests.
 pub const POSTGRES_URL_VAR: &str = "CAREGATE_TEST_POSTGRES_URL";
+/// The environment variable that narrows a run to some backends (`sqlite`, `postgres`, comma-separated); unset,
+/// both run.
+pub const BACKENDS_VAR: &str = "CAREGATE_TEST_BACKENDS";
+
+/// Makes the `async fn` of the same name, defined right below, a test on each database backend: a module
+/// `name` holding the tests `sqlite` and `postgres`. The function takes what it starts from ([`Given`]): a
+/// [`TestApp`] with the demo data, or the [`Backend`] to set up itself. The function stays ordinary code, so
+/// rustfmt and clippy see it; without this line it would be dead code, which clippy refuses.
+macro_rules! backend_test {
+    ($name:ident) => {
+        mod $name {
+            #[tokio::test(flavor = "multi_thread")]
+            async fn sqlite() {
+                $crate::helpers::Backend::Sqlite.run(super::$name).await;
+            }
+
+            #[tokio::test(flavor = "multi_thread")]
+            async fn postgres() {
+                $crate::helpers::Backend::Postgres.run(super::$name).await;
+            }
+        }
+    };
+}
+pub(crate) use backend_test;
+
+/// What a backend test starts from, made for the backend it runs on.
+pub trait Given: Sized {
+    fn given(backend: Backend) -> impl Future<Output = Self>;
+}
+
+/// A fresh app with migrations applied and the demo data seeded.
+impl Given for TestApp {
+    fn given(backend: Backend) -> impl Future<Output = Self> {
+        spawn_app(backend)
+    }
+}
+
+/// Only the backend: the test sets up its own app ([`spawn_app_with`], [`spawn_empty_app`]) or database
+/// ([`fresh_database`]).
+impl Given for Backend {
+    fn given(backend: Backend) -> impl Future<Output = Self> {
+        std::future::ready(backend)
+    }
+}
+
+/// A database backend the integration tests run on.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+impl Backend {
+    pub fn name(self) -> &'static str {
+        match self {
+            Backend::Sqlite => "sqlite",
+            Backend::Postgres => "postgres",
+        }
+    }
+
+    /// Runs `test` on this backend from what it is given, unless [`BACKENDS_VAR`] leaves the backend out (then
+    /// it prints a note).
+    pub async fn run<G: Given, F: Future<Output = ()>>(self, test: impl FnOnce(G) -> F) {
+        if self.is_selected() {
+            test(G::given(self).await).await;
+        } else {
+            println!("note: {BACKENDS_VAR} leaves out {}, so this test did not run on it", self.name());
+        }
+    }
+
+    fn is_selected(self) -> bool {
+        let Ok(chosen) = std::env::var(BACKENDS_VAR) else { return true };
+        let names: Vec<&str> = chosen.split(',').map(str::trim).filter(|name| !name.is_empty()).collect();
+        for name in &names {
+            assert!(
+                [Backend::Sqlite, Backend::Postgres].iter().any(|backend| backend.name() == *name),
+                "{BACKENDS_VAR}={chosen:?} names an unknown backend {name:?}: use sqlite, postgres, or both separated by a comma"
+            );
+        }
+        names.is_empty() || names.contains(&self.name())
+    }
+}
 
 #[derive(Clone)]
 pub struct TestApp {
-    pub backend: &'static str,
     pub state: AppState,
     router: Router,
     _dir: Option<std::sync::Arc<TempDir>>,
@@ -33,8 +144,14 @@ pub struct TestResponse {
 }
 
 impl TestResponse {
+    /// The body as JSON, for the answers that are not a server function's (MCP, `/api/v1/me`, `/readyz`).
     pub fn json(&self) -> serde_json::Value {
         serde_json::from_str(&self.body).unwrap_or_else(|err| panic!("not JSON ({err}): {}", self.body))
+    }
+
+    /// A server function's refusal: the [`AppError`] in the body.
+    pub fn error(&self) -> AppError {
+        serde_json::from_str(&self.body).unwrap_or_else(|err| panic!("not an AppError ({err}): {} {}", self.status, self.body))
     }
 
     pub fn location(&self) -> Option<&str> {
@@ -50,6 +167,78 @@ impl TestResponse {
             .find(|v| v.starts_with("caregate_session=") || v.starts_with("__Host-caregate_session="))
             .map(|v| v.split(';').next().unwrap_or_default().to_owned())
     }
+}
+
+/// A server function's answer: the response, readable as the function's output `T`.
+pub struct Answer<T> {
+    response: TestResponse,
+    output: PhantomData<fn() -> T>,
+}
+
+impl<T: DeserializeOwned> Answer<T> {
+    /// The function's output, after checking that the call succeeded.
+    pub fn output(&self) -> T {
+        assert_eq!(self.status, StatusCode::OK, "the server function refused: {}", self.body);
+        serde_json::from_str(&self.body).unwrap_or_else(|err| panic!("not the server function's output ({err}): {}", self.body))
+    }
+}
+
+impl<T> Deref for Answer<T> {
+    type Target = TestResponse;
+
+    fn deref(&self) -> &TestResponse {
+        &self.response
+    }
+}
+
+impl<T> From<Answer<T>> for TestResponse {
+    fn from(answer: Answer<T>) -> Self {
+        answer.response
+    }
+}
+
+impl<T> From<TestResponse> for Answer<T> {
+    fn from(response: TestResponse) -> Self {
+        Answer { response, output: PhantomData }
+    }
+}
+
+/// How a server function's arguments travel: the input half of its protocol (all of caregate's answer JSON).
+pub trait ArgumentCodec {
+    const CONTENT_TYPE: &'static str;
+    fn encode(arguments: &impl Serialize) -> String;
+}
+
+/// The default: a URL-encoded form, written by the same `serde_qs` the browser's client uses.
+impl ArgumentCodec for Http<PostUrl, Json> {
+    const CONTENT_TYPE: &'static str = "application/x-www-form-urlencoded";
+
+    fn encode(arguments: &impl Serialize) -> String {
+        serde_qs::to_string(arguments).expect("arguments encode as a form")
+    }
+}
+
+/// `input = Json`.
+impl ArgumentCodec for Http<Json, Json> {
+    const CONTENT_TYPE: &'static str = "application/json";
+
+    fn encode(arguments: &impl Serialize) -> String {
+        serde_json::to_string(arguments).expect("arguments encode as JSON")
+    }
+}
+
+/// The request a browser sends to call the server function `F` with `arguments`, with a session cookie
+/// (`name=value`) if given.
+pub fn server_fn_request<F>(arguments: &F, cookie: Option<&str>) -> Request<Body>
+where
+    F: ServerFn + Serialize,
+    F::Protocol: ArgumentCodec,
+{
+    let mut request = Request::post(F::PATH).header(CONTENT_TYPE, <F::Protocol as ArgumentCodec>::CONTENT_TYPE).header(ACCEPT, "application/json");
+    if let Some(cookie) = cookie {
+        request = request.header(COOKIE, cookie);
+    }
+    request.body(Body::from(<F::Protocol as ArgumentCodec>::encode(arguments))).unwrap()
 }
 
 /// A scratch directory removed on drop.
@@ -74,52 +263,59 @@ pub fn fresh_sqlite() -> (String, TempDir) {
     (url, TempDir(dir))
 }
 
-/// A fresh, empty PostgreSQL database on the server named by [`POSTGRES_URL_VAR`], if set.
-pub async fn fresh_postgres() -> Option<String> {
-    let admin_url = std::env::var(POSTGRES_URL_VAR).ok().filter(|v| !v.is_empty())?;
+/// A fresh, empty PostgreSQL database on the server named by [`POSTGRES_URL_VAR`]; without that variable the
+/// test fails, saying how to set it.
+pub async fn fresh_postgres() -> String {
+    let admin_url = std::env::var(POSTGRES_URL_VAR).ok().filter(|v| !v.is_empty()).unwrap_or_else(|| {
+        panic!(
+            "{POSTGRES_URL_VAR} is not set, so this PostgreSQL test cannot run. Name a PostgreSQL server, e.g. \
+             `export {POSTGRES_URL_VAR}=\"$(scripts/postgres.sh)\"`, or leave PostgreSQL out on purpose with \
+             `{BACKENDS_VAR}=sqlite`."
+        )
+    });
     let name = unique_name();
     let admin = Database::connect(&admin_url).await.expect("connect to the PostgreSQL test server");
     admin.execute_unprepared(&format!("CREATE DATABASE {name}")).await.expect("create a test database");
     admin.close().await.ok();
     let base = admin_url.rsplit_once('/').map(|(base, _)| base).expect("a URL with a database path");
-    Some(format!("{base}/{name}"))
+    format!("{base}/{name}")
 }
 
-/// One app per backend, each on a fresh database with migrations applied and the demo data seeded.
-pub async fn spawn_apps() -> Vec<TestApp> {
-    spawn_apps_with(|_| {}).await
-}
-
-/// [`spawn_apps`] with settings changed from the test defaults (a public https URL, trusted proxies…).
-pub async fn spawn_apps_with(configure: impl Fn(&mut Config)) -> Vec<TestApp> {
-    let mut apps = Vec::new();
-    for app in spawn_empty_apps_with(&configure).await {
-        domain::demo::seed(&app.state.db).await.expect("seed demo data");
-        apps.push(app);
+/// A fresh, empty database of `backend`: its URL, and for SQLite the scratch directory holding it.
+pub async fn fresh_database(backend: Backend) -> (String, Option<TempDir>) {
+    match backend {
+        Backend::Sqlite => {
+            let (url, dir) = fresh_sqlite();
+            (url, Some(dir))
+        }
+        Backend::Postgres => (fresh_postgres().await, None),
     }
-    apps
 }
 
-/// One app per backend on a fresh, migrated, empty database.
-pub async fn spawn_empty_apps() -> Vec<TestApp> {
-    spawn_empty_apps_with(&|_| {}).await
+/// An app on a fresh database of `backend`, with migrations applied and the demo data seeded.
+pub async fn spawn_app(backend: Backend) -> TestApp {
+    spawn_app_with(backend, |_| {}).await
 }
 
-async fn spawn_empty_apps_with(configure: &dyn Fn(&mut Config)) -> Vec<TestApp> {
+/// [`spawn_app`] with settings changed from the test defaults (a public https URL, trusted proxies…).
+pub async fn spawn_app_with(backend: Backend, configure: impl FnOnce(&mut Config)) -> TestApp {
+    let app = spawn_empty_app_with(backend, configure).await;
+    domain::demo::seed(&app.state.db).await.expect("seed demo data");
+    app
+}
+
+/// An app on a fresh, migrated, empty database of `backend`.
+pub async fn spawn_empty_app(backend: Backend) -> TestApp {
+    spawn_empty_app_with(backend, |_| {}).await
+}
+
+async fn spawn_empty_app_with(backend: Backend, configure: impl FnOnce(&mut Config)) -> TestApp {
     server::telemetry::init();
-    let (sqlite_url, dir) = fresh_sqlite();
-    let mut apps = vec![spawn("sqlite", sqlite_url, Some(dir), configure).await];
-    if let Some(postgres_url) = fresh_postgres().await {
-        apps.push(spawn("postgres", postgres_url, None, configure).await);
-    }
-    apps
-}
-
-async fn spawn(backend: &'static str, database_url: String, dir: Option<TempDir>, configure: &dyn Fn(&mut Config)) -> TestApp {
+    let (database_url, dir) = fresh_database(backend).await;
     let mut config = Config::for_tests(&database_url);
     configure(&mut config);
     let state = build_state(&config).await.expect("build state");
-    TestApp { backend, router: build_router(state.clone()), state, _dir: dir.map(std::sync::Arc::new) }
+    TestApp { router: build_router(state.clone()), state, _dir: dir.map(std::sync::Arc::new) }
 }
 
 impl TestApp {
@@ -136,18 +332,11 @@ impl TestApp {
             .oneshot(Request::get("/metrics").body(Body::empty()).unwrap())
             .await
             .expect("router answers");
-        let status = response.status();
-        let headers = response.headers().clone();
-        let bytes = response.into_body().collect().await.expect("body").to_bytes();
-        TestResponse { status, headers, body: String::from_utf8_lossy(&bytes).into_owned() }
+        read(response).await
     }
 
     pub async fn send(&self, request: Request<Body>) -> TestResponse {
-        let response = self.router.clone().oneshot(request).await.expect("router answers");
-        let status = response.status();
-        let headers = response.headers().clone();
-        let bytes = response.into_body().collect().await.expect("body").to_bytes();
-        TestResponse { status, headers, body: String::from_utf8_lossy(&bytes).into_owned() }
+        read(self.router.clone().oneshot(request).await.expect("router answers")).await
     }
 
     /// `GET path`, optionally with a session cookie (`name=value`).
@@ -159,23 +348,31 @@ impl TestApp {
         self.send(request.body(Body::empty()).unwrap()).await
     }
 
-    /// Calls a server function the way the browser's fetch does (form-encoded arguments, JSON answer).
-    pub async fn call(&self, endpoint: &str, args: &[(&str, &str)], cookie: Option<&str>) -> TestResponse {
-        let body: String = args.iter().map(|(k, v)| format!("{}={}", urlencode(k), urlencode(v))).collect::<Vec<_>>().join("&");
-        let mut request = Request::post(format!("/api/{endpoint}"))
-            .header(CONTENT_TYPE, "application/x-www-form-urlencoded")
-            .header(http::header::ACCEPT, "application/json");
+    /// Calls the server function `F` with `arguments` the way the browser's fetch does, optionally with a
+    /// session cookie (`name=value`).
+    pub async fn call<F>(&self, arguments: F, cookie: Option<&str>) -> Answer<F::Output>
+    where
+        F: ServerFn + Serialize,
+        F::Protocol: ArgumentCodec,
+    {
+        self.send(server_fn_request(&arguments, cookie)).await.into()
+    }
+
+    /// `POST path` with exactly `body` as `content_type` and JSON accepted: for bytes no well-behaved client
+    /// sends.
+    pub async fn post_raw(&self, path: &str, content_type: &str, body: impl Into<Body>, cookie: Option<&str>) -> TestResponse {
+        let mut request = Request::post(path).header(CONTENT_TYPE, content_type).header(ACCEPT, "application/json");
         if let Some(cookie) = cookie {
             request = request.header(COOKIE, cookie);
         }
-        self.send(request.body(Body::from(body)).unwrap()).await
+        self.send(request.body(body.into()).unwrap()).await
     }
 
     /// Another server process on the same database: its own router and its own key verifier (warm cache).
     pub fn another_node(&self) -> TestApp {
         let mut state = self.state.clone();
         state.verifier = std::sync::Arc::new(domain::keys::verifier::Verifier::new(state.token_environment, true));
-        TestApp { backend: self.backend, router: build_router(state.clone()), state, _dir: self._dir.clone() }
+        TestApp { router: build_router(state.clone()), state, _dir: self._dir.clone() }
     }
 
     /// `POST /api/mcp` as an MCP client sends it; `headers` replace the defaults of the same name.
@@ -202,49 +399,41 @@ impl TestApp {
         self.send(request.body(Body::empty()).unwrap()).await
     }
 
-    /// Calls a server function whose arguments travel as JSON (`{"request": …}`).
-    pub async fn call_json(&self, endpoint: &str, args: serde_json::Value, cookie: Option<&str>) -> TestResponse {
-        let mut request =
-            Request::post(format!("/api/{endpoint}")).header(CONTENT_TYPE, "application/json").header(http::header::ACCEPT, "application/json");
-        if let Some(cookie) = cookie {
-            request = request.header(COOKIE, cookie);
-        }
-        self.send(request.body(Body::from(args.to_string())).unwrap()).await
-    }
-
     /// Signs in and confirms the password, so the session may mint keys.
     pub async fn login_for_keys(&self, email: &str) -> String {
         let cookie = self.login(email).await;
-        let confirmed = self.call("keys/confirm-password", &[("password", domain::demo::DEMO_PASSWORD)], Some(&cookie)).await;
-        assert_eq!(confirmed.status, StatusCode::OK, "[{}] {}", self.backend, confirmed.body);
+        let confirmed = self.call(ConfirmPassword { password: domain::demo::DEMO_PASSWORD.to_owned() }, Some(&cookie)).await;
+        assert_eq!(confirmed.status, StatusCode::OK, "{}", confirmed.body);
         cookie
+    }
+
+    /// Every scope the caller's role may grant, by name.
+    pub async fn allowed_scopes(&self, cookie: &str) -> Vec<String> {
+        let setup = self.call(GetKeySetup {}, Some(cookie)).await.output();
+        setup.allowed_scopes.iter().map(|scope| scope.as_str().to_owned()).collect()
     }
 
     /// Mints a key with `label`, the default expiry and every scope the caller's role allows; returns the whole
     /// answer.
-    pub async fn mint(&self, cookie: &str, label: &str) -> TestResponse {
-        let setup = self.call("keys/setup", &[], Some(cookie)).await;
-        let scopes = if setup.status == StatusCode::OK { setup.json()["allowed_scopes"].clone() } else { serde_json::json!(["read:visits"]) };
-        self.call_json("keys/mint", serde_json::json!({ "request": { "label": label, "expiry": null, "scopes": scopes } }), Some(cookie)).await
+    pub async fn mint(&self, cookie: &str, label: &str) -> Answer<MintedKey> {
+        let setup = self.call(GetKeySetup {}, Some(cookie)).await;
+        let scopes = if setup.status == StatusCode::OK {
+            setup.output().allowed_scopes.iter().map(|scope| scope.as_str().to_owned()).collect()
+        } else {
+            vec!["read:visits".to_owned()]
+        };
+        self.call(MintKey { request: MintRequest { label: label.to_owned(), expiry: None, scopes } }, Some(cookie)).await
     }
 
     /// Mints a key and returns (Key ID, token).
     pub async fn mint_ok(&self, cookie: &str, label: &str) -> (String, String) {
-        let response = self.mint(cookie, label).await;
-        assert_eq!(response.status, StatusCode::OK, "[{}] mint: {}", self.backend, response.body);
-        let json = response.json();
-        (json["key"]["key_id"].as_str().unwrap().to_owned(), json["token"].as_str().unwrap().to_owned())
+        let minted = self.mint(cookie, label).await.output();
+        (minted.key.key_id, minted.token.expose().to_owned())
     }
 
-    /// Lists keys with a filter (JSON), as the caller.
-    pub async fn list_keys(&self, cookie: &str, filter: serde_json::Value) -> serde_json::Value {
-        let mut full = serde_json::json!({ "user_id": null, "status": null, "search": null, "page": 1, "per_page": 20 });
-        for (k, v) in filter.as_object().unwrap() {
-            full[k] = v.clone();
-        }
-        let response = self.call_json("keys/list", serde_json::json!({ "filter": full }), Some(cookie)).await;
-        assert_eq!(response.status, StatusCode::OK, "[{}] list: {}", self.backend, response.body);
-        response.json()
+    /// Lists keys with `filter`, as the caller.
+    pub async fn list_keys(&self, cookie: &str, filter: KeyFilter) -> KeyPage {
+        self.call(ListKeys { filter }, Some(cookie)).await.output()
     }
 
     /// Every text column of the key and activity tables, concatenated (to prove no token is stored).
@@ -271,10 +460,22 @@ impl TestApp {
 
     /// Signs in and returns the session cookie (`name=value`).
     pub async fn login(&self, email: &str) -> String {
-        let response = self.call("session/login", &[("email", email), ("password", domain::demo::DEMO_PASSWORD)], None).await;
-        assert_eq!(response.status, StatusCode::OK, "[{}] sign-in of {email}: {}", self.backend, response.body);
+        let response = self.call(sign_in(email, domain::demo::DEMO_PASSWORD), None).await;
+        assert_eq!(response.status, StatusCode::OK, "sign-in of {email}: {}", response.body);
         response.session_cookie().expect("a session cookie")
     }
+}
+
+/// The sign-in form's arguments, without a page to return to.
+pub fn sign_in(email: &str, password: &str) -> Login {
+    Login { email: email.to_owned(), password: password.to_owned(), next: None }
+}
+
+async fn read(response: axum::response::Response) -> TestResponse {
+    let status = response.status();
+    let headers = response.headers().clone();
+    let bytes = response.into_body().collect().await.expect("body").to_bytes();
+    TestResponse { status, headers, body: String::from_utf8_lossy(&bytes).into_owned() }
 }
 
 /// Verifies a presented token as a fresh server process does (argon2 every time, no client address).
@@ -288,12 +489,7 @@ pub fn forge_secret(token: &str) -> String {
     domain::keys::token::forge_secret(token)
 }
 
-pub fn urlencode(value: &str) -> String {
-    value
-        .bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => (b as char).to_string(),
-            other => format!("%{other:02X}"),
-        })
-        .collect()
+/// The arguments of minting a key with `label`, `expiry` (`None`: the company's default) and `scopes` by name.
+pub fn new_key(label: &str, expiry: Option<ExpiryChoice>, scopes: &[&str]) -> MintKey {
+    MintKey { request: MintRequest { label: label.to_owned(), expiry, scopes: scopes.iter().map(|scope| (*scope).to_owned()).collect() } }
 }

@@ -1,5 +1,5 @@
-//! Integration tests through the real router and real migrations, on SQLite and (when
-//! `CAREGATE_TEST_POSTGRES_URL` is set) on PostgreSQL too.
+//! Integration tests through the real router and real migrations, each once on SQLite and once on PostgreSQL
+//! (`some_test::sqlite`, `some_test::postgres`); see `helpers` for setting up the PostgreSQL server.
 mod activity_writer;
 mod care_data;
 mod cli;

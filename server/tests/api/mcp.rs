@@ -1,11 +1,14 @@
 //! The MCP endpoint through the router: JSON-RPC over Streamable HTTP, authorised by API keys and scoped
 //! to the owner's role.
+use app::api::activity::ListActivity;
+use app::api::keys::{MintKey, RevokeKey};
+use app::model::{Action, ActivityFilter, ActivityView, KeyFilter, MintRequest};
 use axum::body::Body;
 use base64::Engine;
 use http::{Request, StatusCode};
 use serde_json::{json, Value};
 
-use crate::helpers::{spawn_apps, TestApp, TestResponse};
+use crate::helpers::{backend_test, TestApp, TestResponse};
 
 async fn post(app: &TestApp, authorization: Option<&str>, body: Value, extra: &[(&str, &str)]) -> TestResponse {
     post_as(app, "2025-06-18", authorization, body, extra).await
@@ -18,7 +21,7 @@ async fn post_as(app: &TestApp, protocol_version: &str, authorization: Option<&s
 
 async fn rpc(app: &TestApp, token: &str, method: &str, params: Value) -> Value {
     let response = post(app, Some(&format!("Bearer {token}")), json!({ "jsonrpc": "2.0", "id": 1, "method": method, "params": params }), &[]).await;
-    assert_eq!(response.status, StatusCode::OK, "[{}] {method}: {}", app.backend, response.body);
+    assert_eq!(response.status, StatusCode::OK, "{method}: {}", response.body);
     response.json()
 }
 
@@ -31,242 +34,217 @@ async fn call(app: &TestApp, token: &str, tool: &str, arguments: Value) -> Value
     rpc(app, token, "tools/call", json!({ "name": tool, "arguments": arguments })).await["result"].clone()
 }
 
-/// A key of `email`'s with `scopes`; `[]` stands for every scope the role allows.
-async fn key_for(app: &TestApp, email: &str, scopes: Value) -> String {
+/// A key of `email`'s with `scopes`; none stands for every scope the role allows.
+async fn key_for(app: &TestApp, email: &str, scopes: &[&str]) -> String {
     let cookie = app.login_for_keys(email).await;
-    let scopes = if scopes == json!([]) { app.call("keys/setup", &[], Some(&cookie)).await.json()["allowed_scopes"].clone() } else { scopes };
-    let minted = app.call_json("keys/mint", json!({ "request": { "label": "MCP", "expiry": null, "scopes": scopes } }), Some(&cookie)).await;
+    let scopes = if scopes.is_empty() { app.allowed_scopes(&cookie).await } else { scopes.iter().map(|scope| (*scope).to_owned()).collect() };
+    let minted = app.call(MintKey { request: MintRequest { label: "MCP".to_owned(), expiry: None, scopes } }, Some(&cookie)).await;
     assert_eq!(minted.status, StatusCode::OK, "{}", minted.body);
-    minted.json()["token"].as_str().unwrap().to_owned()
+    minted.output().token.expose().to_owned()
 }
 
-#[tokio::test(flavor = "multi_thread")]
-async fn initialize_answers_current_protocol_versions_and_records_the_client() {
-    for app in spawn_apps().await {
-        let token = key_for(&app, "barbara@sunrise.test", json!([])).await;
-        for version in ["2025-06-18", "2025-11-25"] {
-            let body = json!({ "jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {
-                "protocolVersion": version, "capabilities": {}, "clientInfo": { "name": "claude-code", "version": "2.1.0" }
-            }});
-            let response = post_as(&app, version, Some(&format!("Bearer {token}")), body, &[]).await;
-            assert_eq!(response.status, StatusCode::OK, "[{}] {}", app.backend, response.body);
-            let init = response.json();
-            assert_eq!(init["result"]["protocolVersion"], version, "[{}] {init}", app.backend);
-            assert_eq!(init["result"]["serverInfo"]["name"], "caregate");
-            assert!(init["result"]["capabilities"]["tools"].is_object());
+/// The activity feed of one Key ID, as a Root User of its company sees it.
+async fn key_feed(app: &TestApp, root_cookie: &str, key_id: &str) -> Vec<ActivityView> {
+    let filter = ActivityFilter { key_id: Some(key_id.to_owned()), ..ActivityFilter::default() };
+    app.call(ListActivity { filter }, Some(root_cookie)).await.output().events
+}
+
+backend_test!(initialize_answers_current_protocol_versions_and_records_the_client);
+async fn initialize_answers_current_protocol_versions_and_records_the_client(app: TestApp) {
+    let token = key_for(&app, "barbara@sunrise.test", &[]).await;
+    for version in ["2025-06-18", "2025-11-25"] {
+        let body = json!({ "jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {
+            "protocolVersion": version, "capabilities": {}, "clientInfo": { "name": "claude-code", "version": "2.1.0" }
+        }});
+        let response = post_as(&app, version, Some(&format!("Bearer {token}")), body, &[]).await;
+        assert_eq!(response.status, StatusCode::OK, "{}", response.body);
+        let init = response.json();
+        assert_eq!(init["result"]["protocolVersion"], version, "{init}");
+        assert_eq!(init["result"]["serverInfo"]["name"], "caregate");
+        assert!(init["result"]["capabilities"]["tools"].is_object());
+    }
+    let cookie = app.login("barbara@sunrise.test").await;
+    let keys = app.list_keys(&cookie, KeyFilter::default()).await;
+    assert_eq!(keys.keys[0].last_used_client.as_deref(), Some("claude-code 2.1.0"));
+}
+
+backend_test!(tools_list_shows_only_what_the_keys_effective_scopes_allow);
+async fn tools_list_shows_only_what_the_keys_effective_scopes_allow(app: TestApp) {
+    let caregiver = key_for(&app, "barbara@sunrise.test", &[]).await;
+    let root = key_for(&app, "root@sunrise.test", &[]).await;
+    let narrow = key_for(&app, "office@sunrise.test", &["read:visits"]).await;
+    assert_eq!(
+        tool_names(&app, &caregiver).await,
+        ["get_profile", "get_schedule", "get_visit", "list_messages", "list_open_shifts", "list_visits", "whoami"]
+    );
+    assert_eq!(tool_names(&app, &root).await.len(), 10);
+    assert_eq!(tool_names(&app, &narrow).await, ["get_visit", "list_visits", "whoami"]);
+    let listed = rpc(&app, &root, "tools/list", json!({})).await;
+    for tool in listed["result"]["tools"].as_array().unwrap() {
+        assert!(tool["description"].as_str().unwrap().len() > 20, "{tool}");
+        assert_eq!(tool["inputSchema"]["type"], "object", "{tool}");
+    }
+}
+
+backend_test!(a_caregiver_key_reads_only_her_own_rows_and_no_patients);
+async fn a_caregiver_key_reads_only_her_own_rows_and_no_patients(app: TestApp) {
+    let token = key_for(&app, "barbara@sunrise.test", &[]).await;
+    let patients = call(&app, &token, "list_patients", json!({})).await;
+    assert_eq!(patients["isError"], true, "{patients}");
+    assert_eq!(patients["content"][0]["text"], "Insufficient scope. Required: read:patients");
+
+    let visits = call(&app, &token, "list_visits", json!({})).await;
+    assert_eq!(visits["isError"], false);
+    let rows = visits["structuredContent"]["visits"].as_array().unwrap().clone();
+    assert!(!rows.is_empty());
+    assert!(rows.iter().all(|v| v["caregiver_name"] == "Barbara Lee"), "{visits}");
+    assert!(visits["content"][0]["text"].as_str().unwrap().contains("Barbara Lee"), "a text rendering accompanies the structure");
+
+    let office = key_for(&app, "office@sunrise.test", &[]).await;
+    let all = call(&app, &office, "list_visits", json!({})).await;
+    let carl_visit =
+        all["structuredContent"]["visits"].as_array().unwrap().iter().find(|v| v["caregiver_name"] == "Carl Jensen").unwrap()["id"].clone();
+    let denied = call(&app, &token, "get_visit", json!({ "id": carl_visit })).await;
+    assert_eq!(denied["isError"], true);
+    assert_eq!(denied["content"][0]["text"], "Visit not found");
+    let own = call(&app, &token, "get_visit", json!({ "id": rows[0]["id"] })).await;
+    assert_eq!(own["structuredContent"]["visit"]["caregiver_name"], "Barbara Lee");
+
+    let schedule = call(&app, &token, "get_schedule", json!({})).await;
+    assert!(schedule["structuredContent"]["visits"].as_array().unwrap().iter().all(|v| v["caregiver_name"] == "Barbara Lee"));
+    let messages = call(&app, &token, "list_messages", json!({})).await;
+    assert_eq!(messages["structuredContent"]["count"], 2);
+    let whoami = call(&app, &token, "whoami", json!({})).await;
+    assert_eq!(whoami["structuredContent"]["user"]["email"], "barbara@sunrise.test");
+}
+
+backend_test!(another_companys_key_sees_none_of_sunrises_rows);
+async fn another_companys_key_sees_none_of_sunrises_rows(app: TestApp) {
+    let sunrise = key_for(&app, "root@sunrise.test", &[]).await;
+    let harbor = key_for(&app, "root@harbor.test", &[]).await;
+    let sunrise_visit = call(&app, &sunrise, "list_visits", json!({})).await["structuredContent"]["visits"][0]["id"].clone();
+    for tool in ["list_visits", "list_patients", "list_caregivers", "list_messages", "list_open_shifts", "list_activity"] {
+        let result = call(&app, &harbor, tool, json!({})).await;
+        let text = result.to_string();
+        for sunrise_name in ["Margaret", "Barbara", "Carl", "Rosa", "Dorothy"] {
+            assert!(!text.contains(sunrise_name), "{tool} leaks {sunrise_name}: {text}");
         }
-        let cookie = app.login("barbara@sunrise.test").await;
-        let keys = app.list_keys(&cookie, json!({})).await;
-        assert_eq!(keys["keys"][0]["last_used_client"], "claude-code 2.1.0");
     }
+    let foreign = call(&app, &harbor, "get_visit", json!({ "id": sunrise_visit })).await;
+    assert_eq!(foreign["content"][0]["text"], "Visit not found");
+    let patients = call(&app, &harbor, "list_patients", json!({})).await;
+    assert_eq!(patients["structuredContent"]["patients"][0]["name"], "Ingrid Larsen");
 }
 
-#[tokio::test(flavor = "multi_thread")]
-async fn tools_list_shows_only_what_the_keys_effective_scopes_allow() {
-    for app in spawn_apps().await {
-        let caregiver = key_for(&app, "barbara@sunrise.test", json!([])).await;
-        let root = key_for(&app, "root@sunrise.test", json!([])).await;
-        let narrow = key_for(&app, "office@sunrise.test", json!(["read:visits"])).await;
-        assert_eq!(
-            tool_names(&app, &caregiver).await,
-            ["get_profile", "get_schedule", "get_visit", "list_messages", "list_open_shifts", "list_visits", "whoami"],
-            "[{}]",
-            app.backend
-        );
-        assert_eq!(tool_names(&app, &root).await.len(), 10);
-        assert_eq!(tool_names(&app, &narrow).await, ["get_visit", "list_visits", "whoami"]);
-        let listed = rpc(&app, &root, "tools/list", json!({})).await;
-        for tool in listed["result"]["tools"].as_array().unwrap() {
-            assert!(tool["description"].as_str().unwrap().len() > 20, "{tool}");
-            assert_eq!(tool["inputSchema"]["type"], "object", "{tool}");
-        }
-    }
-}
-
-#[tokio::test(flavor = "multi_thread")]
-async fn a_caregiver_key_reads_only_her_own_rows_and_no_patients() {
-    for app in spawn_apps().await {
-        let token = key_for(&app, "barbara@sunrise.test", json!([])).await;
-        let patients = call(&app, &token, "list_patients", json!({})).await;
-        assert_eq!(patients["isError"], true, "[{}] {patients}", app.backend);
-        assert_eq!(patients["content"][0]["text"], "Insufficient scope. Required: read:patients");
-
-        let visits = call(&app, &token, "list_visits", json!({})).await;
-        assert_eq!(visits["isError"], false);
-        let rows = visits["structuredContent"]["visits"].as_array().unwrap().clone();
-        assert!(!rows.is_empty());
-        assert!(rows.iter().all(|v| v["caregiver_name"] == "Barbara Lee"), "{visits}");
-        assert!(visits["content"][0]["text"].as_str().unwrap().contains("Barbara Lee"), "a text rendering accompanies the structure");
-
-        let office = key_for(&app, "office@sunrise.test", json!([])).await;
-        let all = call(&app, &office, "list_visits", json!({})).await;
-        let carl_visit =
-            all["structuredContent"]["visits"].as_array().unwrap().iter().find(|v| v["caregiver_name"] == "Carl Jensen").unwrap()["id"].clone();
-        let denied = call(&app, &token, "get_visit", json!({ "id": carl_visit })).await;
-        assert_eq!(denied["isError"], true);
-        assert_eq!(denied["content"][0]["text"], "Visit not found");
-        let own = call(&app, &token, "get_visit", json!({ "id": rows[0]["id"] })).await;
-        assert_eq!(own["structuredContent"]["visit"]["caregiver_name"], "Barbara Lee");
-
-        let schedule = call(&app, &token, "get_schedule", json!({})).await;
-        assert!(schedule["structuredContent"]["visits"].as_array().unwrap().iter().all(|v| v["caregiver_name"] == "Barbara Lee"));
-        let messages = call(&app, &token, "list_messages", json!({})).await;
-        assert_eq!(messages["structuredContent"]["count"], 2);
-        let whoami = call(&app, &token, "whoami", json!({})).await;
-        assert_eq!(whoami["structuredContent"]["user"]["email"], "barbara@sunrise.test");
-    }
-}
-
-#[tokio::test(flavor = "multi_thread")]
-async fn another_companys_key_sees_none_of_sunrises_rows() {
-    for app in spawn_apps().await {
-        let sunrise = key_for(&app, "root@sunrise.test", json!([])).await;
-        let harbor = key_for(&app, "root@harbor.test", json!([])).await;
-        let sunrise_visit = call(&app, &sunrise, "list_visits", json!({})).await["structuredContent"]["visits"][0]["id"].clone();
-        for tool in ["list_visits", "list_patients", "list_caregivers", "list_messages", "list_open_shifts", "list_activity"] {
-            let result = call(&app, &harbor, tool, json!({})).await;
-            let text = result.to_string();
-            for sunrise_name in ["Margaret", "Barbara", "Carl", "Rosa", "Dorothy"] {
-                assert!(!text.contains(sunrise_name), "[{}] {tool} leaks {sunrise_name}: {text}", app.backend);
-            }
-        }
-        let foreign = call(&app, &harbor, "get_visit", json!({ "id": sunrise_visit })).await;
-        assert_eq!(foreign["content"][0]["text"], "Visit not found");
-        let patients = call(&app, &harbor, "list_patients", json!({})).await;
-        assert_eq!(patients["structuredContent"]["patients"][0]["name"], "Ingrid Larsen");
-    }
-}
-
-#[tokio::test(flavor = "multi_thread")]
-async fn revoked_expired_and_deactivated_keys_are_refused_with_their_codes() {
+backend_test!(revoked_expired_and_deactivated_keys_are_refused_with_their_codes);
+async fn revoked_expired_and_deactivated_keys_are_refused_with_their_codes(app: TestApp) {
     use sea_orm::{ConnectionTrait, Statement};
-    for app in spawn_apps().await {
-        let cookie = app.login_for_keys("office@sunrise.test").await;
-        let (revoked_id, revoked) = app.mint_ok(&cookie, "revoke me").await;
-        let (expired_id, expired) = app.mint_ok(&cookie, "expire me").await;
-        assert_eq!(tool_names(&app, &revoked).await.len(), 9);
-        app.call("keys/revoke", &[("key_id", &revoked_id)], Some(&cookie)).await;
-        let backend = app.state.db.get_database_backend();
-        let past = (chrono::Utc::now() - chrono::Duration::minutes(1)).to_rfc3339();
-        app.state
-            .db
-            .execute(Statement::from_sql_and_values(
-                backend,
-                if backend == sea_orm::DbBackend::Postgres {
-                    "UPDATE api_keys SET expires_at = $1::timestamptz WHERE key_id = $2"
-                } else {
-                    "UPDATE api_keys SET expires_at = ? WHERE key_id = ?"
-                },
-                [past.into(), expired_id.clone().into()],
-            ))
-            .await
-            .unwrap();
-        let body = json!({ "jsonrpc": "2.0", "id": 1, "method": "tools/list", "params": {} });
-        for (token, code) in [(&revoked, "revoked_key"), (&expired, "expired_key")] {
-            let response = post(&app, Some(&format!("Bearer {token}")), body.clone(), &[]).await;
-            assert_eq!(response.status, StatusCode::UNAUTHORIZED, "[{}] {code}: {}", app.backend, response.body);
-            assert_eq!(response.json()["code"], code);
-        }
-        let active = key_for(&app, "carl@sunrise.test", json!([])).await;
-        let carl = domain::accounts::find_user_by_email(&app.state.db, "carl@sunrise.test").await.unwrap();
-        domain::accounts::set_active(&app.state.db, carl.id, false).await.unwrap();
-        let response = post(&app, Some(&format!("Bearer {active}")), body.clone(), &[]).await;
-        assert_eq!(response.json()["code"], "inactive_user");
-        let (wrong, _) = domain::keys::token::Token::generate(domain::keys::token::TokenEnvironment::Test);
-        let response = post(&app, Some(&format!("Bearer {}", wrong.expose())), body.clone(), &[]).await;
-        assert_eq!(response.json()["code"], "invalid_key");
-        assert_eq!(response.json()["message"], "Invalid access token provided");
-
-        app.state.activity.flush().await;
-        let root = app.login("root@sunrise.test").await;
-        let feed = app
-            .call_json("activity/list", json!({ "filter": { "user_id": null, "key_id": revoked_id, "page": 1, "per_page": 50 } }), Some(&root))
-            .await
-            .json();
-        assert_eq!(feed["events"][0]["action"], "key.auth_failed", "failed authentications are recorded with the Key ID: {feed}");
+    let cookie = app.login_for_keys("office@sunrise.test").await;
+    let (revoked_id, revoked) = app.mint_ok(&cookie, "revoke me").await;
+    let (expired_id, expired) = app.mint_ok(&cookie, "expire me").await;
+    assert_eq!(tool_names(&app, &revoked).await.len(), 9);
+    app.call(RevokeKey { key_id: revoked_id.clone() }, Some(&cookie)).await;
+    let backend = app.state.db.get_database_backend();
+    let past = (chrono::Utc::now() - chrono::Duration::minutes(1)).to_rfc3339();
+    app.state
+        .db
+        .execute(Statement::from_sql_and_values(
+            backend,
+            if backend == sea_orm::DbBackend::Postgres {
+                "UPDATE api_keys SET expires_at = $1::timestamptz WHERE key_id = $2"
+            } else {
+                "UPDATE api_keys SET expires_at = ? WHERE key_id = ?"
+            },
+            [past.into(), expired_id.clone().into()],
+        ))
+        .await
+        .unwrap();
+    let body = json!({ "jsonrpc": "2.0", "id": 1, "method": "tools/list", "params": {} });
+    for (token, code) in [(&revoked, "revoked_key"), (&expired, "expired_key")] {
+        let response = post(&app, Some(&format!("Bearer {token}")), body.clone(), &[]).await;
+        assert_eq!(response.status, StatusCode::UNAUTHORIZED, "{code}: {}", response.body);
+        assert_eq!(response.json()["code"], code);
     }
+    let active = key_for(&app, "carl@sunrise.test", &[]).await;
+    let carl = domain::accounts::find_user_by_email(&app.state.db, "carl@sunrise.test").await.unwrap();
+    domain::accounts::set_active(&app.state.db, carl.id, false).await.unwrap();
+    let response = post(&app, Some(&format!("Bearer {active}")), body.clone(), &[]).await;
+    assert_eq!(response.json()["code"], "inactive_user");
+    let (wrong, _) = domain::keys::token::Token::generate(domain::keys::token::TokenEnvironment::Test);
+    let response = post(&app, Some(&format!("Bearer {}", wrong.expose())), body.clone(), &[]).await;
+    assert_eq!(response.json()["code"], "invalid_key");
+    assert_eq!(response.json()["message"], "Invalid access token provided");
+
+    app.state.activity.flush().await;
+    let root = app.login("root@sunrise.test").await;
+    let feed = key_feed(&app, &root, &revoked_id).await;
+    assert_eq!(feed[0].action, Action::KeyAuthFailed, "failed authentications are recorded with the Key ID: {feed:?}");
 }
 
-#[tokio::test(flavor = "multi_thread")]
-async fn basic_auth_and_the_organization_header_are_checked() {
-    for app in spawn_apps().await {
-        let token = key_for(&app, "barbara@sunrise.test", json!([])).await;
-        let user = domain::accounts::find_user_by_email(&app.state.db, "barbara@sunrise.test").await.unwrap();
-        let me = domain::accounts::current_user(&app.state.db, user.id).await.unwrap().unwrap();
-        let body = json!({ "jsonrpc": "2.0", "id": 1, "method": "tools/list", "params": {} });
-        let basic = |account: String| format!("Basic {}", base64::engine::general_purpose::STANDARD.encode(format!("{account}:{token}")));
-        assert_eq!(post(&app, Some(&basic(me.company_account.to_string())), body.clone(), &[]).await.status, StatusCode::OK, "[{}]", app.backend);
-        let wrong_account = post(&app, Some(&basic("11111111".into())), body.clone(), &[]).await;
-        assert_eq!(wrong_account.status, StatusCode::UNAUTHORIZED);
-        let bearer = format!("Bearer {token}");
-        let right_org = post(&app, Some(&bearer), body.clone(), &[("x-organization-id", &me.company_id.to_string())]).await;
-        assert_eq!(right_org.status, StatusCode::OK);
-        let wrong_org = post(&app, Some(&bearer), body.clone(), &[("x-organization-id", "999999")]).await;
-        assert_eq!(wrong_org.status, StatusCode::FORBIDDEN);
-        assert_eq!(wrong_org.json()["code"], "organization_mismatch");
-        let foreign_origin = post(&app, Some(&bearer), body.clone(), &[("origin", "https://evil.example")]).await;
-        assert_eq!(foreign_origin.status, StatusCode::FORBIDDEN, "{}", foreign_origin.body);
-        let own_origin = post(&app, Some(&bearer), body.clone(), &[("origin", "http://127.0.0.1:3000")]).await;
-        assert_eq!(own_origin.status, StatusCode::OK);
-    }
+backend_test!(basic_auth_and_the_organization_header_are_checked);
+async fn basic_auth_and_the_organization_header_are_checked(app: TestApp) {
+    let token = key_for(&app, "barbara@sunrise.test", &[]).await;
+    let user = domain::accounts::find_user_by_email(&app.state.db, "barbara@sunrise.test").await.unwrap();
+    let me = domain::accounts::current_user(&app.state.db, user.id).await.unwrap().unwrap();
+    let body = json!({ "jsonrpc": "2.0", "id": 1, "method": "tools/list", "params": {} });
+    let basic = |account: String| format!("Basic {}", base64::engine::general_purpose::STANDARD.encode(format!("{account}:{token}")));
+    assert_eq!(post(&app, Some(&basic(me.company_account.to_string())), body.clone(), &[]).await.status, StatusCode::OK);
+    let wrong_account = post(&app, Some(&basic("11111111".into())), body.clone(), &[]).await;
+    assert_eq!(wrong_account.status, StatusCode::UNAUTHORIZED);
+    let bearer = format!("Bearer {token}");
+    let right_org = post(&app, Some(&bearer), body.clone(), &[("x-organization-id", &me.company_id.to_string())]).await;
+    assert_eq!(right_org.status, StatusCode::OK);
+    let wrong_org = post(&app, Some(&bearer), body.clone(), &[("x-organization-id", "999999")]).await;
+    assert_eq!(wrong_org.status, StatusCode::FORBIDDEN);
+    assert_eq!(wrong_org.json()["code"], "organization_mismatch");
+    let foreign_origin = post(&app, Some(&bearer), body.clone(), &[("origin", "https://evil.example")]).await;
+    assert_eq!(foreign_origin.status, StatusCode::FORBIDDEN, "{}", foreign_origin.body);
+    let own_origin = post(&app, Some(&bearer), body.clone(), &[("origin", "http://127.0.0.1:3000")]).await;
+    assert_eq!(own_origin.status, StatusCode::OK);
 }
 
-#[tokio::test(flavor = "multi_thread")]
-async fn tool_calls_are_on_the_activity_feed_attributed_to_the_owner() {
-    for app in spawn_apps().await {
-        let token = key_for(&app, "barbara@sunrise.test", json!([])).await;
-        call(&app, &token, "list_visits", json!({ "from": "2000-01-01", "to": "2100-01-01" })).await;
-        call(&app, &token, "list_patients", json!({})).await;
-        let key_id = &token[8..16];
-        app.state.activity.flush().await;
-        let root = app.login("root@sunrise.test").await;
-        let feed = app
-            .call_json("activity/list", json!({ "filter": { "user_id": null, "key_id": key_id, "page": 1, "per_page": 50 } }), Some(&root))
-            .await
-            .json();
-        let events: Vec<(String, String, String)> = feed["events"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .filter(|e| e["action"] == "key.used")
-            .map(|e| {
-                (e["actor_name"].as_str().unwrap().to_owned(), e["target"].as_str().unwrap().to_owned(), e["key_id"].as_str().unwrap().to_owned())
-            })
-            .collect();
-        assert_eq!(
-            events,
-            vec![
-                ("Barbara Lee".to_owned(), "MCP tool list_patients".to_owned(), key_id.to_owned()),
-                ("Barbara Lee".to_owned(), "MCP tool list_visits".to_owned(), key_id.to_owned()),
-            ],
-            "[{}]",
-            app.backend
-        );
-    }
+backend_test!(tool_calls_are_on_the_activity_feed_attributed_to_the_owner);
+async fn tool_calls_are_on_the_activity_feed_attributed_to_the_owner(app: TestApp) {
+    let token = key_for(&app, "barbara@sunrise.test", &[]).await;
+    call(&app, &token, "list_visits", json!({ "from": "2000-01-01", "to": "2100-01-01" })).await;
+    call(&app, &token, "list_patients", json!({})).await;
+    let key_id = &token[8..16];
+    app.state.activity.flush().await;
+    let root = app.login("root@sunrise.test").await;
+    let events: Vec<(String, String, String)> = key_feed(&app, &root, key_id)
+        .await
+        .into_iter()
+        .filter(|e| e.action == Action::KeyUsed)
+        .map(|e| (e.actor_name.unwrap(), e.target, e.key_id.unwrap()))
+        .collect();
+    assert_eq!(
+        events,
+        vec![
+            ("Barbara Lee".to_owned(), "MCP tool list_patients".to_owned(), key_id.to_owned()),
+            ("Barbara Lee".to_owned(), "MCP tool list_visits".to_owned(), key_id.to_owned()),
+        ]
+    );
 }
 
-#[tokio::test(flavor = "multi_thread")]
-async fn oauth_discovery_paths_answer_json_404_and_get_is_405() {
-    for app in spawn_apps().await {
-        for path in [
-            "/.well-known/oauth-protected-resource",
-            "/.well-known/oauth-protected-resource/api/mcp",
-            "/.well-known/oauth-authorization-server",
-            "/.well-known/openid-configuration",
-            "/register",
-            "/authorize",
-            "/token",
-        ] {
-            let response = app.get(path, None).await;
-            assert_eq!(response.status, StatusCode::NOT_FOUND, "[{}] {path}", app.backend);
-            assert_eq!(response.json()["code"], "not_found", "{path} answers JSON, never the HTML app");
-        }
-        let token = key_for(&app, "office@sunrise.test", json!([])).await;
-        let get =
-            app.send(Request::get("/api/mcp").header(http::header::AUTHORIZATION, format!("Bearer {token}")).body(Body::empty()).unwrap()).await;
-        assert_eq!(get.status, StatusCode::METHOD_NOT_ALLOWED);
-        let missing = post(&app, None, json!({ "jsonrpc": "2.0", "id": 1, "method": "tools/list" }), &[]).await;
-        assert_eq!(missing.status, StatusCode::UNAUTHORIZED);
-        assert_eq!(missing.json()["code"], "missing_key");
+backend_test!(oauth_discovery_paths_answer_json_404_and_get_is_405);
+async fn oauth_discovery_paths_answer_json_404_and_get_is_405(app: TestApp) {
+    for path in [
+        "/.well-known/oauth-protected-resource",
+        "/.well-known/oauth-protected-resource/api/mcp",
+        "/.well-known/oauth-authorization-server",
+        "/.well-known/openid-configuration",
+        "/register",
+        "/authorize",
+        "/token",
+    ] {
+        let response = app.get(path, None).await;
+        assert_eq!(response.status, StatusCode::NOT_FOUND, "{path}");
+        assert_eq!(response.json()["code"], "not_found", "{path} answers JSON, never the HTML app");
     }
+    let token = key_for(&app, "office@sunrise.test", &[]).await;
+    let get = app.send(Request::get("/api/mcp").header(http::header::AUTHORIZATION, format!("Bearer {token}")).body(Body::empty()).unwrap()).await;
+    assert_eq!(get.status, StatusCode::METHOD_NOT_ALLOWED);
+    let missing = post(&app, None, json!({ "jsonrpc": "2.0", "id": 1, "method": "tools/list" }), &[]).await;
+    assert_eq!(missing.status, StatusCode::UNAUTHORIZED);
+    assert_eq!(missing.json()["code"], "missing_key");
 }
