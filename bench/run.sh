@@ -4,6 +4,8 @@
 #   bench/run.sh [sqlite|postgres|all]      (default: all; PostgreSQL needs root or sudo for scripts/postgres.sh)
 # BENCH_SECONDS (default 10) sets each wrk run's length.
 set -euo pipefail
+# The servers and commands started here share one key for two-factor seeds (PostgreSQL runs need it).
+export CAREGATE_SECRET_KEY="${CAREGATE_SECRET_KEY:-$(od -An -tx1 -N32 /dev/urandom | tr -d ' \n')}"
 root="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$root"
 which_backends="${1:-all}"

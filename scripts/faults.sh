@@ -11,6 +11,8 @@
 #                                      (the guessing bound keeps a 16-byte digest per name, not the name).
 # scripts/test.sh runs `outage`, `hugeemails` and a 30-second `soak`.
 set -euo pipefail
+# The servers and commands started here share one key for two-factor seeds (PostgreSQL runs need it).
+export CAREGATE_SECRET_KEY="${CAREGATE_SECRET_KEY:-$(od -An -tx1 -N32 /dev/urandom | tr -d ' \n')}"
 root="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$root"
 bin="${CARGO_TARGET_DIR:-$root/target}/debug/caregate"

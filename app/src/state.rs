@@ -8,6 +8,7 @@ use domain::db::DatabaseConnection;
 use domain::keys::token::TokenEnvironment;
 use domain::keys::verifier::Verifier;
 use domain::net::TrustedProxies;
+use domain::secret_box::SecretKey;
 use domain::throttle::PasswordAttempts;
 
 /// Built once at start-up by the server from its `Config`.
@@ -30,6 +31,8 @@ pub struct AppState {
     pub trusted_proxies: Arc<TrustedProxies>,
     /// Stores MCP tool calls and refused keys on the activity feed in batches, off the request path.
     pub activity: ActivityWriter,
+    /// Seals two-factor seeds at rest (`CAREGATE_SECRET_KEY`).
+    pub secret_key: Arc<SecretKey>,
 }
 
 impl AppState {

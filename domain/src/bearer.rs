@@ -8,16 +8,12 @@ use sha2::{Digest, Sha256};
 pub(crate) fn random_secret() -> String {
     let mut bytes = [0u8; 32];
     rand::rngs::OsRng.fill_bytes(&mut bytes);
-    hex(&bytes)
+    crate::hex::encode(&bytes)
 }
 
 /// The SHA-256 of a presented secret, as 64 hex digits: the key its row is stored under.
 pub(crate) fn digest(secret: &str) -> String {
-    hex(&Sha256::digest(secret.as_bytes()))
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
+    crate::hex::encode(&Sha256::digest(secret.as_bytes()))
 }
 
 #[cfg(test)]

@@ -1,5 +1,5 @@
 //! Opening the database (SQLite file by default, PostgreSQL by URL) and bringing its schema up to date.
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use migrations::{Migrator, MigratorTrait};
@@ -53,13 +53,15 @@ pub async fn ping(db: &DatabaseConnection) -> Result<(), DbErr> {
     db.ping().await
 }
 
-fn ensure_sqlite_folder(url: &str) -> std::io::Result<()> {
-    let path = url.trim_start_matches("sqlite:").trim_start_matches("//");
+/// The file of a SQLite database URL (`None` for other databases and in-memory SQLite).
+pub fn sqlite_file(url: &str) -> Option<PathBuf> {
+    let path = url.strip_prefix("sqlite:")?.trim_start_matches("//");
     let path = path.split('?').next().unwrap_or_default();
-    if path.is_empty() || path == ":memory:" {
-        return Ok(());
-    }
-    match Path::new(path).parent() {
+    (!path.is_empty() && path != ":memory:").then(|| PathBuf::from(path))
+}
+
+fn ensure_sqlite_folder(url: &str) -> std::io::Result<()> {
+    match sqlite_file(url).as_deref().and_then(Path::parent) {
         Some(parent) if !parent.as_os_str().is_empty() => std::fs::create_dir_all(parent),
         _ => Ok(()),
     }

@@ -33,6 +33,8 @@ mod entity;
 #[cfg(feature = "server")]
 pub mod error;
 #[cfg(feature = "server")]
+pub mod hex;
+#[cfg(feature = "server")]
 pub mod invitations;
 #[cfg(feature = "server")]
 pub mod net;
@@ -41,9 +43,13 @@ pub mod password;
 #[cfg(feature = "server")]
 pub mod people;
 #[cfg(feature = "server")]
+pub mod secret_box;
+#[cfg(feature = "server")]
 pub mod sessions;
 #[cfg(feature = "server")]
 pub mod throttle;
+#[cfg(feature = "server")]
+pub mod two_factor;
 
 #[cfg(feature = "server")]
 pub use error::DomainError;

@@ -141,10 +141,22 @@ pub enum Action {
     #[serde(rename = "user.joined")]
     #[cfg_attr(feature = "server", sea_orm(string_value = "user.joined"))]
     UserJoined,
+    #[serde(rename = "two_factor.enabled")]
+    #[cfg_attr(feature = "server", sea_orm(string_value = "two_factor.enabled"))]
+    TwoFactorEnabled,
+    #[serde(rename = "two_factor.disabled")]
+    #[cfg_attr(feature = "server", sea_orm(string_value = "two_factor.disabled"))]
+    TwoFactorDisabled,
+    #[serde(rename = "two_factor.recovery_codes")]
+    #[cfg_attr(feature = "server", sea_orm(string_value = "two_factor.recovery_codes"))]
+    RecoveryCodesRenewed,
+    #[serde(rename = "two_factor.recovery_code_used")]
+    #[cfg_attr(feature = "server", sea_orm(string_value = "two_factor.recovery_code_used"))]
+    RecoveryCodeUsed,
 }
 
 impl Action {
-    pub const ALL: [Action; 14] = [
+    pub const ALL: [Action; 18] = [
         Action::KeyMinted,
         Action::KeyRevoked,
         Action::KeyDeleted,
@@ -159,6 +171,10 @@ impl Action {
         Action::UserInvited,
         Action::InvitationCancelled,
         Action::UserJoined,
+        Action::TwoFactorEnabled,
+        Action::TwoFactorDisabled,
+        Action::RecoveryCodesRenewed,
+        Action::RecoveryCodeUsed,
     ];
 
     /// The stored name.
@@ -178,6 +194,10 @@ impl Action {
             Action::UserInvited => "user.invited",
             Action::InvitationCancelled => "user.invitation_cancelled",
             Action::UserJoined => "user.joined",
+            Action::TwoFactorEnabled => "two_factor.enabled",
+            Action::TwoFactorDisabled => "two_factor.disabled",
+            Action::RecoveryCodesRenewed => "two_factor.recovery_codes",
+            Action::RecoveryCodeUsed => "two_factor.recovery_code_used",
         }
     }
 
@@ -198,6 +218,10 @@ impl Action {
             Action::UserInvited => "Invited a person",
             Action::InvitationCancelled => "Cancelled an invitation",
             Action::UserJoined => "Accepted an invitation",
+            Action::TwoFactorEnabled => "Turned on two-factor authentication",
+            Action::TwoFactorDisabled => "Turned off two-factor authentication",
+            Action::RecoveryCodesRenewed => "Made new recovery codes",
+            Action::RecoveryCodeUsed => "Signed in with a recovery code",
         }
     }
 }
@@ -450,6 +474,31 @@ pub struct InvitationLink {
     pub email: String,
     pub link: RevealedToken,
     pub expires_at: DateTime<Utc>,
+}
+
+/// Whether the signed-in person has two-factor authentication on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TwoFactorStatus {
+    pub enabled: bool,
+    /// Recovery codes not used yet.
+    pub recovery_codes_left: u64,
+}
+
+/// Setting up two-factor: the seed as a QR code (an SVG drawn by the server) and as text for typing by hand.
+/// Not `Debug`: it is the seed, on its one trip to the browser of the person setting it up.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TwoFactorSetup {
+    /// RFC 4648 base32, as authenticator apps take it.
+    pub secret: RevealedToken,
+    pub otpauth_uri: RevealedToken,
+    /// An `<svg>` of the `otpauth://` URI's QR code.
+    pub qr_svg: String,
+}
+
+/// Fresh recovery codes, shown once (not `Debug`).
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RecoveryCodes {
+    pub codes: Vec<RevealedToken>,
 }
 
 /// What the invitation page shows before the invitee sets a password.

@@ -1,6 +1,7 @@
 //! `Config`: everything the server reads from the environment, read once at start-up.
 use domain::keys::token::TokenEnvironment;
 use domain::net::{ForwardedHeader, TrustedProxies};
+use domain::secret_box::SecretKey;
 use leptos::config::{get_configuration, LeptosOptions};
 
 /// The server's settings. Tests build one in code with [`Config::for_tests`].
@@ -28,6 +29,11 @@ pub struct Config {
     /// `CAREGATE_METRICS_ADDR`: the address (e.g. `127.0.0.1:9100`) where `/metrics` is served, apart from the
     /// public listener. Default: not served at all.
     pub metrics_addr: Option<std::net::SocketAddr>,
+    /// `CAREGATE_SECRET_KEY`: 64 hex digits (32 random bytes, e.g. `openssl rand -hex 32`) that encrypt
+    /// two-factor seeds at rest. Every server process of a deployment needs the same key. Unset with the
+    /// embedded SQLite database, a key is generated on first run into `secret.key` beside the database file
+    /// (readable by its owner only); unset with PostgreSQL, the server refuses to start.
+    pub secret_key: std::sync::Arc<SecretKey>,
 }
 
 impl Config {
@@ -58,7 +64,8 @@ impl Config {
             }
             None => None,
         };
-        Ok(Config { database_url, public_url, leptos, token_environment, warm_path, trusted_proxies, metrics_addr })
+        let secret_key = std::sync::Arc::new(secret_key(non_empty_var("CAREGATE_SECRET_KEY").as_deref(), &database_url)?);
+        Ok(Config { database_url, public_url, leptos, token_environment, warm_path, trusted_proxies, metrics_addr, secret_key })
     }
 
     /// A configuration for tests: the given database, port 0, no static files.
@@ -72,6 +79,7 @@ impl Config {
             warm_path: true,
             trusted_proxies: TrustedProxies::default(),
             metrics_addr: None,
+            secret_key: std::sync::Arc::new(SecretKey::generate().0),
         }
     }
 
@@ -96,6 +104,17 @@ fn token_environment(value: Option<&str>, public_url: &str) -> Result<TokenEnvir
     }
 }
 
+/// The key that seals two-factor seeds: `CAREGATE_SECRET_KEY`, or for a SQLite file the `secret.key` beside it.
+fn secret_key(value: Option<&str>, database_url: &str) -> Result<SecretKey, String> {
+    match (value, domain::db::sqlite_file(database_url)) {
+        (Some(hex), _) => SecretKey::parse(hex).map_err(|err| format!("CAREGATE_SECRET_KEY {err}")),
+        (None, Some(database)) => SecretKey::load_or_create(&database.with_file_name("secret.key")),
+        (None, None) => Err("CAREGATE_SECRET_KEY is not set: a server on PostgreSQL needs it (64 hex digits, e.g. from `openssl rand -hex 32`), \
+             the same on every server process, to encrypt two-factor seeds"
+            .to_owned()),
+    }
+}
+
 fn non_empty_var(name: &str) -> Option<String> {
     std::env::var(name).ok().filter(|value| !value.trim().is_empty())
 }
@@ -112,5 +131,18 @@ mod tests {
         assert_eq!(token_environment(Some("test"), "https://staging.example.com"), Ok(TokenEnvironment::Test));
         assert_eq!(token_environment(None, "http://127.0.0.1:3000"), Ok(TokenEnvironment::Test), "local http runs need nothing");
         assert!(token_environment(Some("prod"), "http://127.0.0.1:3000").is_err());
+    }
+
+    #[test]
+    fn postgresql_deployments_must_share_a_secret_key_and_sqlite_makes_its_own() {
+        let refused = secret_key(None, "postgres://caregate@db/caregate").err().unwrap();
+        assert!(refused.starts_with("CAREGATE_SECRET_KEY is not set"), "{refused}");
+        assert!(secret_key(Some(&"ab".repeat(32)), "postgres://caregate@db/caregate").is_ok());
+        assert!(secret_key(Some("short"), "postgres://caregate@db/caregate").err().unwrap().contains("64 hex digits"));
+        let dir = std::env::temp_dir().join(format!("caregate-config-{}", std::process::id()));
+        let url = format!("sqlite://{}/caregate.db?mode=rwc", dir.display());
+        secret_key(None, &url).unwrap();
+        assert!(dir.join("secret.key").exists(), "the key lives beside the database file");
+        std::fs::remove_dir_all(dir).unwrap();
     }
 }

@@ -7,6 +7,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use http::Method;
 
 use app::api::auth::resolve_session;
+use app::api::session::encode_query_value;
 use app::state::AppState;
 
 /// Paths that are not pages: server functions, the HTTP API, assets and health checks.
@@ -37,25 +38,19 @@ pub async fn page_guard(State(state): State<AppState>, request: Request, next: N
         }
     };
     match session {
-        None if path == "/login" => next.run(request).await,
+        None if is_sign_in(&path) => next.run(request).await,
         None => {
             let target = request.uri().path_and_query().map(|pq| pq.as_str()).unwrap_or("/");
-            Redirect::to(&format!("/login?next={}", encode_component(target))).into_response()
+            Redirect::to(&format!("/login?next={}", encode_query_value(target))).into_response()
         }
-        Some(session) if path == "/login" || !session.user.role.may_open(&path) => Redirect::to(session.user.role.home_path()).into_response(),
+        Some(session) if is_sign_in(&path) || !session.user.role.may_open(&path) => Redirect::to(session.user.role.home_path()).into_response(),
         Some(_) => next.run(request).await,
     }
 }
 
-/// Percent-encodes everything but RFC 3986's unreserved characters and `/`.
-fn encode_component(value: &str) -> String {
-    value
-        .bytes()
-        .map(|byte| match byte {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' | b'/' => (byte as char).to_string(),
-            other => format!("%{other:02X}"),
-        })
-        .collect()
+/// The sign-in pages (password, then the two-factor code): for signed-out visitors only.
+fn is_sign_in(path: &str) -> bool {
+    matches!(path, "/login" | "/login/code")
 }
 
 #[cfg(test)]
@@ -74,6 +69,6 @@ mod tests {
 
     #[test]
     fn the_return_path_is_encoded_for_a_query_string() {
-        assert_eq!(encode_component("/visits?week=2&x=a b"), "/visits%3Fweek%3D2%26x%3Da%20b");
+        assert_eq!(encode_query_value("/visits?week=2&x=a b"), "/visits%3Fweek%3D2%26x%3Da%20b");
     }
 }

@@ -2,7 +2,7 @@
 use leptos::prelude::*;
 
 use crate::error::AppError;
-use crate::model::{NotificationPreferences, PersonView};
+use crate::model::{NotificationPreferences, PersonView, RecoveryCodes, TwoFactorSetup, TwoFactorStatus};
 
 /// Changes the password. Every session of the user ends; this browser gets a fresh one.
 #[server(prefix = "/api", endpoint = "account/password")]
@@ -34,4 +34,49 @@ pub async fn set_notification_preferences(preferences: NotificationPreferences) 
 pub async fn list_people() -> Result<Vec<PersonView>, AppError> {
     let user = crate::api::auth::require_user().await?;
     Ok(domain::accounts::people(&crate::state::app_state().db, &user).await?)
+}
+
+/// Whether two-factor authentication is on, and how many recovery codes are left.
+#[server(prefix = "/api", endpoint = "account/two-factor")]
+pub async fn get_two_factor_status() -> Result<TwoFactorStatus, AppError> {
+    let user = crate::api::auth::require_user().await?;
+    Ok(domain::two_factor::status(&crate::state::app_state().db, user.id).await?)
+}
+
+/// Starts setting up two-factor: the seed as a QR code and as text (shown this once).
+#[server(prefix = "/api", endpoint = "account/two-factor/begin")]
+pub async fn begin_two_factor_setup() -> Result<TwoFactorSetup, AppError> {
+    let state = crate::state::app_state();
+    let user = crate::api::auth::require_user().await?;
+    Ok(domain::two_factor::begin_setup(&state.db, &state.secret_key, &user).await?)
+}
+
+/// Turns two-factor on with a first code from the app; answers the recovery codes (shown once).
+#[server(prefix = "/api", endpoint = "account/two-factor/confirm")]
+pub async fn confirm_two_factor_setup(code: String) -> Result<RecoveryCodes, AppError> {
+    let state = crate::state::app_state();
+    let user = crate::api::auth::require_user().await?;
+    let origin = crate::api::auth::request_origin();
+    Ok(domain::two_factor::confirm_setup(&state.db, &state.secret_key, &state.password_attempts, &user, &code, &origin, chrono::Utc::now()).await?)
+}
+
+/// New recovery codes in place of the old ones, after a current code.
+#[server(prefix = "/api", endpoint = "account/two-factor/recovery-codes")]
+pub async fn renew_recovery_codes(code: String) -> Result<RecoveryCodes, AppError> {
+    let state = crate::state::app_state();
+    let user = crate::api::auth::require_user().await?;
+    let origin = crate::api::auth::request_origin();
+    let now = chrono::Utc::now();
+    Ok(domain::two_factor::renew_recovery_codes(&state.db, &state.secret_key, &state.password_attempts, &user, &code, &origin, now).await?)
+}
+
+/// Turns two-factor off, with the password and a code (or a recovery code).
+#[server(prefix = "/api", endpoint = "account/two-factor/disable")]
+pub async fn disable_two_factor(password: String, code: String) -> Result<(), AppError> {
+    let state = crate::state::app_state();
+    let user = crate::api::auth::require_user().await?;
+    let origin = crate::api::auth::request_origin();
+    let password = domain::password::Password::new(password);
+    let now = chrono::Utc::now();
+    Ok(domain::two_factor::disable(&state.db, &state.secret_key, &state.password_attempts, &user, password, &code, &origin, now).await?)
 }

@@ -2,6 +2,7 @@
 //! resolve the signed-in user.
 use domain::activity::Origin;
 use domain::sessions::{self, ActiveSession, SessionToken};
+use domain::two_factor::ChallengeSecret;
 use domain::DomainError;
 use http::header::{COOKIE, SET_COOKIE};
 use http::{HeaderMap, HeaderValue};
@@ -26,9 +27,22 @@ pub fn session_cookie_name(secure: bool) -> &'static str {
     }
 }
 
+/// The two-factor challenge cookie's name (a right password waiting for its code), with or without https.
+pub fn challenge_cookie_name(secure: bool) -> &'static str {
+    if secure {
+        "__Host-caregate_two_factor"
+    } else {
+        "caregate_two_factor"
+    }
+}
+
 /// The session token in a request's `Cookie` headers, if any, under the deployment's cookie name.
 pub fn session_token(headers: &HeaderMap, secure: bool) -> Option<SessionToken> {
-    let cookie_name = session_cookie_name(secure);
+    cookie(headers, session_cookie_name(secure)).map(SessionToken::from_cookie)
+}
+
+/// A non-empty cookie's value.
+fn cookie<'a>(headers: &'a HeaderMap, cookie_name: &str) -> Option<&'a str> {
     headers
         .get_all(COOKIE)
         .iter()
@@ -36,7 +50,7 @@ pub fn session_token(headers: &HeaderMap, secure: bool) -> Option<SessionToken> 
         .flat_map(|value| value.split(';'))
         .filter_map(|pair| pair.trim().split_once('='))
         .find(|(name, value)| *name == cookie_name && !value.is_empty())
-        .map(|(_, value)| SessionToken::from_cookie(value))
+        .map(|(_, value)| value)
 }
 
 /// Resolves the session of a request from its headers; `None` when absent, expired or ended.
@@ -71,6 +85,13 @@ pub fn require_token() -> Result<SessionToken, DomainError> {
     session_token(&request_headers(), app_state().secure_cookies).ok_or(DomainError::Unauthenticated)
 }
 
+/// The current request's two-factor challenge, or 401 asking to sign in again.
+pub fn require_challenge() -> Result<ChallengeSecret, DomainError> {
+    let headers = request_headers();
+    let value = cookie(&headers, challenge_cookie_name(app_state().secure_cookies)).ok_or(DomainError::Unauthenticated)?;
+    Ok(ChallengeSecret::from_cookie(value))
+}
+
 /// The current request's session, or 401.
 pub async fn require_session() -> Result<ActiveSession, DomainError> {
     resolve_session(&app_state(), &request_headers()).await?.ok_or(DomainError::Unauthenticated)
@@ -87,6 +108,22 @@ pub fn set_session_cookie(token: &SessionToken, secure: bool) {
     let name = session_cookie_name(secure);
     let secure = if secure { "; Secure" } else { "" };
     append_set_cookie(&format!("{name}={}; Path=/; HttpOnly; SameSite=Lax; Max-Age={max_age}{secure}", token.cookie_value()));
+}
+
+/// Sets the two-factor challenge cookie for as long as the challenge waits (`SameSite=Strict`: only this
+/// site's own code page sends it back).
+pub fn set_challenge_cookie(challenge: &ChallengeSecret, secure: bool) {
+    let max_age = domain::two_factor::CHALLENGE_LIFETIME.num_seconds();
+    let name = challenge_cookie_name(secure);
+    let secure = if secure { "; Secure" } else { "" };
+    append_set_cookie(&format!("{name}={}; Path=/; HttpOnly; SameSite=Strict; Max-Age={max_age}{secure}", challenge.cookie_value()));
+}
+
+/// Removes the challenge cookie.
+pub fn clear_challenge_cookie(secure: bool) {
+    let name = challenge_cookie_name(secure);
+    let secure = if secure { "; Secure" } else { "" };
+    append_set_cookie(&format!("{name}=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0{secure}"));
 }
 
 /// Removes the session cookie from the browser.

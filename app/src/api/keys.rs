@@ -38,8 +38,21 @@ pub async fn confirm_password(password: String) -> Result<(), AppError> {
     let session = crate::api::auth::require_session().await?;
     let token = crate::api::auth::require_token()?;
     let origin = crate::api::auth::request_origin();
-    let password = domain::password::Password::new(password);
-    Ok(domain::sessions::reauthenticate(&state.db, &state.password_attempts, &session, &token, password, &origin, chrono::Utc::now()).await?)
+    let proof = domain::sessions::Proof::Password(domain::password::Password::new(password));
+    let now = chrono::Utc::now();
+    Ok(domain::sessions::reauthenticate(&state.db, &state.secret_key, &state.password_attempts, &session, &token, proof, &origin, now).await?)
+}
+
+/// Confirms the signed-in user with a current two-factor code instead of the password (two-factor on).
+#[server(prefix = "/api", endpoint = "keys/confirm-code")]
+pub async fn confirm_code(code: String) -> Result<(), AppError> {
+    let state = crate::state::app_state();
+    let session = crate::api::auth::require_session().await?;
+    let token = crate::api::auth::require_token()?;
+    let origin = crate::api::auth::request_origin();
+    let proof = domain::sessions::Proof::Code(code);
+    let now = chrono::Utc::now();
+    Ok(domain::sessions::reauthenticate(&state.db, &state.secret_key, &state.password_attempts, &session, &token, proof, &origin, now).await?)
 }
 
 /// Mints a key for the signed-in user and reveals its token — this once.

@@ -8,16 +8,60 @@ use crate::model::{CurrentUser, Role};
 /// is one of the user's own pages) or to the user's home.
 #[server(prefix = "/api", endpoint = "session/login")]
 pub async fn login(email: String, password: String, next: Option<String>) -> Result<(), AppError> {
-    use crate::api::auth::set_session_cookie;
-    use domain::{accounts, password::Password, sessions};
+    use crate::api::auth::{set_challenge_cookie, set_session_cookie};
+    use domain::sessions::{self, SignIn};
 
     let state = crate::state::app_state();
     let ip = crate::api::auth::request_origin().ip;
-    let user = accounts::sign_in(&state.db, &state.password_attempts, &email, Password::new(password), ip.as_deref()).await?;
-    let token = sessions::start(&state.db, user.id).await?;
+    let password = domain::password::Password::new(password);
+    match sessions::sign_in(&state.db, &state.password_attempts, &email, password, ip.as_deref(), chrono::Utc::now()).await? {
+        SignIn::Session(token, user) => {
+            set_session_cookie(&token, state.secure_cookies);
+            leptos_axum::redirect(&destination_after_login(next.as_deref(), user.role, &state.public_url));
+        }
+        SignIn::SecondFactor(challenge) => {
+            set_challenge_cookie(&challenge, state.secure_cookies);
+            leptos_axum::redirect(&code_page(next.as_deref()));
+        }
+    }
+    Ok(())
+}
+
+/// Completes a sign-in with two-factor on: the code from the app (or a recovery code) for the challenge the
+/// password step left in a cookie; then as [`login`].
+#[server(prefix = "/api", endpoint = "session/code")]
+pub async fn submit_sign_in_code(code: String, next: Option<String>) -> Result<(), AppError> {
+    use crate::api::auth::{clear_challenge_cookie, require_challenge, set_session_cookie};
+
+    let state = crate::state::app_state();
+    let origin = crate::api::auth::request_origin();
+    let challenge = require_challenge()?;
+    let (token, user) =
+        domain::sessions::complete_sign_in(&state.db, &state.secret_key, &state.password_attempts, &challenge, &code, &origin, chrono::Utc::now())
+            .await?;
+    clear_challenge_cookie(state.secure_cookies);
     set_session_cookie(&token, state.secure_cookies);
     leptos_axum::redirect(&destination_after_login(next.as_deref(), user.role, &state.public_url));
     Ok(())
+}
+
+/// The two-factor code page, keeping where the person was going.
+pub fn code_page(next: Option<&str>) -> String {
+    match next.filter(|next| !next.is_empty()) {
+        Some(next) => format!("/login/code?next={}", encode_query_value(next)),
+        None => "/login/code".to_owned(),
+    }
+}
+
+/// Percent-encodes everything but RFC 3986's unreserved characters and `/`, for a value in a query string.
+pub fn encode_query_value(value: &str) -> String {
+    value
+        .bytes()
+        .map(|byte| match byte {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' | b'/' => char::from(byte).to_string(),
+            other => format!("%{other:02X}"),
+        })
+        .collect()
 }
 
 /// Ends the session and sends the browser to the sign-in page.

@@ -184,9 +184,12 @@ pub async fn sign_in(
     if !matches!(outcome, Err(DomainError::InvalidCredentials)) {
         attempts.succeeded(email, ip);
     }
-    let user = outcome?;
-    store::touch_sign_in(db, user.id, Utc::now()).await?;
-    Ok(user)
+    outcome
+}
+
+/// Records that the person just signed in (the People page's "last sign-in").
+pub(crate) async fn record_sign_in(db: &impl ConnectionTrait, user_id: UserId, at: chrono::DateTime<Utc>) -> Result<(), DomainError> {
+    store::touch_sign_in(db, user_id, at).await
 }
 
 /// Checks the password of a signed-in user (re-authentication before sensitive actions, password changes),

@@ -135,7 +135,7 @@ pub(crate) async fn delete_user(db: &impl ConnectionTrait, user_id: UserId) -> R
 }
 
 /// Records a successful sign-in.
-pub(crate) async fn touch_sign_in(db: &impl ConnectionTrait, user_id: UserId, at: DateTime<Utc>) -> Result<(), DomainError> {
+pub(super) async fn touch_sign_in(db: &impl ConnectionTrait, user_id: UserId, at: DateTime<Utc>) -> Result<(), DomainError> {
     user::Entity::update_many().col_expr(user::Column::LastSignInAt, Expr::value(Some(at))).filter(user::Column::Id.eq(user_id.0)).exec(db).await?;
     Ok(())
 }

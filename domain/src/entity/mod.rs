@@ -6,6 +6,8 @@ pub mod invitation;
 pub mod message;
 pub mod open_shift;
 pub mod patient;
+pub mod recovery_code;
 pub mod session;
+pub mod sign_in_challenge;
 pub mod user;
 pub mod visit;

@@ -17,6 +17,9 @@ pub struct Model {
     pub notify_sms: bool,
     pub notify_push: bool,
     pub last_sign_in_at: Option<DateTimeUtc>,
+    pub totp_secret: Option<String>,
+    pub totp_enabled_at: Option<DateTimeUtc>,
+    pub totp_last_step: Option<i64>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

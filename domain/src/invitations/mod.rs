@@ -145,7 +145,7 @@ pub async fn accept(
         return Err(DomainError::Conflict(USED.to_owned()));
     }
     account_store::activate_with_password(&txn, account.id, &hash).await?;
-    account_store::touch_sign_in(&txn, account.id, now).await?;
+    accounts::record_sign_in(&txn, account.id, now).await?;
     let event = NewEvent {
         company_id: account.company_id,
         actor_user_id: Some(account.id),

@@ -1,12 +1,14 @@
 //! Server-side sign-in sessions: the cookie carries a random secret, the database only its SHA-256.
-use crate::db::{ConnectionTrait, DatabaseConnection};
 use chrono::{DateTime, Duration, Utc};
 
 use crate::accounts;
 use crate::activity::{self, Action, NewEvent, Origin};
+use crate::db::{ConnectionTrait, DatabaseConnection};
 use crate::model::{CurrentUser, UserId};
 use crate::password::Password;
+use crate::secret_box::SecretKey;
 use crate::throttle::PasswordAttempts;
+use crate::two_factor::{self, ChallengeSecret};
 use crate::DomainError;
 
 mod store;
@@ -55,6 +57,49 @@ impl ActiveSession {
     }
 }
 
+/// What a right password leads to.
+pub enum SignIn {
+    /// Signed in: the session's cookie value, and who.
+    Session(SessionToken, CurrentUser),
+    /// Two-factor is on: the challenge's cookie value, waiting for a code ([`complete_sign_in`]).
+    SecondFactor(ChallengeSecret),
+}
+
+/// Signs in with email and password (bounded guessing, 429): a session, or for people with two-factor on a
+/// challenge that a code completes.
+pub async fn sign_in(
+    db: &impl ConnectionTrait,
+    attempts: &PasswordAttempts,
+    email: &str,
+    password: Password,
+    ip: Option<&str>,
+    now: DateTime<Utc>,
+) -> Result<SignIn, DomainError> {
+    let user = accounts::sign_in(db, attempts, email, password, ip).await?;
+    if two_factor::is_enabled(db, user.id).await? {
+        return Ok(SignIn::SecondFactor(two_factor::challenge(db, user.id, now).await?));
+    }
+    let token = start(db, user.id).await?;
+    accounts::record_sign_in(db, user.id, now).await?;
+    Ok(SignIn::Session(token, user))
+}
+
+/// Completes a two-factor sign-in with a code from the app or a recovery code.
+pub async fn complete_sign_in(
+    db: &DatabaseConnection,
+    key: &SecretKey,
+    attempts: &PasswordAttempts,
+    challenge: &ChallengeSecret,
+    code: &str,
+    origin: &Origin,
+    now: DateTime<Utc>,
+) -> Result<(SessionToken, CurrentUser), DomainError> {
+    let user = two_factor::answer_challenge(db, key, attempts, challenge, code, origin, now).await?;
+    let token = start(db, user.id).await?;
+    accounts::record_sign_in(db, user.id, now).await?;
+    Ok((token, user))
+}
+
 /// Starts a session for `user_id`; the returned token is the cookie's value.
 pub async fn start(db: &impl ConnectionTrait, user_id: UserId) -> Result<SessionToken, DomainError> {
     let token = SessionToken::generate();
@@ -85,31 +130,49 @@ pub async fn mark_reauthenticated(db: &impl ConnectionTrait, token: &SessionToke
     }
 }
 
-/// Confirms the signed-in person's password before a sensitive action (minting a key): the attempt is on the
-/// activity feed either way, and a right password marks this session re-authenticated for [`REAUTH_WINDOW`].
-/// Guessing is bounded like sign-in (429).
+/// How a signed-in person proves it is still them before a sensitive action.
+pub enum Proof {
+    Password(Password),
+    /// A current code from their authenticator app (two-factor on); recovery codes do not count here.
+    Code(String),
+}
+
+/// Confirms the signed-in person before a sensitive action (minting a key), with their password or a current
+/// two-factor code: the attempt is on the activity feed either way, and success marks this session
+/// re-authenticated for [`REAUTH_WINDOW`]. Guessing is bounded like sign-in (429).
+#[allow(clippy::too_many_arguments)]
 pub async fn reauthenticate(
-    db: &impl ConnectionTrait,
+    db: &DatabaseConnection,
+    key: &SecretKey,
     attempts: &PasswordAttempts,
     session: &ActiveSession,
     token: &SessionToken,
-    password: Password,
+    proof: Proof,
     origin: &Origin,
     now: DateTime<Utc>,
 ) -> Result<(), DomainError> {
-    let confirmed = accounts::confirm_password(db, attempts, &session.user, password, origin.ip.as_deref()).await?;
+    let (confirmed, what, refusal) = match proof {
+        Proof::Password(password) => {
+            let confirmed = accounts::confirm_password(db, attempts, &session.user, password, origin.ip.as_deref()).await?;
+            (confirmed, "Password confirmation for API keys", DomainError::WrongPassword)
+        }
+        Proof::Code(code) => {
+            let confirmed = two_factor::check_code(db, key, attempts, &session.user, &code, two_factor::Recovery::Refused, origin, now).await?;
+            (confirmed, "Two-factor code confirmation for API keys", DomainError::Invalid("That code is not correct".to_owned()))
+        }
+    };
     let event = NewEvent {
         company_id: session.user.company_id,
         actor_user_id: Some(session.user.id),
         key_id: None,
         action: if confirmed { Action::ReauthSucceeded } else { Action::ReauthFailed },
-        target: "Password confirmation for API keys".to_owned(),
+        target: what.to_owned(),
         origin,
         at: now,
     };
     activity::record(db, event).await?;
     if !confirmed {
-        return Err(DomainError::WrongPassword);
+        return Err(refusal);
     }
     mark_reauthenticated(db, token).await
 }

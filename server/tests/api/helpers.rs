@@ -132,6 +132,8 @@ impl Backend {
 #[derive(Clone)]
 pub struct TestApp {
     pub state: AppState,
+    /// The database the app runs on.
+    pub database_url: String,
     router: Router,
     _dir: Option<std::sync::Arc<TempDir>>,
 }
@@ -315,7 +317,7 @@ async fn spawn_empty_app_with(backend: Backend, configure: impl FnOnce(&mut Conf
     let mut config = Config::for_tests(&database_url);
     configure(&mut config);
     let state = build_state(&config).await.expect("build state");
-    TestApp { router: build_router(state.clone()), state, _dir: dir.map(std::sync::Arc::new) }
+    TestApp { router: build_router(state.clone()), state, database_url, _dir: dir.map(std::sync::Arc::new) }
 }
 
 impl TestApp {
@@ -372,7 +374,7 @@ impl TestApp {
     pub fn another_node(&self) -> TestApp {
         let mut state = self.state.clone();
         state.verifier = std::sync::Arc::new(domain::keys::verifier::Verifier::new(state.token_environment, true));
-        TestApp { router: build_router(state.clone()), state, _dir: self._dir.clone() }
+        TestApp { router: build_router(state.clone()), state, database_url: self.database_url.clone(), _dir: self._dir.clone() }
     }
 
     /// `POST /api/mcp` as an MCP client sends it; `headers` replace the defaults of the same name.

@@ -5,14 +5,17 @@
 //! MCP tools are enumerated from the app itself, so a new one that is missing from the table fails the test.
 use std::collections::{BTreeMap, BTreeSet};
 
-use app::api::account::{ChangePassword, GetNotificationPreferences, ListPeople, SetNotificationPreferences};
+use app::api::account::{
+    BeginTwoFactorSetup, ChangePassword, ConfirmTwoFactorSetup, DisableTwoFactor, GetNotificationPreferences, GetTwoFactorStatus, ListPeople,
+    RenewRecoveryCodes, SetNotificationPreferences,
+};
 use app::api::activity::ListActivity;
 use app::api::care::{ListMessages, ListPatients, ListSchedule, ListVisits};
-use app::api::keys::{ConfirmPassword, DeleteKey, GetKeySetup, ListKeys, MintKey, RevokeKey, UpdateKeyPolicy};
+use app::api::keys::{ConfirmCode, ConfirmPassword, DeleteKey, GetKeySetup, ListKeys, MintKey, RevokeKey, UpdateKeyPolicy};
 use app::api::people::{
     AcceptInvitation, ActivatePerson, CancelInvitation, DeactivatePerson, GetInvitation, InvitePerson, ListPeoplePage, RenewInvitation, SetPersonRole,
 };
-use app::api::session::{GetCurrentUser, Logout};
+use app::api::session::{GetCurrentUser, Logout, SubmitSignInCode};
 use app::model::{ActivityFilter, KeyFilter, KeyPolicy, MintRequest, NotificationPreferences, PeopleFilter, Role, UserId};
 use axum::body::Body;
 use http::{Request, StatusCode};
@@ -198,6 +201,24 @@ async fn probe_server_fn(app: &TestApp, world: &World, via: Via, case: &str) -> 
         "care/messages" => outcome(&server_fn(app, world, via, endpoint, ListMessages {}).await, |messages| {
             first_names(messages.iter().flat_map(|m| [m.sender_name.as_str(), m.recipient_name.as_str()]))
         }),
+        "account/two-factor" => {
+            outcome(&server_fn(app, world, via, endpoint, GetTwoFactorStatus {}).await, |status| format!("on={}", status.enabled))
+        }
+        "account/two-factor/begin" => outcome(&server_fn(app, world, via, endpoint, BeginTwoFactorSetup {}).await, |_| String::new()),
+        "account/two-factor/confirm" => {
+            outcome(&server_fn(app, world, via, endpoint, ConfirmTwoFactorSetup { code: "000000".to_owned() }).await, |_| String::new())
+        }
+        "account/two-factor/recovery-codes" => {
+            outcome(&server_fn(app, world, via, endpoint, RenewRecoveryCodes { code: "000000".to_owned() }).await, |_| String::new())
+        }
+        "account/two-factor/disable" => {
+            let disable = DisableTwoFactor { password: "wrong".to_owned(), code: "000000".to_owned() };
+            outcome(&server_fn(app, world, via, endpoint, disable).await, |_| String::new())
+        }
+        "session/code" => {
+            outcome(&server_fn(app, world, via, endpoint, SubmitSignInCode { code: "000000".to_owned(), next: None }).await, |_| String::new())
+        }
+        "keys/confirm-code" => outcome(&server_fn(app, world, via, endpoint, ConfirmCode { code: "000000".to_owned() }).await, |_| String::new()),
         "people/list" => {
             let list = ListPeoplePage { filter: PeopleFilter { per_page: 100, ..PeopleFilter::default() } };
             outcome(&server_fn(app, world, via, endpoint, list).await, |page| first_names(page.people.iter().map(|p| p.name.as_str())))
@@ -354,6 +375,14 @@ const ROWS: &[Row] = &[
         case: "account/people",
         outcomes: "401 | 200 barbara,carl,owen,rosa, 200 owen, 200 barbara, 200 hank,hugo | 401 ×4 | 401 ×4",
     },
+    // Two-factor: each person their own; the probes never turn it on (a wrong first code), so later rows sign in as before.
+    Row { surface: "fn", case: "account/two-factor", outcomes: "401 | 200 on=false ×4 | 401 ×4 | 401 ×4" },
+    Row { surface: "fn", case: "account/two-factor/begin", outcomes: "401 | 200 ×4 | 401 ×4 | 401 ×4" },
+    Row { surface: "fn", case: "account/two-factor/confirm", outcomes: "401 | 422 ×4 | 401 ×4 | 401 ×4" },
+    Row { surface: "fn", case: "account/two-factor/recovery-codes", outcomes: "401 | 409 ×4 | 401 ×4 | 401 ×4" },
+    Row { surface: "fn", case: "account/two-factor/disable", outcomes: "401 | 401 ×4 | 401 ×4 | 401 ×4" },
+    Row { surface: "fn", case: "session/code", outcomes: "401 | 401 ×4 | 401 ×4 | 401 ×4" },
+    Row { surface: "fn", case: "keys/confirm-code", outcomes: "401 | 409 ×4 | 401 ×4 | 401 ×4" },
     Row { surface: "fn", case: "keys/setup", outcomes: "401 | 200 ×4 | 401 ×4 | 401 ×4" },
     Row { surface: "fn", case: "keys/list", outcomes: "401 | 200 barbara,owen,rosa, 200 owen, 200 barbara, 200 hugo | 401 ×4 | 401 ×4" },
     Row { surface: "fn", case: "keys/revoke root", outcomes: "401 | 409, 404, 404, 404 | 401 ×4 | 401 ×4" },

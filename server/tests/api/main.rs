@@ -18,4 +18,5 @@ mod migrations;
 mod pages;
 mod people;
 mod sessions;
+mod two_factor;
 mod verification;
