@@ -58,6 +58,7 @@ pub fn App() -> impl IntoView {
         <Router>
             <Routes fallback=NotFoundPage>
                 <Route path=path!("/login") view=LoginPage/>
+                <Route path=path!("/login/code") view=LoginCodePage/>
                 <ParentRoute path=path!("/portal") view=PortalLayout>
                     <Route path=path!("") view=PortalDashboardPage/>
                     <Route path=path!("visits") view=PortalVisitsPage/>

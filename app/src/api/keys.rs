@@ -16,6 +16,8 @@ pub struct KeySetup {
     pub allowed_scopes: Vec<Scope>,
     /// This server's MCP endpoint, for the Quick Setup snippets.
     pub mcp_url: String,
+    /// Whether the caller has two-factor on (then a current code may replace the password).
+    pub two_factor: bool,
 }
 
 #[server(prefix = "/api", endpoint = "keys/setup")]
@@ -28,6 +30,7 @@ pub async fn get_key_setup() -> Result<KeySetup, AppError> {
         reauthenticated: session.recently_reauthenticated(chrono::Utc::now()),
         allowed_scopes: Scope::allowed_for(session.user.role).to_vec(),
         mcp_url: state.mcp_url(),
+        two_factor: domain::two_factor::is_enabled(&state.db, session.user.id).await?,
     })
 }
 

@@ -1,5 +1,6 @@
 //! One module per route.
 mod login;
+mod login_code;
 mod not_found;
 mod office_activity;
 mod office_dashboard;
@@ -13,6 +14,7 @@ mod portal_settings;
 mod portal_visits;
 
 pub use login::LoginPage;
+pub use login_code::LoginCodePage;
 pub use not_found::NotFoundPage;
 pub use office_activity::OfficeActivityPage;
 pub use office_dashboard::OfficeDashboardPage;

@@ -1,11 +1,12 @@
-//! `/settings`: Business Settings (company, key policy), API Keys, and Account (change password), as tabs.
+//! `/settings`: Business Settings (company, key policy), API Keys, and Account (change password, two-factor),
+//! as tabs.
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::{use_navigate, use_query_map};
 
 use crate::api::account::ChangePassword;
 use crate::api::keys::{get_key_setup, update_key_policy};
-use crate::components::{use_current_user, ErrorNotice, KeysPanel, Loading};
+use crate::components::{use_current_user, ErrorNotice, KeysPanel, Loading, TwoFactorCard};
 use crate::model::{KeyPolicy, Role};
 
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -210,5 +211,6 @@ fn AccountSettings() -> impl IntoView {
                 <button type="submit" class="button teal" disabled=move || change.pending().get()>"Change password"</button>
             </ActionForm>
         </section>
+        <TwoFactorCard/>
     }
 }

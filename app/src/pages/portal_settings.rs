@@ -1,9 +1,10 @@
-//! `/portal/settings`: notification preferences, the caregiver's API keys, and a privacy note.
+//! `/portal/settings`: notification preferences, two-factor authentication, the caregiver's API keys, and a
+//! privacy note.
 use leptos::prelude::*;
 use leptos_meta::Title;
 
 use crate::api::account::{get_notification_preferences, set_notification_preferences};
-use crate::components::{ErrorNotice, KeysPanel, Loading};
+use crate::components::{ErrorNotice, KeysPanel, Loading, TwoFactorCard};
 use crate::model::NotificationPreferences;
 
 /// The caregiver Settings page, loaded when first opened (see `OfficeSettingsRoute`).
@@ -38,6 +39,7 @@ pub fn PortalSettingsPage() -> impl IntoView {
                 })}
             </Suspense>
         </section>
+        <TwoFactorCard/>
         <KeysPanel title="API Keys" empty_hint="Create a key to let an AI assistant read your visits, schedule and messages."/>
         <aside class="privacy-strip" aria-labelledby="privacy-title">
             <h2 id="privacy-title">"Your Privacy Matters"</h2>

@@ -49,7 +49,8 @@ pub async fn begin_setup(db: &impl ConnectionTrait, key: &SecretKey, user: &Curr
     store::set_pending_seed(db, user.id, &key.seal(&seed, &context(user.id))).await?;
     let uri = totp::otpauth_uri(ISSUER, &user.email, &seed);
     let qr = qrcode::QrCode::new(uri.as_bytes()).map_err(|err| DomainError::Internal(format!("QR code: {err}")))?;
-    let qr_svg = qr.render::<qrcode::render::svg::Color>().min_dimensions(200, 200).quiet_zone(true).build();
+    let svg = qr.render::<qrcode::render::svg::Color>().min_dimensions(200, 200).quiet_zone(true).build();
+    let qr_svg = svg.find("<svg").map(|start| svg[start..].to_owned()).unwrap_or(svg);
     Ok(TwoFactorSetup { secret: RevealedToken::new(totp::base32(&seed)), otpauth_uri: RevealedToken::new(uri), qr_svg })
 }
 

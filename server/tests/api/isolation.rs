@@ -446,6 +446,7 @@ const ROWS: &[Row] = &[
     Row { surface: "http", case: "/register", outcomes: "404 | 404 ×4 | 404 ×4 | 404 ×4" },
     // Pages: people see their own layout; keys never open pages.
     Row { surface: "page", case: "/login", outcomes: "200 | to /, to /, to /portal, to / | 200 ×4 | 200 ×4" },
+    Row { surface: "page", case: "/login/code", outcomes: "200 | to /, to /, to /portal, to / | 200 ×4 | 200 ×4" },
     Row { surface: "page", case: "/", outcomes: "login | 200, 200, to /portal, 200 | login ×4 | login ×4" },
     Row { surface: "page", case: "/visits", outcomes: "login | 200, 200, to /portal, 200 | login ×4 | login ×4" },
     Row { surface: "page", case: "/patients", outcomes: "login | 200, 200, to /portal, 200 | login ×4 | login ×4" },

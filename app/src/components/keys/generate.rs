@@ -3,7 +3,7 @@
 use leptos::prelude::*;
 
 use super::reveal::RevealStep;
-use crate::api::keys::{confirm_password, get_key_setup, mint_key, KeySetup};
+use crate::api::keys::{confirm_code, confirm_password, get_key_setup, mint_key, KeySetup};
 use crate::components::modal::Modal;
 use crate::components::{ErrorNotice, Loading};
 use crate::error::AppError;
@@ -71,7 +71,7 @@ pub fn GenerateFlow(on_close: Callback<()>, on_minted: Callback<()>) -> impl Int
                             let setup = StoredValue::new(setup);
                             (move || match step.get() {
                                 Step::Notice => view! { <NoticeStep setup=setup.get_value() step on_close/> }.into_any(),
-                                Step::Reauth => view! { <ReauthStep step on_close/> }.into_any(),
+                                Step::Reauth => view! { <ReauthStep two_factor=setup.get_value().two_factor step on_close/> }.into_any(),
                                 Step::Name => view! { <NameStep setup=setup.get_value() step on_close on_minted/> }.into_any(),
                                 Step::Reveal(minted) => view! {
                                     <RevealStep minted=*minted mcp_url=setup.get_value().mcp_url copied confirm_leave on_done=on_close/>
@@ -119,10 +119,21 @@ fn NoticeStep(setup: KeySetup, step: RwSignal<Step>, on_close: Callback<()>) -> 
     }
 }
 
+/// The password confirmation; with two-factor on, a current code from the authenticator app may replace it.
 #[component]
-fn ReauthStep(step: RwSignal<Step>, on_close: Callback<()>) -> impl IntoView {
-    let password = RwSignal::new(String::new());
-    let confirm = Action::new(move |password: &String| confirm_password(password.clone()));
+fn ReauthStep(two_factor: bool, step: RwSignal<Step>, on_close: Callback<()>) -> impl IntoView {
+    let secret = RwSignal::new(String::new());
+    let with_code = RwSignal::new(false);
+    let confirm = Action::new(move |(secret, with_code): &(String, bool)| {
+        let (secret, with_code) = (secret.clone(), *with_code);
+        async move {
+            if with_code {
+                confirm_code(secret).await
+            } else {
+                confirm_password(secret).await
+            }
+        }
+    });
     Effect::new(move |_| {
         if let Some(Ok(())) = confirm.value().get() {
             step.set(Step::Name);
@@ -130,17 +141,40 @@ fn ReauthStep(step: RwSignal<Step>, on_close: Callback<()>) -> impl IntoView {
     });
     let submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
-        confirm.dispatch(password.get_untracked());
+        confirm.dispatch((secret.get_untracked(), with_code.get_untracked()));
+    };
+    let switch = move |_| {
+        with_code.update(|on| *on = !*on);
+        secret.set(String::new());
     };
     view! {
         <h2 id="generate-title">"Confirm it's you"</h2>
-        <p class="muted">"Enter your password to create an API key."</p>
+        <p class="muted">
+            {move || if with_code.get() { "Enter the 6-digit code from your authenticator app to create an API key." } else { "Enter your password to create an API key." }}
+        </p>
         <form on:submit=submit>
-            <div class="field">
-                <label for="reauth-password">"Password"</label>
-                <input id="reauth-password" type="password" autocomplete="current-password" required data-autofocus
-                    prop:value=move || password.get() on:input=move |ev| password.set(event_target_value(&ev))/>
-            </div>
+            {move || if with_code.get() {
+                view! {
+                    <div class="field">
+                        <label for="reauth-code">"Authentication code"</label>
+                        <input id="reauth-code" type="text" inputmode="numeric" autocomplete="one-time-code" pattern="[0-9 ]*" required data-autofocus
+                            prop:value=move || secret.get() on:input=move |ev| secret.set(event_target_value(&ev))/>
+                    </div>
+                }.into_any()
+            } else {
+                view! {
+                    <div class="field">
+                        <label for="reauth-password">"Password"</label>
+                        <input id="reauth-password" type="password" autocomplete="current-password" required data-autofocus
+                            prop:value=move || secret.get() on:input=move |ev| secret.set(event_target_value(&ev))/>
+                    </div>
+                }.into_any()
+            }}
+            {two_factor.then(|| view! {
+                <button type="button" class="link-button" on:click=switch>
+                    {move || if with_code.get() { "Use your password instead" } else { "Use a code from your authenticator app instead" }}
+                </button>
+            })}
             {move || confirm.value().get().and_then(Result::err).map(|error| view! { <p class="form-error" role="alert">{error.to_string()}</p> })}
             <div class="dialog-actions">
                 <button type="button" class="button" on:click=move |_| on_close.run(())>"Cancel"</button>
