@@ -247,7 +247,16 @@ pub struct MessageView {
     pub sent_at: DateTime<Utc>,
 }
 
-pub use crate::keys::policy::{ExpiryChoice, KeyPolicy, KeyStatus};
+pub use crate::keys::policy::{ExpiryChoice, KeyCreators, KeyPolicy, KeyStatus};
+
+/// Whose keys a Root User revokes at once.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum RevokeAllOf {
+    /// Everyone of this role in the company.
+    Role(Role),
+    /// One person.
+    Person(UserId),
+}
 pub use crate::scope::Scope;
 
 /// One API key as lists show it. Never carries the secret or its hash.

@@ -4,7 +4,7 @@ use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use crate::error::AppError;
-use crate::model::{KeyFilter, KeyPage, KeyPolicy, MintRequest, MintedKey, Scope};
+use crate::model::{KeyFilter, KeyPage, KeyPolicy, MintRequest, MintedKey, RevokeAllOf, Scope};
 
 /// Everything the generate flow needs before it starts.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -18,6 +18,10 @@ pub struct KeySetup {
     pub mcp_url: String,
     /// Whether the caller has two-factor on (then a current code may replace the password).
     pub two_factor: bool,
+    /// Why the caller may not create keys under the company's policy (who may, and who to ask), if so.
+    pub refusal: Option<String>,
+    /// Whether the company requires two-factor for new keys and the caller has not turned it on.
+    pub needs_two_factor: bool,
 }
 
 #[server(prefix = "/api", endpoint = "keys/setup")]
@@ -25,12 +29,15 @@ pub async fn get_key_setup() -> Result<KeySetup, AppError> {
     let state = crate::state::app_state();
     let session = crate::api::auth::require_session().await?;
     let policy = domain::keys::service::policy(&state.db, session.user.company_id).await?;
+    let two_factor = domain::two_factor::is_enabled(&state.db, session.user.id).await?;
     Ok(KeySetup {
         policy,
         reauthenticated: session.recently_reauthenticated(chrono::Utc::now()),
         allowed_scopes: Scope::allowed_for(session.user.role).to_vec(),
         mcp_url: state.mcp_url(),
-        two_factor: domain::two_factor::is_enabled(&state.db, session.user.id).await?,
+        two_factor,
+        refusal: (!policy.creators.allows(session.user.role)).then(|| policy.creators.refusal().to_owned()),
+        needs_two_factor: policy.require_two_factor && !two_factor,
     })
 }
 
@@ -93,6 +100,14 @@ pub async fn delete_key(key_id: String) -> Result<(), AppError> {
     let actor = domain::keys::service::Actor::User(&user);
     let origin = crate::api::auth::request_origin();
     Ok(domain::keys::service::delete(&crate::state::app_state().db, &actor, &key_id, &origin, chrono::Utc::now()).await?)
+}
+
+/// Revokes every active key of a role or of one person (Root Users only); answers how many.
+#[server(prefix = "/api", endpoint = "keys/revoke-all", input = leptos::server_fn::codec::Json)]
+pub async fn revoke_all_keys(of: RevokeAllOf) -> Result<u64, AppError> {
+    let user = crate::api::auth::require_user().await?;
+    let origin = crate::api::auth::request_origin();
+    Ok(domain::keys::service::revoke_all(&crate::state::app_state().db, &user, of, &origin, chrono::Utc::now()).await?)
 }
 
 /// Changes the company's key policy (Root Users only).

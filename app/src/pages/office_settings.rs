@@ -4,10 +4,11 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::{use_navigate, use_query_map};
 
+use crate::api::account::list_people;
 use crate::api::account::ChangePassword;
-use crate::api::keys::{get_key_setup, update_key_policy};
+use crate::api::keys::{get_key_setup, revoke_all_keys, update_key_policy};
 use crate::components::{use_current_user, ErrorNotice, KeysPanel, Loading, TwoFactorCard};
-use crate::model::{KeyPolicy, Role};
+use crate::model::{KeyCreators, KeyPolicy, RevokeAllOf, Role};
 
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Tab {
@@ -105,7 +106,7 @@ fn BusinessSettings() -> impl IntoView {
                             </dl>
                         </section>
                         {if user.role == Role::Root {
-                            view! { <KeyPolicyForm policy=setup.policy/> }.into_any()
+                            view! { <KeyPolicyForm policy=setup.policy/> <RevokeInBulk/> }.into_any()
                         } else {
                             view! { <KeyPolicySummary policy=setup.policy/> }.into_any()
                         }}
@@ -123,8 +124,9 @@ fn KeyPolicySummary(policy: KeyPolicy) -> impl IntoView {
         <section class="card" aria-labelledby="policy-title">
             <h2 id="policy-title">"API key policy"</h2>
             <p>{format!(
-                "Keys live at most {} days; each person may hold {} active keys; each key may make {} requests a minute.",
-                policy.lifetime_days, policy.max_active_keys, policy.requests_per_minute
+                "Keys live at most {} days; each person may hold {} active keys; each key may make {} requests a minute. Who may create keys: {}.{}",
+                policy.lifetime_days, policy.max_active_keys, policy.requests_per_minute, policy.creators.label(),
+                if policy.require_two_factor { " Creating a key needs two-factor authentication." } else { "" }
             )}</p>
             <p class="muted">"Root Users can change this."</p>
         </section>
@@ -137,6 +139,8 @@ fn KeyPolicyForm(policy: KeyPolicy) -> impl IntoView {
     let never = RwSignal::new(policy.allow_non_expiring);
     let limit = RwSignal::new(policy.max_active_keys.to_string());
     let budget = RwSignal::new(policy.requests_per_minute.to_string());
+    let creators = RwSignal::new(policy.creators);
+    let require_two_factor = RwSignal::new(policy.require_two_factor);
     let save = Action::new(move |policy: &KeyPolicy| update_key_policy(*policy));
     let local_error = RwSignal::new(None::<String>);
     let submit = move |ev: leptos::ev::SubmitEvent| {
@@ -145,7 +149,14 @@ fn KeyPolicyForm(policy: KeyPolicy) -> impl IntoView {
         match numbers {
             (Ok(lifetime_days), Ok(max_active_keys), Ok(requests_per_minute)) => {
                 local_error.set(None);
-                save.dispatch(KeyPolicy { lifetime_days, allow_non_expiring: never.get_untracked(), max_active_keys, requests_per_minute });
+                save.dispatch(KeyPolicy {
+                    lifetime_days,
+                    allow_non_expiring: never.get_untracked(),
+                    max_active_keys,
+                    requests_per_minute,
+                    creators: creators.get_untracked(),
+                    require_two_factor: require_two_factor.get_untracked(),
+                });
             }
             _ => local_error.set(Some("Enter whole numbers".to_owned())),
         }
@@ -173,6 +184,22 @@ fn KeyPolicyForm(policy: KeyPolicy) -> impl IntoView {
                     <input id="policy-budget" type="number" min="10" max="1000000" required
                         prop:value=move || budget.get() on:input=move |ev| budget.set(event_target_value(&ev))/>
                 </div>
+                <div class="field">
+                    <label for="policy-creators">"Who may create API keys"</label>
+                    <select id="policy-creators" on:change=move |ev| {
+                        if let Some(choice) = KeyCreators::parse(&event_target_value(&ev)) { creators.set(choice); }
+                    }>
+                        {KeyCreators::ALL.into_iter().map(|choice| view! {
+                            <option value=choice.as_str() selected=move || creators.get() == choice>{choice.label()}</option>
+                        }).collect_view()}
+                    </select>
+                </div>
+                <label class="check">
+                    <input type="checkbox" prop:checked=move || require_two_factor.get()
+                        on:change=move |ev| require_two_factor.set(event_target_checked(&ev))/>
+                    <span>"Require two-factor authentication to create API keys"</span>
+                </label>
+                <p class="muted">"Existing keys keep working until they expire or are revoked."</p>
                 {move || {
                     let server = save.value().get().and_then(Result::err).map(|e| e.to_string());
                     local_error.get().or(server).map(|message| view! { <p class="form-error" role="alert">{message}</p> })
@@ -212,5 +239,71 @@ fn AccountSettings() -> impl IntoView {
             </ActionForm>
         </section>
         <TwoFactorCard/>
+    }
+}
+
+/// Revokes every active key of a role or of one person, after a confirmation that says so.
+#[component]
+fn RevokeInBulk() -> impl IntoView {
+    let people = Resource::new(|| (), |_| list_people());
+    let choice = RwSignal::new(String::from("role:caregiver"));
+    let confirming = RwSignal::new(false);
+    let revoke = Action::new(|of: &RevokeAllOf| revoke_all_keys(*of));
+    let target = move || -> Option<RevokeAllOf> {
+        let value = choice.get();
+        let (kind, what) = value.split_once(':')?;
+        match kind {
+            "role" => Role::parse(what).map(RevokeAllOf::Role),
+            _ => what.parse().ok().map(RevokeAllOf::Person),
+        }
+    };
+    let describe = move || match target() {
+        Some(RevokeAllOf::Role(role)) => format!("every active key of every {}", role.display_name()),
+        Some(RevokeAllOf::Person(id)) => {
+            let name = people.get().and_then(Result::ok).and_then(|people| people.into_iter().find(|p| p.id == id)).map(|p| p.name);
+            format!("every active key of {}", name.unwrap_or_else(|| "this person".to_owned()))
+        }
+        None => String::new(),
+    };
+    view! {
+        <section class="card" aria-labelledby="bulk-title">
+            <h2 id="bulk-title">"Revoke keys in bulk"</h2>
+            <p class="muted">"Stops every active key of a role or of one person at once — for example when a caregiver leaves or a phone is lost."</p>
+            <div class="field">
+                <label for="bulk-target">"Whose keys"</label>
+                <select id="bulk-target" on:change=move |ev| { choice.set(event_target_value(&ev)); confirming.set(false); }>
+                    <optgroup label="By role">
+                        {Role::ALL.into_iter().map(|role| {
+                            let value = format!("role:{}", role.as_str());
+                            let selected = value == "role:caregiver";
+                            view! { <option value=value selected=selected>{format!("All {}s", role.display_name())}</option> }
+                        }).collect_view()}
+                    </optgroup>
+                    <optgroup label="By person">
+                        {move || people.get().and_then(Result::ok).unwrap_or_default().into_iter().map(|person| view! {
+                            <option value=format!("person:{}", person.id)>{person.name}</option>
+                        }).collect_view()}
+                    </optgroup>
+                </select>
+            </div>
+            {move || revoke.value().get().map(|result| match result {
+                Ok(count) => view! { <p class="form-ok" role="status">{format!("{count} key(s) revoked.")}</p> }.into_any(),
+                Err(error) => view! { <p class="form-error" role="alert">{error.to_string()}</p> }.into_any(),
+            })}
+            {move || if confirming.get() {
+                view! {
+                    <p role="alert" class="form-error">{move || format!("Revoke {}? Each stops working on its next request. This cannot be undone.", describe())}</p>
+                    <div class="dialog-actions">
+                        <button type="button" class="button" on:click=move |_| confirming.set(false)>"Cancel"</button>
+                        <button type="button" class="button danger" disabled=move || revoke.pending().get() on:click=move |_| {
+                            if let Some(of) = target() { revoke.dispatch(of); }
+                            confirming.set(false);
+                        }>"Revoke keys"</button>
+                    </div>
+                }.into_any()
+            } else {
+                view! { <button type="button" class="button danger" on:click=move |_| confirming.set(true)>"Revoke keys…"</button> }.into_any()
+            }}
+        </section>
     }
 }

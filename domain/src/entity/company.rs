@@ -13,6 +13,8 @@ pub struct Model {
     pub allow_non_expiring_keys: bool,
     pub max_active_keys_per_user: i32,
     pub key_requests_per_minute: i32,
+    pub key_creators: crate::keys::policy::KeyCreators,
+    pub keys_require_two_factor: bool,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -2,6 +2,8 @@
 use chrono::{DateTime, Duration, NaiveDate, NaiveTime, Utc};
 use serde::{Deserialize, Serialize};
 
+use crate::Role;
+
 /// A key's status, always computed from the clock (no background job marks keys expired).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum KeyStatus {
@@ -67,6 +69,68 @@ impl KeyLabel {
     }
 }
 
+/// Who may create API keys in a company (every key still reads only what its owner may see).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "server", derive(sea_orm::EnumIter, sea_orm::DeriveActiveEnum))]
+#[cfg_attr(feature = "server", sea_orm(rs_type = "String", db_type = "Text"))]
+#[serde(rename_all = "lowercase")]
+pub enum KeyCreators {
+    /// Root Users only.
+    #[cfg_attr(feature = "server", sea_orm(string_value = "root"))]
+    Root,
+    /// Root Users and office Users.
+    #[cfg_attr(feature = "server", sea_orm(string_value = "office"))]
+    Office,
+    /// Everyone, Caregivers included (the default).
+    #[default]
+    #[cfg_attr(feature = "server", sea_orm(string_value = "everyone"))]
+    Everyone,
+}
+
+impl KeyCreators {
+    pub const ALL: [KeyCreators; 3] = [KeyCreators::Root, KeyCreators::Office, KeyCreators::Everyone];
+
+    /// Whether a person of `role` may create keys.
+    pub fn allows(self, role: Role) -> bool {
+        match self {
+            KeyCreators::Root => role == Role::Root,
+            KeyCreators::Office => role.is_office(),
+            KeyCreators::Everyone => true,
+        }
+    }
+
+    /// The form value.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            KeyCreators::Root => "root",
+            KeyCreators::Office => "office",
+            KeyCreators::Everyone => "everyone",
+        }
+    }
+
+    pub fn parse(value: &str) -> Option<KeyCreators> {
+        KeyCreators::ALL.into_iter().find(|creators| creators.as_str() == value)
+    }
+
+    /// What the policy form and summary say.
+    pub fn label(self) -> &'static str {
+        match self {
+            KeyCreators::Root => "Root Users only",
+            KeyCreators::Office => "Root Users and office Users",
+            KeyCreators::Everyone => "Everyone, Caregivers included",
+        }
+    }
+
+    /// Why someone who may not create keys is refused, and who to ask.
+    pub fn refusal(self) -> &'static str {
+        match self {
+            KeyCreators::Root => "Your company lets only Root Users create API keys. Ask a Root User if you need one.",
+            KeyCreators::Office => "Your company lets only office staff create API keys. Ask a Root User if you need one.",
+            KeyCreators::Everyone => "",
+        }
+    }
+}
+
 /// A company's rules for keys, set by its Root Users.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct KeyPolicy {
@@ -79,6 +143,12 @@ pub struct KeyPolicy {
     /// Requests one key may make per minute on one server process (10–1 000 000).
     #[serde(default = "default_requests_per_minute")]
     pub requests_per_minute: u32,
+    /// Who may create keys.
+    #[serde(default)]
+    pub creators: KeyCreators,
+    /// Whether creating a key needs two-factor authentication turned on.
+    #[serde(default)]
+    pub require_two_factor: bool,
 }
 
 fn default_requests_per_minute() -> u32 {
@@ -87,7 +157,14 @@ fn default_requests_per_minute() -> u32 {
 
 impl Default for KeyPolicy {
     fn default() -> Self {
-        KeyPolicy { lifetime_days: 90, allow_non_expiring: false, max_active_keys: 10, requests_per_minute: default_requests_per_minute() }
+        KeyPolicy {
+            lifetime_days: 90,
+            allow_non_expiring: false,
+            max_active_keys: 10,
+            requests_per_minute: default_requests_per_minute(),
+            creators: KeyCreators::default(),
+            require_two_factor: false,
+        }
     }
 }
 
@@ -222,7 +299,9 @@ mod tests {
         assert!(KeyPolicy { lifetime_days: 366, ..KeyPolicy::default() }.validate().is_err());
         assert!(KeyPolicy { max_active_keys: 0, ..KeyPolicy::default() }.validate().is_err());
         assert!(KeyPolicy { requests_per_minute: 5, ..KeyPolicy::default() }.validate().is_err());
-        assert!(KeyPolicy { lifetime_days: 365, max_active_keys: 100, allow_non_expiring: true, requests_per_minute: 1_000_000 }.validate().is_ok());
+        let widest =
+            KeyPolicy { lifetime_days: 365, max_active_keys: 100, allow_non_expiring: true, requests_per_minute: 1_000_000, ..KeyPolicy::default() };
+        assert!(widest.validate().is_ok());
         assert!(KeyPolicy { requests_per_minute: 1_000_001, ..KeyPolicy::default() }.validate().is_err());
     }
 }

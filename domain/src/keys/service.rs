@@ -9,7 +9,7 @@ use crate::activity::{self, Action, NewEvent, Origin};
 use crate::keys::policy::{KeyLabel, KeyPolicy, KeyStatus};
 use crate::keys::store::{self, NewKey, StoredKey, Visibility};
 use crate::keys::token::{self, KeyId, Token, TokenEnvironment};
-use crate::model::{ApiKeyView, CompanyId, CurrentUser, KeyFilter, KeyPage, MintRequest, UserId};
+use crate::model::{ApiKeyView, CompanyId, CurrentUser, KeyFilter, KeyPage, MintRequest, RevokeAllOf, UserId};
 use crate::password;
 use crate::scope::Scope;
 use crate::sessions::ActiveSession;
@@ -35,6 +35,10 @@ impl Actor<'_> {
     }
 }
 
+/// Why someone without two-factor may not create a key when the company requires it.
+pub const TWO_FACTOR_REQUIRED: &str =
+    "Your company requires two-factor authentication to create API keys. Turn it on in your account settings first.";
+
 /// The message of the active-key limit; clients and tests match on it.
 pub const LIMIT_REACHED: &str = "Maximum number of API tokens reached";
 
@@ -52,6 +56,9 @@ pub async fn mint(
     let label = KeyLabel::parse(&request.label).map_err(DomainError::Invalid)?;
     let scopes = Scope::parse_request(&request.scopes, owner.role).map_err(DomainError::Invalid)?;
     let policy = store::policy(db, owner.company_id).await?;
+    if !policy.creators.allows(owner.role) {
+        return Err(DomainError::Forbidden(policy.creators.refusal().to_owned()));
+    }
     let expires_at = policy.resolve(request.expiry.unwrap_or(policy.default_choice()), now).map_err(DomainError::Invalid)?;
 
     // The limit is checked before any argon2 work (a caller at the limit costs no hash), and again under the
@@ -111,6 +118,10 @@ pub async fn mint_for_session(
 ) -> Result<(ApiKeyView, Token), DomainError> {
     if !session.recently_reauthenticated(now) {
         return Err(DomainError::ReauthenticationRequired);
+    }
+    let policy = store::policy(db, session.user.company_id).await?;
+    if policy.require_two_factor && !crate::two_factor::is_enabled(db, session.user.id).await? {
+        return Err(DomainError::Forbidden(TWO_FACTOR_REQUIRED.to_owned()));
     }
     mint(db, &Actor::User(&session.user), &session.user, request, environment, origin, now).await
 }
@@ -213,6 +224,7 @@ pub async fn set_policy(
     let txn = db.begin().await?;
     store::set_policy(&txn, actor.company_id, policy).await?;
     let never = if policy.allow_non_expiring { ", non-expiring keys allowed" } else { "" };
+    let two_factor = if policy.require_two_factor { ", two-factor required" } else { "" };
     activity::record(
         &txn,
         NewEvent {
@@ -221,8 +233,11 @@ pub async fn set_policy(
             key_id: None,
             action: Action::KeyPolicyChanged,
             target: format!(
-                "Key policy: at most {} days, {} active keys per user, {} requests per key and minute{never}",
-                policy.lifetime_days, policy.max_active_keys, policy.requests_per_minute
+                "Key policy: at most {} days, {} active keys per user, {} requests per key and minute{never}; created by {}{two_factor}",
+                policy.lifetime_days,
+                policy.max_active_keys,
+                policy.requests_per_minute,
+                policy.creators.label().to_lowercase()
             ),
             origin,
             at: now,
@@ -245,6 +260,29 @@ pub async fn count_active_by_owner(
 /// How many keys of `user_id` work now (neither revoked nor expired).
 pub async fn count_active(db: &impl ConnectionTrait, user_id: UserId, now: DateTime<Utc>) -> Result<u64, DomainError> {
     store::count_active(db, user_id, now).await
+}
+
+/// Revokes every active key of a role or a person of the Root User's company, each on the activity feed, in
+/// one transaction; returns how many. Root Users only.
+pub async fn revoke_all(
+    db: &DatabaseConnection,
+    actor: &CurrentUser,
+    of: RevokeAllOf,
+    origin: &Origin,
+    now: DateTime<Utc>,
+) -> Result<u64, DomainError> {
+    if actor.role != Role::Root {
+        return Err(DomainError::Forbidden("Only Root Users can revoke keys in bulk".to_owned()));
+    }
+    let txn = db.begin().await?;
+    let keys = store::active_of(&txn, actor.company_id, of, now).await?;
+    let who = Actor::User(actor);
+    for key in &keys {
+        store::revoke(&txn, key.id(), now).await?;
+        record_key_event(&txn, &who, key, Action::KeyRevoked, origin, now).await?;
+    }
+    txn.commit().await?;
+    Ok(keys.len() as u64)
 }
 
 /// Records that a key was just used: when, from which address, and by which client.

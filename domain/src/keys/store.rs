@@ -11,7 +11,7 @@ use sea_orm::{
 use crate::accounts::{Account, Company};
 use crate::entity::{api_key, company, user};
 use crate::keys::policy::{KeyPolicy, KeyStatus};
-use crate::model::{ApiKeyView, CompanyId, CurrentUser, KeyFilter, KeyPage, PersonStatus, UserId};
+use crate::model::{ApiKeyView, CompanyId, CurrentUser, KeyFilter, KeyPage, PersonStatus, RevokeAllOf, UserId};
 use crate::scope::Scope;
 use crate::{DomainError, Role};
 
@@ -183,6 +183,8 @@ pub async fn policy(db: &impl ConnectionTrait, company_id: CompanyId) -> Result<
         allow_non_expiring: company.allow_non_expiring_keys,
         max_active_keys: u32::try_from(company.max_active_keys_per_user).unwrap_or(10),
         requests_per_minute: u32::try_from(company.key_requests_per_minute).unwrap_or(600),
+        creators: company.key_creators,
+        require_two_factor: company.keys_require_two_factor,
     })
 }
 
@@ -192,6 +194,8 @@ pub async fn set_policy(db: &impl ConnectionTrait, company_id: CompanyId, policy
         .col_expr(company::Column::AllowNonExpiringKeys, Expr::value(policy.allow_non_expiring))
         .col_expr(company::Column::MaxActiveKeysPerUser, Expr::value(policy.max_active_keys as i32))
         .col_expr(company::Column::KeyRequestsPerMinute, Expr::value(policy.requests_per_minute as i32))
+        .col_expr(company::Column::KeyCreators, Expr::value(policy.creators))
+        .col_expr(company::Column::KeysRequireTwoFactor, Expr::value(policy.require_two_factor))
         .filter(company::Column::Id.eq(company_id.0))
         .exec(db)
         .await?;
@@ -269,6 +273,17 @@ pub async fn insert(db: &impl ConnectionTrait, new: NewKey<'_>) -> Result<Stored
     .await
     .map_err(|err| DomainError::conflict_on_unique(err, "Key ID collision; please try again"))?;
     Ok(StoredKey { row, owner: Owner { name: new.owner.name.clone(), role: new.owner.role, active: true } })
+}
+
+/// The company's active keys of a role or of one person, with their owners.
+pub async fn active_of(db: &impl ConnectionTrait, company_id: CompanyId, of: RevokeAllOf, now: DateTime<Utc>) -> Result<Vec<StoredKey>, DomainError> {
+    let mut query = api_key::Entity::find().filter(api_key::Column::CompanyId.eq(company_id.0)).filter(active_at(now));
+    query = match of {
+        RevokeAllOf::Person(user_id) => query.filter(api_key::Column::UserId.eq(user_id.0)),
+        RevokeAllOf::Role(role) => query.filter(user::Column::Role.eq(role)),
+    };
+    let rows = query.find_also_related(user::Entity).all(db).await?;
+    Ok(rows.into_iter().filter_map(|(row, owner)| owner.map(|owner| StoredKey { row, owner: owner.into() })).collect())
 }
 
 /// Marks the key revoked unless it already is; returns whether this call revoked it.

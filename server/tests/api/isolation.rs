@@ -11,12 +11,12 @@ use app::api::account::{
 };
 use app::api::activity::ListActivity;
 use app::api::care::{ListMessages, ListPatients, ListSchedule, ListVisits};
-use app::api::keys::{ConfirmCode, ConfirmPassword, DeleteKey, GetKeySetup, ListKeys, MintKey, RevokeKey, UpdateKeyPolicy};
+use app::api::keys::{ConfirmCode, ConfirmPassword, DeleteKey, GetKeySetup, ListKeys, MintKey, RevokeAllKeys, RevokeKey, UpdateKeyPolicy};
 use app::api::people::{
     AcceptInvitation, ActivatePerson, CancelInvitation, DeactivatePerson, GetInvitation, InvitePerson, ListPeoplePage, RenewInvitation, SetPersonRole,
 };
 use app::api::session::{GetCurrentUser, Logout, SubmitSignInCode};
-use app::model::{ActivityFilter, KeyFilter, KeyPolicy, MintRequest, NotificationPreferences, PeopleFilter, Role, UserId};
+use app::model::{ActivityFilter, KeyFilter, KeyPolicy, MintRequest, NotificationPreferences, PeopleFilter, RevokeAllOf, Role, UserId};
 use axum::body::Body;
 use http::{Request, StatusCode};
 use leptos::server_fn::ServerFn;
@@ -177,7 +177,7 @@ async fn probe_server_fn(app: &TestApp, world: &World, via: Via, case: &str) -> 
             outcome(&server_fn(app, world, via, endpoint, delete).await, |_| String::new())
         }
         "keys/policy" => {
-            let policy = KeyPolicy { lifetime_days: 90, allow_non_expiring: false, max_active_keys: 10, requests_per_minute: 600 };
+            let policy = KeyPolicy::default();
             outcome(&server_fn(app, world, via, endpoint, UpdateKeyPolicy { policy }).await, |_| String::new())
         }
         "activity/list" => {
@@ -219,6 +219,10 @@ async fn probe_server_fn(app: &TestApp, world: &World, via: Via, case: &str) -> 
             outcome(&server_fn(app, world, via, endpoint, SubmitSignInCode { code: "000000".to_owned(), next: None }).await, |_| String::new())
         }
         "keys/confirm-code" => outcome(&server_fn(app, world, via, endpoint, ConfirmCode { code: "000000".to_owned() }).await, |_| String::new()),
+        "keys/revoke-all" => {
+            let revoke = RevokeAllKeys { of: RevokeAllOf::Person(UserId(999_999)) };
+            outcome(&server_fn(app, world, via, endpoint, revoke).await, |count| format!("n={count}"))
+        }
         "people/list" => {
             let list = ListPeoplePage { filter: PeopleFilter { per_page: 100, ..PeopleFilter::default() } };
             outcome(&server_fn(app, world, via, endpoint, list).await, |page| first_names(page.people.iter().map(|p| p.name.as_str())))
@@ -393,6 +397,7 @@ const ROWS: &[Row] = &[
     Row { surface: "fn", case: "keys/delete office", outcomes: "401 | 409, 403, 403, 404 | 401 ×4 | 401 ×4" },
     Row { surface: "fn", case: "keys/delete barbara", outcomes: "401 | 409, 403, 403, 404 | 401 ×4 | 401 ×4" },
     Row { surface: "fn", case: "keys/delete root@harbor", outcomes: "401 | 404, 403, 403, 409 | 401 ×4 | 401 ×4" },
+    Row { surface: "fn", case: "keys/revoke-all", outcomes: "401 | 200 n=0, 403, 403, 200 n=0 | 401 ×4 | 401 ×4" },
     Row { surface: "fn", case: "keys/policy", outcomes: "401 | 200, 403, 403, 200 | 401 ×4 | 401 ×4" },
     Row { surface: "fn", case: "keys/mint", outcomes: "401 | 422 ×4 | 401 ×4 | 401 ×4" },
     Row { surface: "fn", case: "keys/confirm-password", outcomes: "401 | 401 ×4 | 401 ×4 | 401 ×4" },

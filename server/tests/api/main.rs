@@ -10,6 +10,7 @@ mod health;
 mod helpers;
 mod hostile_input;
 mod isolation;
+mod key_creators;
 mod keys;
 mod keys_cli;
 mod mcp;

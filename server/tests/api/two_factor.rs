@@ -29,13 +29,13 @@ fn challenge_cookie(response: &TestResponse) -> Option<String> {
 }
 
 /// The code of `seed` `steps` steps from now.
-fn code(seed: &[u8], steps: i64) -> String {
+pub(crate) fn code(seed: &[u8], steps: i64) -> String {
     totp::code(seed, totp::step_at(Utc::now()) + steps)
 }
 
 /// Turns two-factor on for `email` through the Account tab's server functions; returns the seed (read from
 /// the text shown for typing by hand), the session cookie and the recovery codes.
-async fn enroll(app: &TestApp, email: &str) -> (Vec<u8>, String, Vec<String>) {
+pub(crate) async fn enroll(app: &TestApp, email: &str) -> (Vec<u8>, String, Vec<String>) {
     let cookie = app.login(email).await;
     let setup = app.call(BeginTwoFactorSetup {}, Some(&cookie)).await.output();
     assert!(setup.qr_svg.starts_with("<svg") && setup.qr_svg.trim_end().ends_with("</svg>"), "a QR code drawn by the server");

@@ -88,7 +88,7 @@ async fn wrong_secrets_for_a_key_are_throttled_with_429_while_its_warm_owner_kee
 backend_test!(a_key_over_its_companys_request_budget_gets_429_with_retry_after);
 async fn a_key_over_its_companys_request_budget_gets_429_with_retry_after(app: TestApp) {
     let root = app.login_for_keys("root@sunrise.test").await;
-    let policy = KeyPolicy { lifetime_days: 90, allow_non_expiring: false, max_active_keys: 10, requests_per_minute: 10 };
+    let policy = KeyPolicy { requests_per_minute: 10, ..KeyPolicy::default() };
     assert_eq!(app.call(UpdateKeyPolicy { policy }, Some(&root)).await.status, StatusCode::OK);
     let (_, token) = app.mint_ok(&root, "Chatty").await;
     for n in 0..10 {

@@ -69,6 +69,9 @@ pub fn GenerateFlow(on_close: Callback<()>, on_minted: Callback<()>) -> impl Int
                     match setup.await {
                         Ok(setup) => {
                             let setup = StoredValue::new(setup);
+                            if setup.get_value().needs_two_factor {
+                                return view! { <TwoFactorFirst on_close/> }.into_any();
+                            }
                             (move || match step.get() {
                                 Step::Notice => view! { <NoticeStep setup=setup.get_value() step on_close/> }.into_any(),
                                 Step::Reauth => view! { <ReauthStep two_factor=setup.get_value().two_factor step on_close/> }.into_any(),
@@ -115,6 +118,21 @@ fn NoticeStep(setup: KeySetup, step: RwSignal<Step>, on_close: Callback<()>) -> 
                 on:click=move |_| step.set(if reauthenticated { Step::Name } else { Step::Reauth })>
                 "I Understand – Continue"
             </button>
+        </div>
+    }
+}
+
+/// The company requires two-factor for new keys and the person has not turned it on: where to do that.
+#[component]
+fn TwoFactorFirst(on_close: Callback<()>) -> impl IntoView {
+    let location = leptos_router::hooks::use_location();
+    let settings = move || if location.pathname.get().starts_with("/portal") { "/portal/settings" } else { "/settings?tab=account" };
+    view! {
+        <h2 id="generate-title">"Turn on two-factor first"</h2>
+        <p>"Your company requires two-factor authentication to create API keys. Set it up in your account settings with an authenticator app, then come back here."</p>
+        <div class="dialog-actions">
+            <button type="button" class="button" on:click=move |_| on_close.run(())>"Cancel"</button>
+            <a class="button teal" href=settings data-autofocus on:click=move |_| on_close.run(())>"Set up two-factor"</a>
         </div>
     }
 }

@@ -5,7 +5,7 @@ use super::confirm::{DeleteDialog, RevokeDialog};
 use super::generate::GenerateFlow;
 use super::table::KeysTable;
 use crate::api::account::list_people;
-use crate::api::keys::list_keys;
+use crate::api::keys::{get_key_setup, list_keys};
 use crate::components::{use_current_user, ErrorNotice, Loading, Pager, UserFilter};
 use crate::error::AppError;
 use crate::model::{ApiKeyView, KeyFilter, KeyStatus, PersonView, Role};
@@ -31,6 +31,7 @@ pub fn KeysPanel(
     let version = RwSignal::new(0u32);
     let keys = Resource::new(move || (filter.get(), version.get()), |(filter, _)| list_keys(filter));
     let people = Resource::new(|| (), |_| list_people());
+    let setup = Resource::new(|| (), |_| get_key_setup());
     let dialog = RwSignal::new(OpenDialog::None);
     let refresh = Callback::new(move |_: ()| version.update(|v| *v += 1));
     let close = Callback::new(move |_: ()| dialog.set(OpenDialog::None));
@@ -42,10 +43,19 @@ pub fn KeysPanel(
                     <h2 id="api-keys-title">{title}</h2>
                     <p class="muted">"Let AI assistants read your care data through MCP. Keys act with your permissions."</p>
                 </div>
-                <button type="button" class="button teal" on:click=move |_| dialog.set(OpenDialog::Generate)>
-                    <span aria-hidden="true">"+"</span>
-                    " Generate New API Key"
-                </button>
+                <Suspense fallback=|| ()>
+                    {move || Suspend::new(async move {
+                        match setup.await.ok().and_then(|setup| setup.refusal) {
+                            Some(refusal) => view! { <p class="muted key-refusal">{refusal}</p> }.into_any(),
+                            None => view! {
+                                <button type="button" class="button teal" on:click=move |_| dialog.set(OpenDialog::Generate)>
+                                    <span aria-hidden="true">"+"</span>
+                                    " Generate New API Key"
+                                </button>
+                            }.into_any(),
+                        }
+                    })}
+                </Suspense>
             </div>
             <Suspense fallback=Loading>
                 {move || Suspend::new(async move {
