@@ -7,6 +7,7 @@ use domain::activity_writer::ActivityWriter;
 use domain::db::DatabaseConnection;
 use domain::keys::token::TokenEnvironment;
 use domain::keys::verifier::Verifier;
+use domain::mail::Mailer;
 use domain::net::TrustedProxies;
 use domain::secret_box::SecretKey;
 use domain::throttle::PasswordAttempts;
@@ -33,6 +34,8 @@ pub struct AppState {
     pub activity: ActivityWriter,
     /// Seals two-factor seeds at rest (`CAREGATE_SECRET_KEY`).
     pub secret_key: Arc<SecretKey>,
+    /// Sends e-mail (invitations) through `CAREGATE_SMTP_URL`, or logs that it would.
+    pub mailer: Arc<Mailer>,
 }
 
 impl AppState {

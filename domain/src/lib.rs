@@ -37,6 +37,8 @@ pub mod hex;
 #[cfg(feature = "server")]
 pub mod invitations;
 #[cfg(feature = "server")]
+pub mod mail;
+#[cfg(feature = "server")]
 pub mod net;
 #[cfg(feature = "server")]
 pub mod password;

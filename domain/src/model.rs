@@ -483,6 +483,8 @@ pub struct InvitationLink {
     pub email: String,
     pub link: RevealedToken,
     pub expires_at: DateTime<Utc>,
+    /// Whether the link was also e-mailed to the person (only when the server sends mail).
+    pub emailed: bool,
 }
 
 /// Whether the signed-in person has two-factor authentication on.

@@ -292,7 +292,7 @@ async fn user(config: &Config, command: UserCommand) -> Result<(), String> {
                 company.name,
                 invited.expires_at.format("%Y-%m-%d %H:%M UTC")
             );
-            show_invitation_link(config, &invited);
+            show_invitation_link(config, &invited).await;
         }
         UserCommand::InviteAgain { email } => {
             let user = find(email).await?;
@@ -302,7 +302,7 @@ async fn user(config: &Config, command: UserCommand) -> Result<(), String> {
                 invited.account.email,
                 invited.expires_at.format("%Y-%m-%d %H:%M UTC")
             );
-            show_invitation_link(config, &invited);
+            show_invitation_link(config, &invited).await;
         }
         UserCommand::Deactivate { email } => {
             let user = find(email).await?;
@@ -323,8 +323,11 @@ async fn user(config: &Config, command: UserCommand) -> Result<(), String> {
     Ok(())
 }
 
-/// Prints an invitation link, the one time it is shown.
-fn show_invitation_link(config: &Config, invited: &invitations::Invitation) {
+/// E-mails the invitation when mail is set up, then prints its link, the one time it is shown.
+async fn show_invitation_link(config: &Config, invited: &invitations::Invitation) {
+    if invitations::send(&config.mailer, invited, &config.public_url).await {
+        say!("The invitation was also e-mailed to {}.", invited.account.email);
+    }
     let lost = format!("the invitation link was not shown; send another with: caregate user invite-again --email {}", invited.account.email);
     say_secret!(&lost, "{}", invited.secret.link(&config.public_url));
 }

@@ -1,5 +1,6 @@
 //! `Config`: everything the server reads from the environment, read once at start-up.
 use domain::keys::token::TokenEnvironment;
+use domain::mail::Mailer;
 use domain::net::{ForwardedHeader, TrustedProxies};
 use domain::secret_box::SecretKey;
 use leptos::config::{get_configuration, LeptosOptions};
@@ -34,6 +35,10 @@ pub struct Config {
     /// embedded SQLite database, a key is generated on first run into `secret.key` beside the database file
     /// (readable by its owner only); unset with PostgreSQL, the server refuses to start.
     pub secret_key: std::sync::Arc<SecretKey>,
+    /// `CAREGATE_SMTP_URL` (`smtp://host:port`, `smtp://host:587?tls=required`, `smtps://user:pass@host:465`)
+    /// and `CAREGATE_MAIL_FROM` (default `caregate <noreply@` + the public URL's host `>`): where invitation
+    /// e-mails go out. Unset, mail is only logged (recipient and subject) and links are shown in the app.
+    pub mailer: std::sync::Arc<Mailer>,
 }
 
 impl Config {
@@ -65,7 +70,9 @@ impl Config {
             None => None,
         };
         let secret_key = std::sync::Arc::new(secret_key(non_empty_var("CAREGATE_SECRET_KEY").as_deref(), &database_url)?);
-        Ok(Config { database_url, public_url, leptos, token_environment, warm_path, trusted_proxies, metrics_addr, secret_key })
+        let from = non_empty_var("CAREGATE_MAIL_FROM").unwrap_or_else(|| format!("caregate <noreply@{}>", host_of(&public_url)));
+        let mailer = std::sync::Arc::new(Mailer::new(non_empty_var("CAREGATE_SMTP_URL").as_deref(), &from)?);
+        Ok(Config { database_url, public_url, leptos, token_environment, warm_path, trusted_proxies, metrics_addr, secret_key, mailer })
     }
 
     /// A configuration for tests: the given database, port 0, no static files.
@@ -80,6 +87,7 @@ impl Config {
             trusted_proxies: TrustedProxies::default(),
             metrics_addr: None,
             secret_key: std::sync::Arc::new(SecretKey::generate().0),
+            mailer: std::sync::Arc::new(Mailer::log_only()),
         }
     }
 
@@ -112,6 +120,16 @@ fn secret_key(value: Option<&str>, database_url: &str) -> Result<SecretKey, Stri
         (None, None) => Err("CAREGATE_SECRET_KEY is not set: a server on PostgreSQL needs it (64 hex digits, e.g. from `openssl rand -hex 32`), \
              the same on every server process, to encrypt two-factor seeds"
             .to_owned()),
+    }
+}
+
+/// The host of a URL (`https://care.example:8443/x` → `care.example`), for the default sender address.
+fn host_of(url: &str) -> &str {
+    let rest = url.split_once("://").map_or(url, |(_, rest)| rest);
+    let authority = rest.split('/').next().unwrap_or(rest);
+    match authority.rsplit_once(':') {
+        Some((host, port)) if port.bytes().all(|b| b.is_ascii_digit()) => host,
+        _ => authority,
     }
 }
 

@@ -29,6 +29,7 @@ pub async fn build_state(config: &Config) -> Result<AppState, String> {
         trusted_proxies: std::sync::Arc::new(config.trusted_proxies.clone()),
         verifier: std::sync::Arc::new(domain::keys::verifier::Verifier::new(config.token_environment, config.warm_path)),
         secret_key: config.secret_key.clone(),
+        mailer: config.mailer.clone(),
     })
 }
 

@@ -21,7 +21,8 @@ pub async fn invite_person(name: String, email: String, role: Role) -> Result<In
     let person = domain::invitations::NewPerson { email: &email, name: &name, role };
     let actor = domain::actor::Actor::User(&user);
     let invited = domain::invitations::invite(&state.db, &actor, user.company_id, person, &origin, chrono::Utc::now()).await?;
-    Ok(invitation_link(&invited, &state.public_url))
+    let emailed = domain::invitations::send(&state.mailer, &invited, &state.public_url).await;
+    Ok(invitation_link(&invited, &state.public_url, emailed))
 }
 
 /// A new link for someone who has not accepted yet; earlier links stop working.
@@ -31,7 +32,8 @@ pub async fn renew_invitation(user_id: UserId) -> Result<InvitationLink, AppErro
     let origin = crate::api::auth::request_origin();
     let state = crate::state::app_state();
     let invited = domain::invitations::renew(&state.db, &domain::actor::Actor::User(&user), user_id, &origin, chrono::Utc::now()).await?;
-    Ok(invitation_link(&invited, &state.public_url))
+    let emailed = domain::invitations::send(&state.mailer, &invited, &state.public_url).await;
+    Ok(invitation_link(&invited, &state.public_url, emailed))
 }
 
 /// Withdraws an invitation that has not been accepted.
@@ -94,12 +96,13 @@ pub async fn accept_invitation(secret: String, password: String, confirm: String
 }
 
 #[cfg(feature = "ssr")]
-fn invitation_link(invited: &domain::invitations::Invitation, public_url: &str) -> InvitationLink {
+fn invitation_link(invited: &domain::invitations::Invitation, public_url: &str, emailed: bool) -> InvitationLink {
     InvitationLink {
         name: invited.account.name.clone(),
         email: invited.account.email.clone(),
         link: crate::model::RevealedToken::new(invited.secret.link(public_url)),
         expires_at: invited.expires_at,
+        emailed,
     }
 }
 

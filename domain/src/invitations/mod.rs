@@ -9,6 +9,7 @@ use crate::accounts::{self, store as account_store, Account, Email};
 use crate::activity::{self, Action, NewEvent, Origin};
 use crate::actor::Actor;
 use crate::db::{DatabaseConnection, TransactionTrait};
+use crate::mail::{Delivery, Mail, Mailer};
 use crate::model::{CompanyId, CurrentUser, InvitationView, PersonStatus, UserId};
 use crate::password::{self, Password};
 use crate::{DomainError, Role};
@@ -42,6 +43,8 @@ impl InvitationSecret {
 /// A person invited just now, with the link's secret.
 pub struct Invitation {
     pub account: Account,
+    /// The company the person is invited to.
+    pub company_name: String,
     pub secret: InvitationSecret,
     pub expires_at: DateTime<Utc>,
 }
@@ -82,8 +85,9 @@ pub async fn invite(
         now,
     )
     .await?;
+    let company_name = company_of(&txn, &account).await?;
     txn.commit().await?;
-    Ok(Invitation { account, secret, expires_at })
+    Ok(Invitation { account, company_name, secret, expires_at })
 }
 
 /// A new link for a person who has not accepted yet; their earlier links stop working.
@@ -99,8 +103,9 @@ pub async fn renew(
     store::delete_for_user(&txn, account.id).await?;
     let (secret, expires_at) = issue(&txn, actor, &account, now).await?;
     record(&txn, actor, &account, Action::UserInvited, format!("{} ({}): a new invitation link", account.name, account.email), origin, now).await?;
+    let company_name = company_of(&txn, &account).await?;
     txn.commit().await?;
-    Ok(Invitation { account, secret, expires_at })
+    Ok(Invitation { account, company_name, secret, expires_at })
 }
 
 /// Withdraws an invitation that has not been accepted: the account it created is removed.
@@ -158,6 +163,43 @@ pub async fn accept(
     activity::record(&txn, event).await?;
     txn.commit().await?;
     accounts::current_user(db, account.id).await?.ok_or(DomainError::NotFound("Invitation"))
+}
+
+async fn company_of(db: &impl crate::db::ConnectionTrait, account: &Account) -> Result<String, DomainError> {
+    Ok(account_store::user_with_company(db, account.id).await?.map(|(_, company)| company.name).unwrap_or_default())
+}
+
+/// The invitation e-mail: whom to which company, the link, and until when it works.
+pub fn mail(invited: &Invitation, link: &str) -> Mail {
+    let company_name = invited.company_name.as_str();
+    use crate::mail::escape_html;
+    let until = invited.expires_at.format("%b %-d, %Y at %H:%M UTC");
+    let role = invited.account.role.display_name();
+    let text = format!(
+        "Hello {name},\n\nYou are invited to join {company} on caregate as a {role}.\n\nSet your password here (the link works once, until {until}):\n{link}\n\nIf you did not expect this, you can ignore this e-mail.\n",
+        name = invited.account.name,
+        company = company_name,
+    );
+    let html = format!(
+        "<p>Hello {name},</p><p>You are invited to join <strong>{company}</strong> on caregate as a {role}.</p><p><a href=\"{link}\">Set your password</a> (the link works once, until {until}).</p><p>If you did not expect this, you can ignore this e-mail.</p>",
+        name = escape_html(&invited.account.name),
+        company = escape_html(company_name),
+        link = escape_html(link),
+    );
+    Mail { to: invited.account.email.clone(), subject: format!("You are invited to {company_name} on caregate"), text, html }
+}
+
+/// E-mails the invitation when mail is set up; returns whether it went. A failed delivery is logged (without
+/// the link) and does not undo the invitation: the inviter still has the link to pass on.
+pub async fn send(mailer: &Mailer, invited: &Invitation, public_url: &str) -> bool {
+    match mailer.send(mail(invited, &invited.secret.link(public_url))).await {
+        Ok(Delivery::Sent) => true,
+        Ok(Delivery::NotConfigured) => false,
+        Err(err) => {
+            tracing::warn!(error = %err, to = %invited.account.email, "the invitation e-mail was not sent");
+            false
+        }
+    }
 }
 
 const USED: &str = "This invitation has already been used. Sign in with your email and password.";

@@ -13,6 +13,7 @@ mod isolation;
 mod key_creators;
 mod keys;
 mod keys_cli;
+mod mail;
 mod mcp;
 mod me;
 mod migrations;
