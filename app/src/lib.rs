@@ -12,7 +12,7 @@ pub mod state;
 use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};
 use leptos_router::components::{ParentRoute, Route, Router, Routes};
-use leptos_router::{path, Lazy};
+use leptos_router::{path, Lazy, SsrMode};
 
 use components::{OfficeLayout, PortalLayout};
 use pages::*;
@@ -47,7 +47,9 @@ fn content_security_policy() -> String {
     format!("default-src 'self'; script-src 'self'{nonce} 'wasm-unsafe-eval'; style-src 'self'; img-src 'self' data:; connect-src 'self'")
 }
 
-/// The routes: the sign-in page, the caregiver portal under `/portal`, and the office layout at `/`.
+/// The routes: the sign-in and invitation pages, the caregiver portal under `/portal`, and the office layout at
+/// `/`. The invitation page renders once its invitation is loaded, so its status (404 for an unknown link) is
+/// the server function's.
 #[component]
 pub fn App() -> impl IntoView {
     provide_meta_context();
@@ -59,6 +61,7 @@ pub fn App() -> impl IntoView {
             <Routes fallback=NotFoundPage>
                 <Route path=path!("/login") view=LoginPage/>
                 <Route path=path!("/login/code") view=LoginCodePage/>
+                <Route path=path!("/invite/:secret") view=InvitationPage ssr=SsrMode::Async/>
                 <ParentRoute path=path!("/portal") view=PortalLayout>
                     <Route path=path!("") view=PortalDashboardPage/>
                     <Route path=path!("visits") view=PortalVisitsPage/>
@@ -71,6 +74,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("visits") view=OfficeVisitsPage/>
                     <Route path=path!("patients") view=OfficePatientsPage/>
                     <Route path=path!("activity") view=OfficeActivityPage/>
+                    <Route path=path!("people") view={Lazy::<PeopleRoute>::new()}/>
                     <Route path=path!("settings") view={Lazy::<OfficeSettingsRoute>::new()}/>
                 </ParentRoute>
             </Routes>

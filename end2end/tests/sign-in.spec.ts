@@ -6,7 +6,7 @@ test('a root user signs in and lands on the office dashboard', async ({ page }) 
   await expect(page).toHaveURL(/\/$/);
   await expect(page.getByRole('heading', { name: 'Welcome, Rosa Martinez' })).toBeVisible();
   const nav = page.getByRole('navigation', { name: 'Main' });
-  await expect(nav.getByRole('link')).toHaveText(['Dashboard', 'Visits', 'Patients', 'Activity', 'Settings']);
+  await expect(nav.getByRole('link')).toHaveText(['Dashboard', 'Visits', 'Patients', 'Activity', 'People', 'Settings']);
   await expect(page.getByText('Sunrise Home Care').first()).toBeVisible();
 
   await nav.getByRole('link', { name: 'Patients' }).click();

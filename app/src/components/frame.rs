@@ -1,11 +1,12 @@
-//! The signed-in frame: a sidebar with the layout's pages, who is signed in, and sign-out.
+//! The signed-in frame: a sidebar with the layout's pages (the People page for Root Users only), who is signed
+//! in, and sign-out.
 use leptos::prelude::*;
 use leptos_router::components::{Outlet, A};
 
 use super::toast::ToastRegion;
 use crate::api::session::{get_current_user, Logout};
 use crate::error::AppError;
-use crate::model::CurrentUser;
+use crate::model::{CurrentUser, Role};
 
 /// The signed-in user, loaded once per layout and shared with its pages through context.
 pub type CurrentUserResource = Resource<Result<CurrentUser, AppError>>;
@@ -18,22 +19,25 @@ pub fn use_current_user() -> CurrentUserResource {
 struct NavItem {
     href: &'static str,
     label: &'static str,
+    /// Shown to Root Users only (the page guard sends everyone else home from it anyway).
+    root_only: bool,
 }
 
 const OFFICE_NAV: &[NavItem] = &[
-    NavItem { href: "/", label: "Dashboard" },
-    NavItem { href: "/visits", label: "Visits" },
-    NavItem { href: "/patients", label: "Patients" },
-    NavItem { href: "/activity", label: "Activity" },
-    NavItem { href: "/settings", label: "Settings" },
+    NavItem { href: "/", label: "Dashboard", root_only: false },
+    NavItem { href: "/visits", label: "Visits", root_only: false },
+    NavItem { href: "/patients", label: "Patients", root_only: false },
+    NavItem { href: "/activity", label: "Activity", root_only: false },
+    NavItem { href: "/people", label: "People", root_only: true },
+    NavItem { href: "/settings", label: "Settings", root_only: false },
 ];
 
 const PORTAL_NAV: &[NavItem] = &[
-    NavItem { href: "/portal", label: "Dashboard" },
-    NavItem { href: "/portal/visits", label: "My Visits" },
-    NavItem { href: "/portal/schedule", label: "My Schedule" },
-    NavItem { href: "/portal/messages", label: "Messages" },
-    NavItem { href: "/portal/settings", label: "Settings" },
+    NavItem { href: "/portal", label: "Dashboard", root_only: false },
+    NavItem { href: "/portal/visits", label: "My Visits", root_only: false },
+    NavItem { href: "/portal/schedule", label: "My Schedule", root_only: false },
+    NavItem { href: "/portal/messages", label: "Messages", root_only: false },
+    NavItem { href: "/portal/settings", label: "Settings", root_only: false },
 ];
 
 /// The office layout (Root Users and Users), at `/`.
@@ -48,10 +52,44 @@ pub fn PortalLayout() -> impl IntoView {
     view! { <Frame area="Caregiver Portal" nav=PORTAL_NAV/> }
 }
 
+/// Checks the session again on every move to another page of the layout: a page changed in the browser does
+/// not pass the server's page guard, so without this someone deactivated (or signed out elsewhere) would keep
+/// browsing an open tab, every list failing. Once the session has ended the page is loaded afresh, and the page
+/// guard sends the person to the sign-in page, back to this page afterwards. Leaving the layout (signing out
+/// goes to the sign-in page) cancels a check still under way.
+fn reload_when_the_session_ends() {
+    #[cfg(feature = "hydrate")]
+    {
+        use std::sync::atomic::{AtomicBool, Ordering};
+        use std::sync::Arc;
+
+        let mounted = Arc::new(AtomicBool::new(true));
+        on_cleanup({
+            let mounted = Arc::clone(&mounted);
+            move || mounted.store(false, Ordering::Relaxed)
+        });
+        let location = leptos_router::hooks::use_location();
+        Effect::new(move |previous: Option<String>| {
+            let path = location.pathname.get();
+            if previous.is_some_and(|previous| previous != path) {
+                let mounted = Arc::clone(&mounted);
+                leptos::task::spawn_local(async move {
+                    let ended = matches!(get_current_user().await, Err(AppError::Unauthorized(_)));
+                    if ended && mounted.load(Ordering::Relaxed) {
+                        let _ = window().location().reload();
+                    }
+                });
+            }
+            path
+        });
+    }
+}
+
 #[component]
 fn Frame(area: &'static str, nav: &'static [NavItem]) -> impl IntoView {
     let me: CurrentUserResource = Resource::new(|| (), |_| get_current_user());
     provide_context(me);
+    reload_when_the_session_ends();
     let logout = ServerAction::<Logout>::new();
     let who = move || {
         Suspend::new(async move {
@@ -75,7 +113,18 @@ fn Frame(area: &'static str, nav: &'static [NavItem]) -> impl IntoView {
                 </div>
                 <nav aria-label="Main">
                     <ul>
-                        {nav.iter().map(|item| view! { <li><A href=item.href exact=true>{item.label}</A></li> }).collect_view()}
+                        {nav.iter().map(|item| {
+                            let link = move || view! { <li><A href=item.href exact=true>{item.label}</A></li> };
+                            if item.root_only {
+                                view! {
+                                    <Suspense fallback=|| ()>
+                                        {move || Suspend::new(async move { matches!(me.await, Ok(user) if user.role == Role::Root).then(link) })}
+                                    </Suspense>
+                                }.into_any()
+                            } else {
+                                link().into_any()
+                            }
+                        }).collect_view()}
                     </ul>
                 </nav>
                 <div class="sidebar-foot">

@@ -1,16 +1,22 @@
-//! Display components shared by pages: the two layouts, dialogs, toasts, the keys panel and small pieces.
+//! Display components shared by pages: the two layouts, dialogs, toasts, the keys panel, the People page's
+//! table and dialogs, and small pieces.
+mod confirm;
+mod copy;
 mod frame;
 mod keys;
 mod modal;
 mod notice;
 mod paging;
+pub mod people;
 mod toast;
 mod two_factor;
 mod visit_table;
 
+pub use confirm::{ConfirmDialog, ConfirmStep};
 pub use frame::{use_current_user, OfficeLayout, PortalLayout};
 pub use keys::KeysPanel;
 pub use notice::{ErrorNotice, Loading};
 pub use paging::{Pager, UserFilter};
+pub use toast::use_toasts;
 pub use two_factor::TwoFactorCard;
 pub use visit_table::VisitTable;

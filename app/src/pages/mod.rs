@@ -1,4 +1,5 @@
 //! One module per route.
+mod invitation;
 mod login;
 mod login_code;
 mod not_found;
@@ -7,12 +8,14 @@ mod office_dashboard;
 mod office_patients;
 mod office_settings;
 mod office_visits;
+mod people;
 mod portal_dashboard;
 mod portal_messages;
 mod portal_schedule;
 mod portal_settings;
 mod portal_visits;
 
+pub use invitation::InvitationPage;
 pub use login::LoginPage;
 pub use login_code::LoginCodePage;
 pub use not_found::NotFoundPage;
@@ -21,6 +24,7 @@ pub use office_dashboard::OfficeDashboardPage;
 pub use office_patients::OfficePatientsPage;
 pub use office_settings::OfficeSettingsRoute;
 pub use office_visits::OfficeVisitsPage;
+pub use people::PeopleRoute;
 pub use portal_dashboard::PortalDashboardPage;
 pub use portal_messages::PortalMessagesPage;
 pub use portal_schedule::PortalSchedulePage;

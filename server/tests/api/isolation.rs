@@ -264,7 +264,9 @@ async fn probe_server_fn(app: &TestApp, world: &World, via: Via, case: &str) -> 
     }
 }
 
-async fn probe_page(app: &TestApp, world: &World, via: Via, path: &str) -> String {
+async fn probe_page(app: &TestApp, world: &World, via: Via, route: &str) -> String {
+    // A route with a parameter is probed at a concrete address: the invitation page with a link nobody issued.
+    let path = route.replace("{secret}", &"0".repeat(64));
     let mut request = Request::get(path);
     request = match via {
         Via::Session(who) => request.header(http::header::COOKIE, &world.cookies[who]),
@@ -457,6 +459,9 @@ const ROWS: &[Row] = &[
     Row { surface: "page", case: "/patients", outcomes: "login | 200, 200, to /portal, 200 | login ×4 | login ×4" },
     Row { surface: "page", case: "/activity", outcomes: "login | 200, 200, to /portal, 200 | login ×4 | login ×4" },
     Row { surface: "page", case: "/settings", outcomes: "login | 200, 200, to /portal, 200 | login ×4 | login ×4" },
+    Row { surface: "page", case: "/people", outcomes: "login | 200, to /, to /portal, 200 | login ×4 | login ×4" },
+    // Open to anyone, the link being the credential; an unknown link's page says so with the server function's 404.
+    Row { surface: "page", case: "/invite/{secret}", outcomes: "404 | 404 ×4 | 404 ×4 | 404 ×4" },
     Row { surface: "page", case: "/portal", outcomes: "login | to /, to /, 200, to / | login ×4 | login ×4" },
     Row { surface: "page", case: "/portal/visits", outcomes: "login | to /, to /, 200, to / | login ×4 | login ×4" },
     Row { surface: "page", case: "/portal/schedule", outcomes: "login | to /, to /, 200, to / | login ×4 | login ×4" },

@@ -340,3 +340,35 @@ async fn operators_invite_from_the_command_line_and_the_link_is_printed_once() {
     assert!(!ok);
     assert_eq!(err.trim(), "error: Nina Ray has already accepted the invitation");
 }
+
+backend_test!(an_invitation_link_opens_the_join_form_and_a_bad_one_a_page_that_says_why);
+async fn an_invitation_link_opens_the_join_form_and_a_bad_one_a_page_that_says_why(app: TestApp) {
+    let root = signed_in(&app, "root@sunrise.test").await;
+    let person = domain::invitations::NewPerson { email: "nina@sunrise.test", name: "Nina Ray", role: Role::Caregiver };
+    let invited =
+        domain::invitations::invite(&app.state.db, &Actor::User(&root), root.company_id, person, &Origin::default(), Utc::now()).await.unwrap();
+    let secret = secret_of(&invited.secret.link("http://127.0.0.1:3000"));
+
+    let page = app.get(&format!("/invite/{secret}"), None).await;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.body);
+    for expected in ["Join Sunrise Home Care as a Caregiver", "Nina Ray", "nina@sunrise.test", "New password", "Set password and join"] {
+        assert!(page.body.contains(expected), "the join form shows {expected:?}: {}", page.body);
+    }
+    let barbara = app.login("barbara@sunrise.test").await;
+    assert_eq!(app.get(&format!("/invite/{secret}"), Some(&barbara)).await.status, StatusCode::OK, "signed-in people may open a link too");
+
+    let unknown = app.get(&format!("/invite/{}", "0".repeat(64)), None).await;
+    assert_eq!(unknown.status, StatusCode::NOT_FOUND);
+    for expected in ["This invitation link cannot be used", "Invitation not found", "href=\"/login\""] {
+        assert!(unknown.body.contains(expected), "an unknown link's page shows {expected:?}: {}", unknown.body);
+    }
+    assert!(!unknown.body.contains("New password"));
+    assert_eq!(app.get("/invite/not-even-hex", None).await.status, StatusCode::NOT_FOUND);
+
+    let used = domain::invitations::InvitationSecret::from_link(&secret);
+    domain::invitations::accept(&app.state.db, &used, "nina-sets-a-password", "nina-sets-a-password", &Origin::default(), Utc::now()).await.unwrap();
+    let page = app.get(&format!("/invite/{secret}"), None).await;
+    assert_eq!(page.status, StatusCode::CONFLICT);
+    assert!(page.body.contains("This invitation has already been used."), "{}", page.body);
+    assert!(page.body.contains("href=\"/login\""));
+}

@@ -1,12 +1,12 @@
-//! The revoke and delete confirmations: one dialog shape, two wordings.
+//! The revoke and delete confirmations: the shared confirmation dialog, two wordings.
 use std::future::Future;
 use std::pin::Pin;
 
 use leptos::prelude::*;
 
 use crate::api::keys::{delete_key, revoke_key};
-use crate::components::modal::Modal;
 use crate::components::toast::use_toasts;
+use crate::components::ConfirmDialog;
 use crate::error::AppError;
 use crate::model::ApiKeyView;
 
@@ -27,7 +27,8 @@ fn ConfirmKeyAction(
     on_done: Callback<()>,
 ) -> impl IntoView {
     let toasts = use_toasts();
-    let action = Action::new(move |key_id: &String| run(key_id.clone()));
+    let key_id = key.key_id.clone();
+    let action = Action::new(move |_: &()| run(key_id.clone()));
     Effect::new(move |_| {
         if let Some(Ok(())) = action.value().get() {
             on_done.run(());
@@ -35,22 +36,12 @@ fn ConfirmKeyAction(
             toasts.show(done);
         }
     });
-    let key_id = key.key_id.clone();
     view! {
-        <Modal labelled_by=title_id on_escape=on_close>
-            <h2 id=title_id>{title}</h2>
+        <ConfirmDialog title=title.to_owned() title_id confirm pending danger=true action on_close>
             <p>
                 <strong>{key.label.clone()}</strong> " (" <span class="mono">{key.key_id.clone()}</span> ") — " {explanation}
             </p>
-            {move || action.value().get().and_then(Result::err).map(|error| view! { <p class="form-error" role="alert">{error.to_string()}</p> })}
-            <div class="dialog-actions">
-                <button type="button" class="button" on:click=move |_| on_close.run(())>"Cancel"</button>
-                <button type="button" class="button danger" data-autofocus disabled=move || action.pending().get()
-                    on:click=move |_| { action.dispatch(key_id.clone()); }>
-                    {move || if action.pending().get() { pending } else { confirm }}
-                </button>
-            </div>
-        </Modal>
+        </ConfirmDialog>
     }
 }
 

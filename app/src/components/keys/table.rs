@@ -1,4 +1,5 @@
-//! The keys table: Label, Key ID, User (Root Users), Created, Last Used, Expires, Status, Actions.
+//! The keys table: Label, Key ID, User (Root Users), Created, Last Used, Expires, Status, Actions. A key whose
+//! owner is deactivated says so beside its status: it is refused whatever the status says.
 use chrono::{DateTime, Utc};
 use leptos::prelude::*;
 
@@ -91,7 +92,10 @@ fn KeyRow(
                 {(!last_used_detail.is_empty()).then(|| view! { <span class="muted small-block">{last_used_detail.clone()}</span> })}
             </td>
             <td>{key.expires_at.map(short_date).unwrap_or_else(|| "Never".to_owned())} " " {expiry_badge}</td>
-            <td><span class=status_class>{key.status.as_str()}</span></td>
+            <td>
+                <span class=status_class>{key.status.as_str()}</span>
+                {(!key.owner_active).then(|| view! { " " <span class="badge status-deactivated owner-deactivated">"Owner deactivated"</span> })}
+            </td>
             <td class="actions">{action}</td>
         </tr>
     }
