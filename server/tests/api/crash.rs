@@ -17,6 +17,9 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 use crate::helpers::{authenticate, backend_test, fresh_database, new_key, sign_in, ArgumentCodec, Backend};
 
+/// The key that seals two-factor seeds, shared by every process of the deployment (required with PostgreSQL).
+const TEST_SECRET_KEY: &str = "5ec2e75ec2e75ec2e75ec2e75ec2e75ec2e75ec2e75ec2e75ec2e75ec2e75ec2";
+
 /// A minimal HTTP/1.1 exchange over a fresh connection: status and body, or an I/O error once the server
 /// is gone.
 async fn exchange(port: u16, path: &str, headers: &[(&str, &str)], body: &str) -> std::io::Result<(u16, String, String)> {
@@ -79,6 +82,7 @@ async fn start(url: &str) -> Server {
     let mut child = Command::new(env!("CARGO_BIN_EXE_caregate"))
         .arg("serve")
         .env("DATABASE_URL", url)
+        .env("CAREGATE_SECRET_KEY", TEST_SECRET_KEY)
         .env("LEPTOS_SITE_ADDR", format!("127.0.0.1:{port}"))
         .env("CAREGATE_PUBLIC_URL", format!("http://127.0.0.1:{port}"))
         .env("RUST_LOG", "warn")
@@ -142,6 +146,7 @@ async fn a_server_killed_mid_burst_keeps_every_confirmed_key_and_revocation(back
     let seeded = Command::new(env!("CARGO_BIN_EXE_caregate"))
         .args(["seed", "--demo"])
         .env("DATABASE_URL", &url)
+        .env("CAREGATE_SECRET_KEY", TEST_SECRET_KEY)
         .env("RUST_LOG", "warn")
         .stdout(Stdio::null())
         .status()

@@ -3,7 +3,7 @@
 //! bounds, a revocation racing a first verification, Key ID probing, and the defaults that must fail closed.
 use std::time::Duration;
 
-use app::api::account::{GetNotificationPreferences, ListPeople};
+use app::api::account::{BeginTwoFactorSetup, GetNotificationPreferences, GetTwoFactorStatus, ListPeople};
 use app::api::activity::ListActivity;
 use app::api::care::{ListMessages, ListPatients, ListSchedule, ListVisits};
 use app::api::keys::{ConfirmPassword, GetKeySetup, ListKeys, RevokeKey, UpdateKeyPolicy};
@@ -133,7 +133,9 @@ async fn sign_in_redirects_only_to_this_sites_pages_and_never_panics(app: TestAp
 }
 
 /// Server functions that take no arguments: anything decodes as their (empty) arguments.
-const WITHOUT_ARGUMENTS: [&str; 9] = [
+const WITHOUT_ARGUMENTS: [&str; 11] = [
+    <GetTwoFactorStatus as ServerFn>::PATH,
+    <BeginTwoFactorSetup as ServerFn>::PATH,
     <Logout as ServerFn>::PATH,
     <GetCurrentUser as ServerFn>::PATH,
     <GetNotificationPreferences as ServerFn>::PATH,
