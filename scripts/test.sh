@@ -10,11 +10,14 @@ root="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$root"
 scripts/setup.sh test
 
-# cargo-leptos compiles debug builds with these two settings. `cargo test` gets the same, so both share one
-# target dir instead of rebuilding the whole tree, and the `caregate` binary stays the one whose HTML matches
-# the WebAssembly front end.
+# cargo-leptos builds with this name; `cargo test` gets the same, and the compiler flags of .cargo/config.toml
+# (which a RUSTFLAGS variable would replace), so both share one target dir instead of rebuilding the whole
+# tree, and the `caregate` binary stays the one whose HTML matches the WebAssembly front end.
 export LEPTOS_OUTPUT_NAME=caregate
-export RUSTFLAGS="--cfg erase_components"
+if [ -n "${RUSTFLAGS:-}${CARGO_ENCODED_RUSTFLAGS:-}" ]; then
+  echo "scripts/test.sh: ignoring RUSTFLAGS (${RUSTFLAGS:-}${CARGO_ENCODED_RUSTFLAGS:-}): the flags are in .cargo/config.toml" >&2
+  unset RUSTFLAGS CARGO_ENCODED_RUSTFLAGS
+fi
 
 echo "==> formatting (rustfmt.toml) and clippy (warnings are errors) on the server build and the WebAssembly front end"
 cargo fmt --all -- --check

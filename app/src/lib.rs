@@ -19,12 +19,13 @@ use pages::*;
 
 /// The HTML document the server renders around the app.
 pub fn shell(options: LeptosOptions) -> impl IntoView {
+    let policy = content_security_policy(&options);
     view! {
         <!DOCTYPE html>
         <html lang="en">
             <head>
                 <meta charset="utf-8"/>
-                <meta http-equiv="Content-Security-Policy" content=content_security_policy()/>
+                <meta http-equiv="Content-Security-Policy" content=policy/>
                 <meta name="viewport" content="width=device-width, initial-scale=1"/>
                 <link rel="icon" href="/favicon.svg" type="image/svg+xml"/>
                 <AutoReload options=options.clone()/>
@@ -41,10 +42,19 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
 /// The page's script policy, as a `<meta>` because only the rendered page knows this response's nonce
 /// (Leptos puts it on its inline hydration and streaming scripts): scripts from this origin or with the nonce,
 /// WebAssembly compilation, nothing else from elsewhere. The server adds the rest (framing, base URI, form
-/// targets, plugins) as a header on every response.
-fn content_security_policy() -> String {
+/// targets, plugins) as a header on every response. Under `cargo leptos watch` (`LEPTOS_WATCH`, the variable
+/// [`AutoReload`] checks) the page may also open cargo-leptos' live-reload socket, on its own port.
+fn content_security_policy(options: &LeptosOptions) -> String {
     let nonce = leptos::nonce::use_nonce().map(|nonce| format!(" 'nonce-{nonce}'")).unwrap_or_default();
-    format!("default-src 'self'; script-src 'self'{nonce} 'wasm-unsafe-eval'; style-src 'self'; img-src 'self' data:; connect-src 'self'")
+    let live_reload = if std::env::var_os("LEPTOS_WATCH").is_some() {
+        let port = options.reload_external_port.unwrap_or(options.reload_port);
+        format!(" ws://*:{port} wss://*:{port}")
+    } else {
+        String::new()
+    };
+    format!(
+        "default-src 'self'; script-src 'self'{nonce} 'wasm-unsafe-eval'; style-src 'self'; img-src 'self' data:; connect-src 'self'{live_reload}"
+    )
 }
 
 /// The routes: the sign-in and invitation pages, the caregiver portal under `/portal`, and the office layout at

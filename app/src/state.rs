@@ -6,7 +6,7 @@ use std::sync::Arc;
 use domain::activity_writer::ActivityWriter;
 use domain::db::DatabaseConnection;
 use domain::keys::token::TokenEnvironment;
-use domain::keys::verifier::Verifier;
+use domain::keys::verifier::{Verifier, VerifierObserver};
 use domain::mail::Mailer;
 use domain::net::TrustedProxies;
 use domain::secret_box::SecretKey;
@@ -24,8 +24,10 @@ pub struct AppState {
     pub public_url: String,
     /// Whether this deployment mints `cg_live_` or `cg_test_` keys.
     pub token_environment: TokenEnvironment,
-    /// Verifies API keys for the HTTP API and MCP (warm cache, attack bounds, counters).
+    /// Verifies API keys for the HTTP API and MCP (warm cache, attack bounds); reports to `metrics`.
     pub verifier: Arc<Verifier>,
+    /// This process's counters for `/metrics`.
+    pub metrics: Arc<dyn Metrics>,
     /// The process's bound on password guessing (sign-in, re-authentication, password change).
     pub password_attempts: Arc<PasswordAttempts>,
     /// The reverse proxies whose forwarding headers decide the client address (`CAREGATE_TRUSTED_PROXIES`).
@@ -36,6 +38,18 @@ pub struct AppState {
     pub secret_key: Arc<SecretKey>,
     /// Sends e-mail (invitations) through `CAREGATE_SMTP_URL`, or logs that it would.
     pub mailer: Arc<Mailer>,
+}
+
+/// What the server counts for `/metrics`, as the state carries it. The server implements it with its exporter
+/// (`server::metrics`); `app` cannot name the server's types, hence a trait. The key verifier reports to its
+/// [`VerifierObserver`] part; the server's API-key layer and MCP endpoint to the rest.
+pub trait Metrics: VerifierObserver {
+    /// An API-key check answered by the API-key layer, by its outcome code (`ok`, `invalid_key`, …).
+    fn key_verified(&self, code: &'static str);
+    /// An MCP `tools/call` of a tool that exists.
+    fn tool_called(&self, tool: &str);
+    /// Appends the text exposition of every metric (OpenMetrics) to `out`.
+    fn encode(&self, out: &mut String) -> std::fmt::Result;
 }
 
 impl AppState {

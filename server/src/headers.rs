@@ -1,8 +1,11 @@
 //! Security headers on every response: no MIME sniffing, no framing, a strict referrer policy, and a
-//! Content-Security-Policy header for framing, base URI, form targets and plugins (script sources are limited
-//! by the per-response nonce policy each page carries in a `<meta>`, since only the rendered page knows its
-//! nonce). Everything but static assets is `Cache-Control: no-store`: pages, server functions and the API
-//! carry care data, keys and the one-time reveal of a token, none of which a browser or proxy may keep.
+//! Content-Security-Policy header for what a `<meta>` policy cannot say (`frame-ancestors`) and what holds for
+//! every response: framing, base URI, form targets and plugins. Scripts are restricted too, by the policy each
+//! page carries in a `<meta>` (`app::shell`: `default-src 'self'; script-src 'self' 'nonce-…'
+//! 'wasm-unsafe-eval'`, plus styles, images and connections from this origin), because only the rendered
+//! page knows its per-response nonce. Everything but static assets is `Cache-Control: no-store`: pages, server
+//! functions and the API carry care data, keys and the one-time reveal of a token, none of which a browser or
+//! proxy may keep.
 use axum::extract::Request;
 use axum::middleware::Next;
 use axum::response::Response;

@@ -8,6 +8,6 @@ mod guard;
 mod headers;
 mod health;
 pub mod mcp;
-mod metrics;
+pub mod metrics;
 pub mod startup;
 pub mod telemetry;

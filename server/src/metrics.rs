@@ -1,57 +1,230 @@
-//! `/metrics`: Prometheus text format — key verification outcomes, warm/cold checks, argon2 time, throttled
-//! attempts, MCP calls by tool and the batched activity writer. Counters are per process.
-use std::sync::atomic::Ordering;
+//! `/metrics`: this process's counters in the OpenMetrics text format, kept and written by `prometheus-client`.
+//!
+//! The seam with the domain: the domain says what happened, this module decides how it is counted, bucketed and
+//! exported, so no crate but this one knows the exporter.
+//! * The key verifier (`domain::keys::verifier`) reports each check (warm, or cold with its argon2 time) and
+//!   each throttled attempt to its [`VerifierObserver`], which [`PrometheusMetrics`] is.
+//! * The server's own events are counted where they happen, through the state's [`Metrics`] (which this type
+//!   implements): outcome codes in the API-key layer (`api::key_auth`), tool calls in the MCP endpoint
+//!   (`mcp::tools`).
+//! * The activity writer keeps plain counters of its own ([`WriterStats`], which its tests read too); they are
+//!   read here at each scrape.
+//!
+//! Each app state has its own [`PrometheusMetrics`] with its own [`Registry`] (no global recorder), so apps
+//! running side by side in one process — the integration tests do — each report only their own numbers.
+//! A new metric is a field and one `register` call in [`PrometheusMetrics::new`]; names, label escaping and the
+//! format are the crate's.
+use std::fmt;
+use std::sync::Arc;
 
 use axum::extract::State;
-use axum::response::IntoResponse;
-use domain::keys::verifier::ARGON2_BUCKETS_MS;
+use axum::response::{IntoResponse, Response};
+use domain::activity_writer::WriterStats;
+use domain::keys::verifier::{Check, VerifierObserver};
 use http::header::CONTENT_TYPE;
+use http::StatusCode;
+use prometheus_client::collector::Collector;
+use prometheus_client::encoding::{DescriptorEncoder, EncodeLabelSet, EncodeMetric};
+use prometheus_client::metrics::counter::{ConstCounter, Counter};
+use prometheus_client::metrics::family::Family;
+use prometheus_client::metrics::histogram::Histogram;
+use prometheus_client::registry::{Metric, Registry, Unit};
 
-use app::state::AppState;
+use app::state::{AppState, Metrics};
 
-pub async fn render(State(state): State<AppState>) -> impl IntoResponse {
-    let stats = &state.verifier.stats;
+/// The exposition's media type: OpenMetrics text, which Prometheus scrapes as it is.
+pub const CONTENT_TYPE_OPENMETRICS: &str = "application/openmetrics-text; version=1.0.0; charset=utf-8";
+
+/// Upper bounds of the argon2 time buckets, in seconds. One argon2id run (m=19 MiB, t=2) takes tens of
+/// milliseconds on a free core; the upper buckets show CPU contention.
+const ARGON2_BUCKETS_SECONDS: [f64; 5] = [0.010, 0.025, 0.050, 0.100, 0.250];
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct CodeLabel {
+    code: &'static str,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct PathLabel {
+    path: &'static str,
+}
+
+/// Only tools that exist are counted, so the label's values are bounded by the tool table.
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct ToolLabel {
+    tool: String,
+}
+
+/// One process's metrics (see the module documentation).
+pub struct PrometheusMetrics {
+    registry: Registry,
+    key_verifications: Family<CodeLabel, Counter>,
+    key_checks: Family<PathLabel, Counter>,
+    key_throttled: Counter,
+    argon2_seconds: Histogram,
+    mcp_tool_calls: Family<ToolLabel, Counter>,
+}
+
+/// Registers `metric` under `name` (counters get their `_total` from the encoder, and `help` its closing
+/// period from the registry) and hands it back.
+fn register<M: Metric + Clone>(registry: &mut Registry, name: &str, help: &str, metric: M) -> M {
+    registry.register(name, help, metric.clone());
+    metric
+}
+
+impl PrometheusMetrics {
+    /// The metrics of a process whose activity writer counts into `activity`.
+    pub fn new(activity: Arc<WriterStats>) -> Self {
+        let mut registry = Registry::default();
+        let argon2_seconds = Histogram::new(ARGON2_BUCKETS_SECONDS);
+        registry.register_with_unit("caregate_argon2", "Time spent in argon2id key verification", Unit::Seconds, argon2_seconds.clone());
+        registry.register_collector(Box::new(ActivityWriterCounters(activity)));
+        let metrics = PrometheusMetrics {
+            key_verifications: register(&mut registry, "caregate_key_verifications", "API key verifications by outcome code", Family::default()),
+            key_checks: register(
+                &mut registry,
+                "caregate_key_checks",
+                "Verifications that skipped argon2 (warm) or ran it (cold)",
+                Family::default(),
+            ),
+            key_throttled: register(&mut registry, "caregate_key_throttled", "Attempts refused with 429 before any argon2 work", Counter::default()),
+            mcp_tool_calls: register(&mut registry, "caregate_mcp_tool_calls", "MCP tools/call requests by tool", Family::default()),
+            argon2_seconds,
+            registry,
+        };
+        // Both paths are reported from the start, so a scrape before the first check already shows them at 0.
+        for path in ["warm", "cold"] {
+            let _ = metrics.key_checks.get_or_create(&PathLabel { path });
+        }
+        metrics
+    }
+}
+
+impl VerifierObserver for PrometheusMetrics {
+    fn checked(&self, check: Check) {
+        match check {
+            Check::Warm => {
+                self.key_checks.get_or_create(&PathLabel { path: "warm" }).inc();
+            }
+            Check::Cold { argon2 } => {
+                self.key_checks.get_or_create(&PathLabel { path: "cold" }).inc();
+                self.argon2_seconds.observe(argon2.as_secs_f64());
+            }
+        }
+    }
+
+    fn throttled(&self) {
+        self.key_throttled.inc();
+    }
+}
+
+impl Metrics for PrometheusMetrics {
+    fn key_verified(&self, code: &'static str) {
+        self.key_verifications.get_or_create(&CodeLabel { code }).inc();
+    }
+
+    fn tool_called(&self, tool: &str) {
+        self.mcp_tool_calls.get_or_create(&ToolLabel { tool: tool.to_owned() }).inc();
+    }
+
+    fn encode(&self, out: &mut String) -> fmt::Result {
+        prometheus_client::encoding::text::encode(out, &self.registry)
+    }
+}
+
+/// The activity writer's counters, read at each scrape.
+struct ActivityWriterCounters(Arc<WriterStats>);
+
+impl fmt::Debug for ActivityWriterCounters {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("ActivityWriterCounters")
+    }
+}
+
+impl Collector for ActivityWriterCounters {
+    fn encode(&self, mut encoder: DescriptorEncoder) -> fmt::Result {
+        use std::sync::atomic::Ordering::Relaxed;
+        let stats = &self.0;
+        let events = [("written", stats.written.load(Relaxed)), ("lost", stats.lost.load(Relaxed))];
+        let help = "Activity events written in batches, or lost after retries.";
+        let mut family = encoder.encode_descriptor("caregate_activity_events", help, None, ConstCounter::<u64>::default().metric_type())?;
+        for (result, count) in events {
+            ConstCounter::new(count).encode(family.encode_family(&[("result", result)])?)?;
+        }
+        let batches = ConstCounter::new(stats.batches.load(Relaxed));
+        batches.encode(encoder.encode_descriptor("caregate_activity_batches", "Batched activity INSERTs.", None, batches.metric_type())?)
+    }
+}
+
+/// `GET /metrics` on the internal listener.
+pub async fn render(State(state): State<AppState>) -> Response {
     let mut out = String::new();
-    out.push_str("# HELP caregate_key_verifications_total API key verifications by outcome code.\n# TYPE caregate_key_verifications_total counter\n");
-    if let Ok(outcomes) = stats.outcomes.lock() {
-        let mut outcomes: Vec<_> = outcomes.iter().collect();
-        outcomes.sort();
-        for (code, count) in outcomes {
-            out.push_str(&format!("caregate_key_verifications_total{{code=\"{code}\"}} {count}\n"));
+    match state.metrics.encode(&mut out) {
+        Ok(()) => ([(CONTENT_TYPE, CONTENT_TYPE_OPENMETRICS)], out).into_response(),
+        Err(err) => {
+            tracing::error!(error = %err, "could not encode /metrics");
+            StatusCode::INTERNAL_SERVER_ERROR.into_response()
         }
     }
-    out.push_str(
-        "# HELP caregate_key_checks_total Verifications that skipped argon2 (warm) or ran it (cold).\n# TYPE caregate_key_checks_total counter\n",
-    );
-    out.push_str(&format!("caregate_key_checks_total{{path=\"warm\"}} {}\n", stats.warm.load(Ordering::Relaxed)));
-    out.push_str(&format!("caregate_key_checks_total{{path=\"cold\"}} {}\n", stats.cold.load(Ordering::Relaxed)));
-    out.push_str(
-        "# HELP caregate_key_throttled_total Attempts refused with 429 before any argon2 work.\n# TYPE caregate_key_throttled_total counter\n",
-    );
-    out.push_str(&format!("caregate_key_throttled_total {}\n", stats.throttled.load(Ordering::Relaxed)));
-    out.push_str("# HELP caregate_argon2_seconds Time spent in argon2id key verification.\n# TYPE caregate_argon2_seconds histogram\n");
-    let mut cumulative = 0;
-    for (index, limit) in ARGON2_BUCKETS_MS.iter().enumerate() {
-        cumulative += stats.argon2_buckets[index].load(Ordering::Relaxed);
-        out.push_str(&format!("caregate_argon2_seconds_bucket{{le=\"{}\"}} {cumulative}\n", *limit as f64 / 1000.0));
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use super::*;
+
+    fn exposition(metrics: &PrometheusMetrics) -> String {
+        let mut out = String::new();
+        metrics.encode(&mut out).unwrap();
+        out
     }
-    cumulative += stats.argon2_buckets[ARGON2_BUCKETS_MS.len()].load(Ordering::Relaxed);
-    out.push_str(&format!("caregate_argon2_seconds_bucket{{le=\"+Inf\"}} {cumulative}\n"));
-    out.push_str(&format!("caregate_argon2_seconds_sum {}\n", stats.argon2_micros.load(Ordering::Relaxed) as f64 / 1_000_000.0));
-    out.push_str(&format!("caregate_argon2_seconds_count {cumulative}\n"));
-    out.push_str("# HELP caregate_mcp_tool_calls_total MCP tools/call requests by tool.\n# TYPE caregate_mcp_tool_calls_total counter\n");
-    if let Ok(calls) = stats.tool_calls.lock() {
-        let mut calls: Vec<_> = calls.iter().collect();
-        calls.sort();
-        for (tool, count) in calls {
-            out.push_str(&format!("caregate_mcp_tool_calls_total{{tool=\"{tool}\"}} {count}\n"));
+
+    #[test]
+    fn argon2_durations_land_in_their_buckets() {
+        let metrics = PrometheusMetrics::new(Arc::default());
+        metrics.checked(Check::Cold { argon2: Duration::from_millis(30) });
+        metrics.checked(Check::Cold { argon2: Duration::from_millis(400) });
+        let text = exposition(&metrics);
+        for line in [
+            "caregate_argon2_seconds_bucket{le=\"0.025\"} 0",
+            "caregate_argon2_seconds_bucket{le=\"0.05\"} 1",
+            "caregate_argon2_seconds_bucket{le=\"0.25\"} 1",
+            "caregate_argon2_seconds_bucket{le=\"+Inf\"} 2",
+            "caregate_argon2_seconds_count 2",
+            "caregate_key_checks_total{path=\"cold\"} 2",
+            "caregate_key_checks_total{path=\"warm\"} 0",
+        ] {
+            assert!(text.lines().any(|l| l == line), "missing {line:?} in\n{text}");
         }
+        let sum: f64 = text.lines().find_map(|l| l.strip_prefix("caregate_argon2_seconds_sum ")).unwrap().parse().unwrap();
+        assert!((sum - 0.43).abs() < 1e-9, "{sum}");
     }
-    let writer = &state.activity.stats;
-    out.push_str("# HELP caregate_activity_events_total Activity events written in batches, or lost after retries.\n# TYPE caregate_activity_events_total counter\n");
-    out.push_str(&format!("caregate_activity_events_total{{result=\"written\"}} {}\n", writer.written.load(Ordering::Relaxed)));
-    out.push_str(&format!("caregate_activity_events_total{{result=\"lost\"}} {}\n", writer.lost.load(Ordering::Relaxed)));
-    out.push_str("# HELP caregate_activity_batches_total Batched activity INSERTs.\n# TYPE caregate_activity_batches_total counter\n");
-    out.push_str(&format!("caregate_activity_batches_total {}\n", writer.batches.load(Ordering::Relaxed)));
-    ([(CONTENT_TYPE, "text/plain; version=0.0.4")], out)
+
+    #[test]
+    fn an_untouched_process_reports_its_counters_at_zero_with_help_and_ends_with_eof() {
+        let text = exposition(&PrometheusMetrics::new(Arc::default()));
+        for line in [
+            "# HELP caregate_key_checks Verifications that skipped argon2 (warm) or ran it (cold).",
+            "# TYPE caregate_key_checks counter",
+            "caregate_key_checks_total{path=\"warm\"} 0",
+            "caregate_key_checks_total{path=\"cold\"} 0",
+            "caregate_key_throttled_total 0",
+            "caregate_argon2_seconds_count 0",
+            "caregate_activity_events_total{result=\"written\"} 0",
+            "caregate_activity_events_total{result=\"lost\"} 0",
+            "caregate_activity_batches_total 0",
+        ] {
+            assert!(text.lines().any(|l| l == line), "missing {line:?} in\n{text}");
+        }
+        assert!(text.ends_with("# EOF\n"), "{text}");
+    }
+
+    #[test]
+    fn label_values_are_escaped_by_the_encoder() {
+        let metrics = PrometheusMetrics::new(Arc::default());
+        metrics.tool_called("a\"b\\c\nd");
+        let text = exposition(&metrics);
+        assert!(text.contains(r#"caregate_mcp_tool_calls_total{tool="a\"b\\c\nd"} 1"#), "{text}");
+    }
 }

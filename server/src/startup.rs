@@ -1,10 +1,15 @@
 //! Building the application: the database, the shared state and the router; then serving it.
+use std::sync::Arc;
+
 use axum::body::Body;
 use axum::extract::State;
 use axum::http::Request;
 use axum::response::IntoResponse;
 use axum::routing::{get, post};
 use axum::{middleware, Router};
+use domain::activity_writer::ActivityWriter;
+use domain::keys::token::TokenEnvironment;
+use domain::keys::verifier::Verifier;
 use leptos::prelude::provide_context;
 use leptos_axum::{generate_route_list, handle_server_fns_with_context, LeptosRoutes};
 
@@ -12,25 +17,37 @@ use app::state::AppState;
 use app::{shell, App};
 
 use crate::config::Config;
-use crate::{api, cross_site, guard, headers, health, metrics};
+use crate::metrics::{self, PrometheusMetrics};
+use crate::{api, cross_site, guard, headers, health};
 
 /// Connects to the database, applies migrations and assembles the state every request shares.
 pub async fn build_state(config: &Config) -> Result<AppState, String> {
     let db = domain::db::connect(&config.database_url).await.map_err(|err| format!("cannot open the database: {err}"))?;
     domain::db::migrate(&db).await.map_err(|err| format!("cannot apply migrations: {err}"))?;
+    let activity = ActivityWriter::start(db.clone());
+    let (verifier, metrics) = key_verification(config.token_environment, config.warm_path, &activity);
     Ok(AppState {
-        leptos_options: std::sync::Arc::new(config.leptos.clone()),
-        activity: domain::activity_writer::ActivityWriter::start(db.clone()),
+        leptos_options: Arc::new(config.leptos.clone()),
+        activity,
         password_attempts: Default::default(),
         db,
         secure_cookies: config.secure_cookies(),
         public_url: config.public_url.clone(),
         token_environment: config.token_environment,
-        trusted_proxies: std::sync::Arc::new(config.trusted_proxies.clone()),
-        verifier: std::sync::Arc::new(domain::keys::verifier::Verifier::new(config.token_environment, config.warm_path)),
+        trusted_proxies: Arc::new(config.trusted_proxies.clone()),
+        verifier,
+        metrics,
         secret_key: config.secret_key.clone(),
         mailer: config.mailer.clone(),
     })
+}
+
+/// What one server process keeps for itself to verify API keys — its verifier (warm cache, attack bounds) —
+/// and the metrics it reports to, which also read `activity`'s counters. (Tests build a second pair to stand
+/// for another process on the same database.)
+pub fn key_verification(environment: TokenEnvironment, warm_path: bool, activity: &ActivityWriter) -> (Arc<Verifier>, Arc<PrometheusMetrics>) {
+    let metrics = Arc::new(PrometheusMetrics::new(activity.stats.clone()));
+    (Arc::new(Verifier::new(environment, warm_path).with_observer(metrics.clone())), metrics)
 }
 
 /// The whole HTTP surface. Tests drive it with `tower::ServiceExt::oneshot`, no socket needed.

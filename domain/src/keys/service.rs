@@ -1,7 +1,8 @@
 //! The key service: minting, listing, revoking and deleting API keys under the company's policy, and
-//! recording a key's use. Web server functions and the operator command line go through these functions;
-//! verifying a presented key is the [`crate::keys::verifier`]'s, and what it yields is in
-//! [`crate::keys::principal`].
+//! recording a key's use. Server functions (as the signed-in person) and the operator command line
+//! (`caregate keys …`, as [`Actor::Operator`]) mint, list and revoke through these functions; the API-key layer
+//! and the MCP endpoint record a key's use. Verifying a presented key is the [`crate::keys::verifier`]'s, and
+//! what it yields is in [`crate::keys::principal`].
 use crate::db::{ConnectionTrait, DatabaseConnection, TransactionTrait};
 use chrono::{DateTime, Utc};
 

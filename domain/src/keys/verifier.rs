@@ -17,9 +17,11 @@
 //! * **Budgets**: each key may make the company's `requests_per_minute` per process and minute (read with the
 //!   key, so a policy change applies on the next request); Last Used is written at most once a minute per key
 //!   and process.
+//! * **Observable, not exported**: the verifier reports what happened (a warm or a cold check with its argon2
+//!   time, a throttled attempt) to a [`VerifierObserver`] as it happens; how that is counted, bucketed and
+//!   exported is the observer's business (the server's `/metrics`), so the domain depends on no exporter.
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration as StdDuration, Instant};
 
 use crate::db::DatabaseConnection;
@@ -43,42 +45,29 @@ pub const FAILURE_WINDOW: StdDuration = StdDuration::from_secs(60);
 /// Warm entries kept per process; beyond it the cache starts over (a cold check costs one argon2 run).
 const MAX_WARM_ENTRIES: usize = 100_000;
 
-/// Counters for `/metrics`.
-#[derive(Default)]
-pub struct VerifierStats {
-    pub warm: AtomicU64,
-    pub cold: AtomicU64,
-    pub throttled: AtomicU64,
-    /// Total argon2 time in microseconds, and buckets of argon2 durations (≤10, 25, 50, 100, 250 ms, +Inf).
-    pub argon2_micros: AtomicU64,
-    pub argon2_buckets: [AtomicU64; 6],
-    /// Verification outcomes by code (`ok`, `invalid_key`, …) and MCP tool calls by tool.
-    pub outcomes: Mutex<HashMap<&'static str, u64>>,
-    pub tool_calls: Mutex<HashMap<String, u64>>,
+/// How a presented secret was checked.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Check {
+    /// This process had verified the token before: no argon2.
+    Warm,
+    /// argon2id ran, for this long (waiting for a slot not included).
+    Cold { argon2: StdDuration },
 }
 
-pub const ARGON2_BUCKETS_MS: [u64; 5] = [10, 25, 50, 100, 250];
+/// Told what the verifier does, as it happens: the server counts it for `/metrics`. The events are the
+/// verifier's facts; buckets, names and the exposition format belong to the observer.
+pub trait VerifierObserver: Send + Sync {
+    /// A token's secret was checked (whatever the answer).
+    fn checked(&self, check: Check);
+    /// An attempt was refused with 429: over a failure bound (per Key ID or address, decided before any argon2
+    /// work) or over the key's per-minute budget.
+    fn throttled(&self);
+}
 
-impl VerifierStats {
-    pub fn count_outcome(&self, code: &'static str) {
-        if let Ok(mut outcomes) = self.outcomes.lock() {
-            *outcomes.entry(code).or_default() += 1;
-        }
-    }
-
-    pub fn count_tool_call(&self, tool: &str) {
-        if let Ok(mut calls) = self.tool_calls.lock() {
-            *calls.entry(tool.to_owned()).or_default() += 1;
-        }
-    }
-
-    fn observe_argon2(&self, elapsed: StdDuration) {
-        let micros = u64::try_from(elapsed.as_micros()).unwrap_or(u64::MAX);
-        self.argon2_micros.fetch_add(micros, Ordering::Relaxed);
-        let millis = micros / 1000;
-        let bucket = ARGON2_BUCKETS_MS.iter().position(|limit| millis <= *limit).unwrap_or(ARGON2_BUCKETS_MS.len());
-        self.argon2_buckets[bucket].fetch_add(1, Ordering::Relaxed);
-    }
+/// Nobody listening: the observer of a verifier built without one.
+impl VerifierObserver for () {
+    fn checked(&self, _: Check) {}
+    fn throttled(&self) {}
 }
 
 /// How often one process writes a key's Last Used at most; the UI's Last Used is never older than this.
@@ -95,7 +84,7 @@ pub struct Verifier {
     usage: Mutex<Windows>,
     /// When this process last wrote each key's Last Used.
     last_recorded: Mutex<HashMap<String, Instant>>,
-    pub stats: VerifierStats,
+    observer: Arc<dyn VerifierObserver>,
 }
 
 impl Verifier {
@@ -111,8 +100,14 @@ impl Verifier {
             failures: Mutex::new(FailureLimiter::new(MAX_FAILURES_PER_KEY, MAX_FAILURES_PER_IP, FAILURE_WINDOW)),
             usage: Mutex::new(Windows::new(StdDuration::from_secs(60))),
             last_recorded: Mutex::new(HashMap::new()),
-            stats: VerifierStats::default(),
+            observer: Arc::new(()),
         }
+    }
+
+    /// The verifier, reporting its checks and throttled attempts to `observer`.
+    pub fn with_observer(mut self, observer: Arc<dyn VerifierObserver>) -> Self {
+        self.observer = observer;
+        self
     }
 
     /// The failure counters. A poisoned lock is used as it is (the counts are still right): neither letting
@@ -184,12 +179,12 @@ impl Verifier {
         let digest = self.digest(presented);
         if self.is_warm(&digest, key_id.as_str()) {
             let key = self.find(db, &key_id, ip).await?;
-            self.stats.warm.fetch_add(1, Ordering::Relaxed);
+            self.observer.checked(Check::Warm);
             return self.finish(key, key_id, now);
         }
         // An address over its failure bound costs no lookup and learns nothing more.
         if let Some(retry_after) = self.failures().ip_blocked(ip, Instant::now()) {
-            self.stats.throttled.fetch_add(1, Ordering::Relaxed);
+            self.observer.throttled();
             return Err(KeyAuthError::TooManyAttempts { retry_after });
         }
         let key = self.find(db, &key_id, ip).await?;
@@ -198,13 +193,13 @@ impl Verifier {
             let slot = password::acquire_slot().await.map_err(KeyAuthError::Internal)?;
             if self.is_warm(&digest, key_id.as_str()) {
                 // Another request verified this token while this one waited for the slot.
-                self.stats.warm.fetch_add(1, Ordering::Relaxed);
+                self.observer.checked(Check::Warm);
             } else {
                 // The attempt is counted as a failure before argon2 runs and refunded if the secret matches, so
                 // the attempts in flight (at most one per argon2 slot) cannot race past the bound.
                 let attempt = self.failures().attempt(key_id.as_str(), ip, Instant::now());
                 if let Err(retry_after) = attempt {
-                    self.stats.throttled.fetch_add(1, Ordering::Relaxed);
+                    self.observer.throttled();
                     return Err(KeyAuthError::TooManyAttempts { retry_after });
                 }
                 let secret = parsed.secret().to_vec();
@@ -212,8 +207,7 @@ impl Verifier {
                 let started = Instant::now();
                 let matches =
                     password::run_with_slot(slot, move || password::verify_blocking(&secret, &hash)).await.map_err(KeyAuthError::Internal)?;
-                self.stats.observe_argon2(started.elapsed());
-                self.stats.cold.fetch_add(1, Ordering::Relaxed);
+                self.observer.checked(Check::Cold { argon2: started.elapsed() });
                 if !matches {
                     return Err(KeyAuthError::Invalid { known: Some((key_id, company_id)) });
                 }
@@ -252,7 +246,7 @@ impl Verifier {
         };
         let budget = key.requests_per_minute();
         if let Err(retry_after) = self.spend(key_id.as_str(), budget) {
-            self.stats.throttled.fetch_add(1, Ordering::Relaxed);
+            self.observer.throttled();
             return Err(KeyAuthError::RateLimited { retry_after, budget });
         }
         let scopes = Scope::effective(&Scope::split(&key.scopes), user.role);
@@ -332,15 +326,5 @@ mod tests {
         let digest = cold.digest("x");
         cold.remember(digest, "Key00001");
         assert!(!cold.is_warm(&digest, "Key00001"), "the warm path can be turned off");
-    }
-
-    #[test]
-    fn argon2_durations_land_in_their_buckets() {
-        let stats = VerifierStats::default();
-        stats.observe_argon2(StdDuration::from_millis(30));
-        stats.observe_argon2(StdDuration::from_millis(400));
-        assert_eq!(stats.argon2_buckets[2].load(Ordering::Relaxed), 1);
-        assert_eq!(stats.argon2_buckets[5].load(Ordering::Relaxed), 1);
-        assert!(stats.argon2_micros.load(Ordering::Relaxed) >= 430_000);
     }
 }

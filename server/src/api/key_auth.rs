@@ -102,22 +102,22 @@ async fn authenticate(state: &AppState, headers: &HeaderMap, origin: Origin) -> 
     let principal = match state.verifier.authenticate(&state.db, token, origin.ip.as_deref(), now).await {
         Ok(principal) => principal,
         Err(error) => {
-            state.verifier.stats.count_outcome(code_of(&error));
+            state.metrics.key_verified(code_of(&error));
             principal::record_refusal(&state.activity, &error, &origin, now).await;
             return Err(refusal(&error));
         }
     };
     if account.is_some_and(|account| account != principal.user.company_account.to_string()) {
-        state.verifier.stats.count_outcome("invalid_key");
+        state.metrics.key_verified("invalid_key");
         return Err(ApiError::new(StatusCode::UNAUTHORIZED, "invalid_key", "Invalid access token provided"));
     }
     if let Some(organization) = headers.get("x-organization-id") {
         if organization.to_str().ok().map(str::trim) != Some(principal.user.company_id.to_string().as_str()) {
-            state.verifier.stats.count_outcome("organization_mismatch");
+            state.metrics.key_verified("organization_mismatch");
             return Err(ApiError::new(StatusCode::FORBIDDEN, "organization_mismatch", "X-Organization-Id does not match the key's company"));
         }
     }
-    state.verifier.stats.count_outcome("ok");
+    state.metrics.key_verified("ok");
     if state.verifier.should_record_use(principal.key_id.as_str()) {
         if let Err(err) = service::record_use(&state.db, &principal.key_id, &origin, now).await {
             tracing::warn!(error = %err, key_id = %principal.key_id, "could not record the key's use");

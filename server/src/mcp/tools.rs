@@ -244,7 +244,7 @@ impl ServerHandler for CaregateMcp {
         if self.tool_router.get(&name).is_none() {
             return Err(ErrorData::invalid_params(format!("Unknown tool: {name}"), None));
         }
-        self.state.verifier.stats.count_tool_call(&name);
+        self.state.metrics.tool_called(&name);
         principal::record_tool_call(&self.state.activity, &principal, &name, &origin_of(&context), Utc::now()).await;
         match permits(&name, |scope| principal.allows(scope)) {
             Ok(()) => {}

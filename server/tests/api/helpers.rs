@@ -373,7 +373,7 @@ impl TestApp {
     /// Another server process on the same database: its own router and its own key verifier (warm cache).
     pub fn another_node(&self) -> TestApp {
         let mut state = self.state.clone();
-        state.verifier = std::sync::Arc::new(domain::keys::verifier::Verifier::new(state.token_environment, true));
+        (state.verifier, state.metrics) = server::startup::key_verification(state.token_environment, true, &state.activity);
         TestApp { router: build_router(state.clone()), state, database_url: self.database_url.clone(), _dir: self._dir.clone() }
     }
 

@@ -16,6 +16,7 @@ mod keys_cli;
 mod mail;
 mod mcp;
 mod me;
+mod metrics;
 mod migrations;
 mod pages;
 mod people;

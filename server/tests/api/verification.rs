@@ -1,17 +1,16 @@
 //! The verification fast path: argon2id once per token per process, revocation still on the next request on
 //! every process, and wrong secrets bounded without argon2 work.
-use std::sync::atomic::Ordering;
-
 use app::api::keys::{RevokeKey, UpdateKeyPolicy};
 use app::model::{KeyFilter, KeyPolicy};
-use domain::keys::verifier::{Verifier, MAX_FAILURES_PER_KEY};
+use domain::keys::verifier::MAX_FAILURES_PER_KEY;
 use http::StatusCode;
 
 use crate::helpers::{backend_test, forge_secret, TestApp};
+use crate::metrics::metric;
 
+/// The app's (cold, warm) verification counts, from its metrics.
 fn checks(app: &TestApp) -> (u64, u64) {
-    let stats = &app.state.verifier.stats;
-    (stats.cold.load(Ordering::Relaxed), stats.warm.load(Ordering::Relaxed))
+    (metric(&app.state, "caregate_key_checks_total{path=\"cold\"}"), metric(&app.state, "caregate_key_checks_total{path=\"warm\"}"))
 }
 
 backend_test!(the_warm_path_skips_argon2_and_a_revoke_on_another_node_still_applies_on_the_next_request);
@@ -33,14 +32,14 @@ async fn the_warm_path_skips_argon2_and_a_revoke_on_another_node_still_applies_o
 backend_test!(with_the_warm_path_off_every_request_runs_argon2);
 async fn with_the_warm_path_off_every_request_runs_argon2(app: TestApp) {
     let mut state = app.state.clone();
-    state.verifier = std::sync::Arc::new(Verifier::new(state.token_environment, false));
+    (state.verifier, state.metrics) = server::startup::key_verification(state.token_environment, false, &state.activity);
     let cookie = app.login_for_keys("office@sunrise.test").await;
     let (_, token) = app.mint_ok(&cookie, "Cold key").await;
     for _ in 0..3 {
         let result = state.verifier.authenticate(&state.db, &token, None, chrono::Utc::now()).await;
         assert!(result.is_ok());
     }
-    assert_eq!(state.verifier.stats.cold.load(Ordering::Relaxed), 3);
+    assert_eq!(metric(&state, "caregate_key_checks_total{path=\"cold\"}"), 3);
 }
 
 backend_test!(malformed_tokens_and_unknown_key_ids_never_reach_argon2);
