@@ -38,7 +38,7 @@ async function waitForStep(page: Page, step: number): Promise<void> {
 
 test('a caregiver turns on two-factor, signs in with a code and confirms a new key with a code', async ({ page }) => {
   test.setTimeout(150_000);
-  await signIn(page, 'carl@sunrise.test');
+  await signIn(page, 'hank@harbor.test');
   await expect(page).toHaveURL(/\/portal$/);
   await open(page, '/portal/settings');
   const card = page.getByRole('region', { name: 'Two-factor authentication' });
@@ -62,7 +62,7 @@ test('a caregiver turns on two-factor, signs in with a code and confirms a new k
 
   await page.getByRole('button', { name: 'Sign out' }).click();
   await expect(page).toHaveURL(/\/login$/);
-  await signIn(page, 'carl@sunrise.test');
+  await signIn(page, 'hank@harbor.test');
   await expect(page).toHaveURL(/\/login\/code$/);
   await waitForHydration(page);
   await expectNoSeriousA11yViolations(page, 'sign-in code page');

@@ -22,9 +22,14 @@ pub fn InvitationReveal(invited: InvitationLink, title_id: &'static str, on_done
             <CopyButton text=link what="invitation link" on_copied/>
         </div>
         <p class="muted">{format!("Valid until {} UTC.", day_and_time(invited.expires_at))}</p>
+        {invited.emailed.then(|| view! { <p class="form-ok">{format!("We also e-mailed the link to {}.", invited.email)}</p> })}
         <p class="warning" role="note">
             <strong>"This is the only time this link is shown."</strong>
-            " Copy it now and send it yourself. If it gets lost or expires, create a new link from this page; earlier links then stop working."
+            {if invited.emailed {
+                " If the e-mail does not arrive, copy the link and send it yourself. If it gets lost or expires, create a new link from this page; earlier links then stop working."
+            } else {
+                " Copy it now and send it yourself. If it gets lost or expires, create a new link from this page; earlier links then stop working."
+            }}
         </p>
         <p class="visually-hidden" role="status" aria-live="polite">{move || announcement.get()}</p>
         <div class="dialog-actions">
