@@ -37,6 +37,9 @@ impl Mailer {
     /// A mailer for `smtp_url` (none: mail is only logged) sending as `from` (`Name <address>` or an address).
     pub fn new(smtp_url: Option<&str>, from: &str) -> Result<Mailer, String> {
         let from: Mailbox = from.parse().map_err(|err| format!("CAREGATE_MAIL_FROM {from:?} is not a mailbox: {err}"))?;
+        if smtp_url.is_some_and(|url| url.starts_with("smtp://") && !url.contains("tls=")) {
+            tracing::warn!("CAREGATE_SMTP_URL sends mail unencrypted (smtp:// without ?tls=required): invitation links travel in the clear");
+        }
         let transport = match smtp_url {
             Some(url) => Some(
                 AsyncSmtpTransport::<Tokio1Executor>::from_url(url)

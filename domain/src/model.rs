@@ -434,6 +434,8 @@ pub struct PersonRow {
     pub email: String,
     pub role: Role,
     pub status: PersonStatus,
+    /// Whether two-factor authentication is on.
+    pub two_factor: bool,
     /// Keys that work now (neither revoked nor expired); a deactivated person's are refused anyway.
     pub active_keys: u64,
     pub last_sign_in_at: Option<DateTime<Utc>>,

@@ -77,6 +77,7 @@ pub async fn list(db: &DatabaseConnection, viewer: &CurrentUser, filter: PeopleF
         .map(|row| PersonRow {
             active_keys: keys.get(&row.account.id).copied().unwrap_or(0),
             last_sign_in_at: row.last_sign_in_at,
+            two_factor: row.two_factor,
             id: row.account.id,
             name: row.account.name,
             email: row.account.email,

@@ -10,7 +10,11 @@ use chacha20poly1305::{XChaCha20Poly1305, XNonce};
 use crate::DomainError;
 
 /// The server's key. Not `Debug`, `Clone` or `Serialize`: it is read once at start-up and never logged.
-pub struct SecretKey(XChaCha20Poly1305);
+pub struct SecretKey {
+    cipher: XChaCha20Poly1305,
+    /// A key for MACs, derived from the same secret so that one variable serves both.
+    mac_key: [u8; 32],
+}
 
 const NONCE_LEN: usize = 24;
 
@@ -18,14 +22,31 @@ impl SecretKey {
     /// Parses 64 hex digits.
     pub fn parse(hex: &str) -> Result<SecretKey, String> {
         let bytes = crate::hex::decode(hex.trim()).filter(|bytes| bytes.len() == 32).ok_or("must be 64 hex digits (32 random bytes)")?;
-        Ok(SecretKey(XChaCha20Poly1305::new_from_slice(&bytes).map_err(|_| "must be 32 bytes")?))
+        Ok(SecretKey::from_bytes(&bytes))
     }
 
     /// A fresh random key and its 64 hex digits.
     pub fn generate() -> (SecretKey, String) {
         let key = XChaCha20Poly1305::generate_key(&mut OsRng);
         let hex = crate::hex::encode(&key);
-        (SecretKey(XChaCha20Poly1305::new(&key)), hex)
+        (SecretKey::from_bytes(&key), hex)
+    }
+
+    fn from_bytes(bytes: &[u8]) -> SecretKey {
+        use hmac::{Hmac, Mac};
+        let mut derive = <Hmac<sha2::Sha256> as Mac>::new_from_slice(bytes).expect("HMAC takes a key of any length");
+        derive.update(b"caregate mac key");
+        let mac_key = derive.finalize().into_bytes().into();
+        SecretKey { cipher: XChaCha20Poly1305::new(chacha20poly1305::Key::from_slice(bytes)), mac_key }
+    }
+
+    /// An HMAC-SHA256 of `message` under a key derived from the server's, in hex: a digest a database dump
+    /// cannot be searched against.
+    pub fn mac(&self, message: &[u8]) -> String {
+        use hmac::{Hmac, Mac};
+        let mut mac = <Hmac<sha2::Sha256> as Mac>::new_from_slice(&self.mac_key).expect("HMAC takes a key of any length");
+        mac.update(message);
+        crate::hex::encode(&mac.finalize().into_bytes())
     }
 
     /// The key in `path`, created (readable by the owner only) on first use: the embedded default keeps it
@@ -45,7 +66,7 @@ impl SecretKey {
     /// Encrypts `plaintext` for `context`.
     pub fn seal(&self, plaintext: &[u8], context: &[u8]) -> String {
         let nonce = XChaCha20Poly1305::generate_nonce(&mut OsRng);
-        let sealed = self.0.encrypt(&nonce, Payload { msg: plaintext, aad: context }).expect("encryption into memory cannot fail");
+        let sealed = self.cipher.encrypt(&nonce, Payload { msg: plaintext, aad: context }).expect("encryption into memory cannot fail");
         let mut out = nonce.to_vec();
         out.extend_from_slice(&sealed);
         crate::hex::encode(&out)
@@ -57,7 +78,7 @@ impl SecretKey {
         let unreadable = || DomainError::Internal("a sealed secret does not open: the server's secret key changed, or the value was altered".into());
         let bytes = crate::hex::decode(sealed).filter(|bytes| bytes.len() > NONCE_LEN).ok_or_else(unreadable)?;
         let (nonce, ciphertext) = bytes.split_at(NONCE_LEN);
-        self.0.decrypt(XNonce::from_slice(nonce), Payload { msg: ciphertext, aad: context }).map_err(|_| unreadable())
+        self.cipher.decrypt(XNonce::from_slice(nonce), Payload { msg: ciphertext, aad: context }).map_err(|_| unreadable())
     }
 }
 
@@ -91,6 +112,15 @@ mod tests {
         for damaged in ["", "zz", &sealed[..40], &format!("{sealed}00")] {
             assert!(key.open(damaged, b"user:7").is_err(), "{damaged:?}");
         }
+    }
+
+    #[test]
+    fn macs_depend_on_the_key_and_the_message_only() {
+        let (key, hex) = SecretKey::generate();
+        assert_eq!(key.mac(b"code"), SecretKey::parse(&hex).unwrap().mac(b"code"));
+        assert_ne!(key.mac(b"code"), key.mac(b"other"));
+        assert_ne!(key.mac(b"code"), SecretKey::generate().0.mac(b"code"));
+        assert_eq!(key.mac(b"code").len(), 64);
     }
 
     #[test]

@@ -50,7 +50,7 @@ test('a root user invites a caregiver who joins; deactivating her signs her out 
   const table = page.getByRole('table');
   await expect(table.getByRole('row')).toHaveCount(5);
   const barbara = table.getByRole('row', { name: /Barbara Lee/ });
-  await expect(barbara.getByRole('cell')).toHaveText(['barbara@sunrise.test', 'Caregiver', 'Active', /^\d+$/, /^(Never|\w{3} \d{1,2}, \d{4})$/, /^Change role\s*Deactivate$/]);
+  await expect(barbara.getByRole('cell')).toHaveText(['barbara@sunrise.test', 'Caregiver', 'Active', 'Off', /^\d+$/, /^(Never|\w{3} \d{1,2}, \d{4})$/, /^Change role\s*Deactivate$/]);
   await page.screenshot({ path: test.info().outputPath('1-people.png') });
   await expectNoSeriousA11yViolations(page, 'people page');
 
@@ -64,7 +64,7 @@ test('a root user invites a caregiver who joins; deactivating her signs her out 
 
   const link = await invite(page, 'Nina Ray', 'Nina@Sunrise.test', 'Caregiver', true);
   const ninaRow = table.getByRole('row', { name: /Nina Ray/ });
-  await expect(ninaRow.getByRole('cell')).toHaveText(['nina@sunrise.test', 'Caregiver', 'Invited', '0', 'Never', /^New link\s*Cancel invitation$/]);
+  await expect(ninaRow.getByRole('cell')).toHaveText(['nina@sunrise.test', 'Caregiver', 'Invited', 'Off', '0', 'Never', /^New link\s*Cancel invitation$/]);
 
   // Nina opens the link in her own browser, chooses a password and lands on the portal, signed in.
   const ninaContext = await browser.newContext();
@@ -109,7 +109,7 @@ test('a root user invites a caregiver who joins; deactivating her signs her out 
   // The Root User deactivates her while her portal is open.
   await page.getByLabel('Search people').fill('nina');
   await expect(table.getByRole('row')).toHaveCount(2);
-  await expect(ninaRow.getByRole('cell')).toHaveText(['nina@sunrise.test', 'Caregiver', 'Active', '1', /^\w{3} \d{1,2}, \d{4}$/, /^Change role\s*Deactivate$/]);
+  await expect(ninaRow.getByRole('cell')).toHaveText(['nina@sunrise.test', 'Caregiver', 'Active', 'Off', '1', /^\w{3} \d{1,2}, \d{4}$/, /^Change role\s*Deactivate$/]);
   await ninaRow.getByRole('button', { name: 'Deactivate Nina Ray' }).click();
   const deactivate = page.getByRole('dialog', { name: 'Deactivate Nina Ray?' });
   await expect(deactivate).toContainText(

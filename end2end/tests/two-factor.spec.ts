@@ -48,6 +48,7 @@ test('a caregiver turns on two-factor, signs in with a code and confirms a new k
   expect(seed.length).toBe(20);
   await expectNoSeriousA11yViolations(page, 'two-factor set-up');
 
+  await card.getByLabel('Your password').fill(DEMO_PASSWORD);
   await card.getByLabel('Enter the 6-digit code the app shows').fill('000000');
   await card.getByRole('button', { name: 'Turn on two-factor' }).click();
   await expect(card.getByRole('alert')).toContainText('That code is not correct');

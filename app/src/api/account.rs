@@ -51,13 +51,18 @@ pub async fn begin_two_factor_setup() -> Result<TwoFactorSetup, AppError> {
     Ok(domain::two_factor::begin_setup(&state.db, &state.secret_key, &user).await?)
 }
 
-/// Turns two-factor on with a first code from the app; answers the recovery codes (shown once).
+/// Turns two-factor on with the password and a first code from the app; answers the recovery codes (shown
+/// once). The person's other sessions end.
 #[server(prefix = "/api", endpoint = "account/two-factor/confirm")]
-pub async fn confirm_two_factor_setup(code: String) -> Result<RecoveryCodes, AppError> {
+pub async fn confirm_two_factor_setup(password: String, code: String) -> Result<RecoveryCodes, AppError> {
     let state = crate::state::app_state();
-    let user = crate::api::auth::require_user().await?;
+    let session = crate::api::auth::require_session().await?;
+    let token = crate::api::auth::require_token()?;
     let origin = crate::api::auth::request_origin();
-    Ok(domain::two_factor::confirm_setup(&state.db, &state.secret_key, &state.password_attempts, &user, &code, &origin, chrono::Utc::now()).await?)
+    let password = domain::password::Password::new(password);
+    let now = chrono::Utc::now();
+    Ok(domain::sessions::turn_on_two_factor(&state.db, &state.secret_key, &state.password_attempts, &session, &token, password, &code, &origin, now)
+        .await?)
 }
 
 /// New recovery codes in place of the old ones, after a current code.

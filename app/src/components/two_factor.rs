@@ -64,8 +64,9 @@ pub fn TwoFactorCard() -> impl IntoView {
 /// The seed as a QR code and as text, and the first code that turns two-factor on.
 #[component]
 fn SetUp(setup: TwoFactorSetup, on_done: Callback<Vec<String>>, on_cancel: Callback<()>) -> impl IntoView {
+    let password = RwSignal::new(String::new());
     let code = RwSignal::new(String::new());
-    let confirm = Action::new(|code: &String| confirm_two_factor_setup(code.clone()));
+    let confirm = Action::new(|(password, code): &(String, String)| confirm_two_factor_setup(password.clone(), code.clone()));
     Effect::new(move |_| {
         if let Some(Ok(codes)) = confirm.value().get() {
             on_done.run(codes.codes.iter().map(|code| code.expose().to_owned()).collect());
@@ -80,7 +81,12 @@ fn SetUp(setup: TwoFactorSetup, on_done: Callback<Vec<String>>, on_cancel: Callb
         <div class="qr" role="img" aria-label="QR code to add caregate to an authenticator app" inner_html=setup.qr_svg></div>
         <p class="muted">"Or type this key into the app:"</p>
         <p><code class="mono secret" data-testid="two-factor-secret">{grouped}</code></p>
-        <form on:submit=move |ev| { ev.prevent_default(); confirm.dispatch(code.get_untracked()); }>
+        <form on:submit=move |ev| { ev.prevent_default(); confirm.dispatch((password.get_untracked(), code.get_untracked())); }>
+            <div class="field">
+                <label for="two-factor-password">"Your password"</label>
+                <input id="two-factor-password" type="password" autocomplete="current-password" required
+                    prop:value=move || password.get() on:input=move |ev| password.set(event_target_value(&ev))/>
+            </div>
             <div class="field">
                 <label for="two-factor-first-code">"Enter the 6-digit code the app shows"</label>
                 <input id="two-factor-first-code" type="text" inputmode="numeric" autocomplete="one-time-code" required
@@ -99,7 +105,7 @@ fn SetUp(setup: TwoFactorSetup, on_done: Callback<Vec<String>>, on_cancel: Callb
 #[component]
 fn ShowCodes(codes: Vec<String>, on_done: Callback<()>) -> impl IntoView {
     view! {
-        <p class="form-ok" role="status">"Two-factor is on. Save these recovery codes now: they will not be shown again."</p>
+        <p class="form-ok" role="status">"Two-factor is on, and you were signed out everywhere else. Save these recovery codes now: they will not be shown again."</p>
         <p class="muted">"If you lose your phone, each code signs you in once instead of a code from the app."</p>
         <ol class="recovery-codes mono" aria-label="Recovery codes">
             {codes.into_iter().map(|code| view! { <li>{code}</li> }).collect_view()}

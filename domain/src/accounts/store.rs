@@ -129,9 +129,15 @@ pub(crate) async fn activate_with_password(db: &impl ConnectionTrait, user_id: U
     Ok(())
 }
 
-pub(crate) async fn delete_user(db: &impl ConnectionTrait, user_id: UserId) -> Result<(), DomainError> {
-    user::Entity::delete_by_id(user_id.0).exec(db).await?;
-    Ok(())
+/// Deletes a user who is still only invited (no password, not active); `false` when they are not (any more).
+pub(crate) async fn delete_invited_user(db: &impl ConnectionTrait, user_id: UserId) -> Result<bool, DomainError> {
+    let deleted = user::Entity::delete_many()
+        .filter(user::Column::Id.eq(user_id.0))
+        .filter(user::Column::Active.eq(false))
+        .filter(user::Column::PasswordHash.eq(""))
+        .exec(db)
+        .await?;
+    Ok(deleted.rows_affected == 1)
 }
 
 /// Records a successful sign-in.
@@ -236,14 +242,19 @@ pub(crate) async fn people_page(
         .paginate(db, u64::from(filter.per_page))
         .fetch_page(u64::from(filter.page - 1))
         .await?;
-    let people = rows.into_iter().map(|row| StoredPerson { last_sign_in_at: row.last_sign_in_at, account: row.into() }).collect();
+    let people = rows
+        .into_iter()
+        .map(|row| StoredPerson { last_sign_in_at: row.last_sign_in_at, two_factor: row.totp_enabled_at.is_some(), account: row.into() })
+        .collect();
     Ok((people, total))
 }
 
-/// A person with when they last signed in.
+/// A person with when they last signed in and whether they use two-factor.
 pub(crate) struct StoredPerson {
     pub account: Account,
     pub last_sign_in_at: Option<DateTime<Utc>>,
+    /// Whether two-factor authentication is on.
+    pub two_factor: bool,
 }
 
 /// The company's people, or only `only` of them.

@@ -119,7 +119,9 @@ pub async fn cancel(
     let account = invited(db, actor, user_id).await?;
     let txn = db.begin().await?;
     record(&txn, actor, &account, Action::InvitationCancelled, format!("{} ({})", account.name, account.email), origin, now).await?;
-    account_store::delete_user(&txn, account.id).await?;
+    if !account_store::delete_invited_user(&txn, account.id).await? {
+        return Err(DomainError::Conflict(format!("{} has already accepted the invitation", account.name)));
+    }
     txn.commit().await?;
     Ok(account)
 }

@@ -278,12 +278,15 @@ pub async fn revoke_all(
     let txn = db.begin().await?;
     let keys = store::active_of(&txn, actor.company_id, of, now).await?;
     let who = Actor::User(actor);
+    let mut revoked = 0;
     for key in &keys {
-        store::revoke(&txn, key.id(), now).await?;
-        record_key_event(&txn, &who, key, Action::KeyRevoked, origin, now).await?;
+        if store::revoke(&txn, key.id(), now).await? {
+            record_key_event(&txn, &who, key, Action::KeyRevoked, origin, now).await?;
+            revoked += 1;
+        }
     }
     txn.commit().await?;
-    Ok(keys.len() as u64)
+    Ok(revoked)
 }
 
 /// Records that a key was just used: when, from which address, and by which client.

@@ -196,6 +196,26 @@ pub async fn change_password(
     start(db, user.id).await
 }
 
+/// Turns on two-factor for the signed-in person (password and a first code, see
+/// [`two_factor::confirm_setup`]) and ends their other sessions, so a session someone else may hold has to sign
+/// in again, with a code.
+#[allow(clippy::too_many_arguments)]
+pub async fn turn_on_two_factor(
+    db: &DatabaseConnection,
+    key: &SecretKey,
+    attempts: &PasswordAttempts,
+    session: &ActiveSession,
+    token: &SessionToken,
+    password: Password,
+    code: &str,
+    origin: &Origin,
+    now: DateTime<Utc>,
+) -> Result<crate::model::RecoveryCodes, DomainError> {
+    let codes = two_factor::confirm_setup(db, key, attempts, &session.user, password, code, origin, now).await?;
+    store::delete_for_user_except(db, session.user.id, &token.storage_id()).await?;
+    Ok(codes)
+}
+
 /// Ends one session (sign-out).
 pub async fn end(db: &impl ConnectionTrait, token: &SessionToken) -> Result<(), DomainError> {
     store::delete(db, &token.storage_id()).await
@@ -231,6 +251,9 @@ pub async fn purge_expired_periodically(db: DatabaseConnection) {
     let mut ticks = tokio::time::interval(PURGE_INTERVAL);
     loop {
         ticks.tick().await;
+        if let Err(err) = two_factor::purge_expired_challenges(&db, Utc::now()).await {
+            tracing::warn!(error = %err, "could not delete expired sign-in challenges");
+        }
         match purge_expired(&db, Utc::now()).await {
             Ok(0) => {}
             Ok(purged) => tracing::info!(purged, "expired sessions deleted"),

@@ -59,6 +59,12 @@ pub(super) async fn delete_for_user(db: &impl ConnectionTrait, user_id: UserId) 
     Ok(())
 }
 
+/// Ends every session of the user but one.
+pub(super) async fn delete_for_user_except(db: &impl ConnectionTrait, user_id: UserId, keep: &str) -> Result<(), DomainError> {
+    session::Entity::delete_many().filter(session::Column::UserId.eq(user_id.0)).filter(session::Column::Id.ne(keep)).exec(db).await?;
+    Ok(())
+}
+
 /// Deletes at most `limit` sessions that expired by `now`; returns how many went.
 pub(super) async fn delete_expired(db: &impl ConnectionTrait, now: DateTime<Utc>, limit: u64) -> Result<u64, DomainError> {
     let batch =

@@ -54,17 +54,24 @@ pub async fn begin_setup(db: &impl ConnectionTrait, key: &SecretKey, user: &Curr
     Ok(TwoFactorSetup { secret: RevealedToken::new(totp::base32(&seed)), otpauth_uri: RevealedToken::new(uri), qr_svg })
 }
 
-/// Confirms set-up with a first code from the app: two-factor is on, and the first recovery codes are
-/// returned (shown once).
+/// Confirms set-up with the password and a first code from the app: two-factor is on, and the first recovery
+/// codes are returned (shown once). The password is asked for because a code from a seed one has just enrolled
+/// can stand in for the password later (re-authentication): without it, a stolen session could enrol its own
+/// app and mint keys. The caller ends the person's other sessions ([`crate::sessions::turn_on_two_factor`]).
+#[allow(clippy::too_many_arguments)]
 pub async fn confirm_setup(
     db: &DatabaseConnection,
     key: &SecretKey,
     attempts: &PasswordAttempts,
     user: &CurrentUser,
+    password: Password,
     code: &str,
     origin: &Origin,
     now: DateTime<Utc>,
 ) -> Result<RecoveryCodes, DomainError> {
+    if !accounts::confirm_password(db, attempts, user, password, origin.ip.as_deref()).await? {
+        return Err(DomainError::WrongPassword);
+    }
     let stored = store::seed(db, user.id).await?.ok_or(DomainError::Unauthenticated)?;
     if stored.enabled_at.is_some() {
         return Err(DomainError::Conflict("Two-factor authentication is already on".to_owned()));
@@ -75,8 +82,10 @@ pub async fn confirm_setup(
         return Err(DomainError::Invalid("That code is not correct. Check the time on your phone and try the newest code.".to_owned()));
     }
     let txn = db.begin().await?;
-    store::enable(&txn, user.id, now).await?;
-    let codes = new_recovery_codes(&txn, user.id).await?;
+    if !store::enable(&txn, user.id, &sealed, now).await? {
+        return Err(DomainError::Conflict("Two-factor set-up changed meanwhile (another tab?). Please start again.".to_owned()));
+    }
+    let codes = new_recovery_codes(&txn, key, user.id).await?;
     record(&txn, user, Action::TwoFactorEnabled, "Authenticator app", origin, now).await?;
     txn.commit().await?;
     Ok(codes)
@@ -96,7 +105,7 @@ pub async fn renew_recovery_codes(
         return Err(wrong_code());
     }
     let txn = db.begin().await?;
-    let codes = new_recovery_codes(&txn, user.id).await?;
+    let codes = new_recovery_codes(&txn, key, user.id).await?;
     record(&txn, user, Action::RecoveryCodesRenewed, "The earlier recovery codes no longer work", origin, now).await?;
     txn.commit().await?;
     Ok(codes)
@@ -159,7 +168,7 @@ pub async fn check_code(
         if accept_totp(db, user.id, &seed, code, now).await? {
             return Ok(true);
         }
-        if recovery == Recovery::Accepted && store::use_recovery_code(db, user.id, &recovery_digest(code), now).await? {
+        if recovery == Recovery::Accepted && store::use_recovery_code(db, user.id, &recovery_digest(key, user.id, code), now).await? {
             record(db, user, Action::RecoveryCodeUsed, "A recovery code was used instead of the app", origin, now).await?;
             return Ok(true);
         }
@@ -245,9 +254,9 @@ where
 }
 
 /// Stores ten fresh recovery codes in place of any earlier ones and returns them.
-async fn new_recovery_codes(db: &impl ConnectionTrait, user_id: UserId) -> Result<RecoveryCodes, DomainError> {
+async fn new_recovery_codes(db: &impl ConnectionTrait, key: &SecretKey, user_id: UserId) -> Result<RecoveryCodes, DomainError> {
     let codes: Vec<String> = (0..RECOVERY_CODES).map(|_| recovery_code()).collect();
-    let digests: Vec<String> = codes.iter().map(|code| recovery_digest(code)).collect();
+    let digests: Vec<String> = codes.iter().map(|code| recovery_digest(key, user_id, code)).collect();
     store::replace_recovery_codes(db, user_id, &digests).await?;
     Ok(RecoveryCodes { codes: codes.into_iter().map(RevealedToken::new).collect() })
 }
@@ -259,10 +268,17 @@ fn recovery_code() -> String {
     format!("{}-{}", &text[..5], &text[5..10])
 }
 
-/// The digest a recovery code is stored under; what people type is normalised first (case, dashes, spaces).
-fn recovery_digest(typed: &str) -> String {
+/// The digest a recovery code is stored under: an HMAC under the server's key, bound to its person, so a
+/// database dump alone cannot be searched for codes (50 bits would not stand a plain hash). What people type is
+/// normalised first (case, dashes, spaces).
+fn recovery_digest(key: &SecretKey, user_id: UserId, typed: &str) -> String {
     let normal: String = typed.chars().filter(|c| c.is_ascii_alphanumeric()).map(|c| c.to_ascii_lowercase()).collect();
-    crate::bearer::digest(&format!("recovery:{normal}"))
+    key.mac(format!("recovery-code:user:{user_id}:{normal}").as_bytes())
+}
+
+/// Deletes sign-in challenges that expired (answered ones are deleted when answered).
+pub async fn purge_expired_challenges(db: &impl ConnectionTrait, now: DateTime<Utc>) -> Result<u64, DomainError> {
+    store::delete_expired_challenges(db, now).await
 }
 
 async fn record(
@@ -288,8 +304,11 @@ mod tests {
         assert_eq!(code.len(), 11);
         assert_eq!(code.as_bytes()[5], b'-');
         assert_ne!(recovery_code(), code);
+        let (key, _) = SecretKey::generate();
         let spaced = format!(" {} ", code.to_ascii_uppercase().replace('-', " "));
-        assert_eq!(recovery_digest(&spaced), recovery_digest(&code));
-        assert_ne!(recovery_digest("abcde-fghij"), recovery_digest("abcde-fghik"));
+        assert_eq!(recovery_digest(&key, UserId(7), &spaced), recovery_digest(&key, UserId(7), &code));
+        assert_ne!(recovery_digest(&key, UserId(7), "abcde-fghij"), recovery_digest(&key, UserId(7), "abcde-fghik"));
+        assert_ne!(recovery_digest(&key, UserId(7), &code), recovery_digest(&key, UserId(8), &code), "bound to its person");
+        assert_ne!(recovery_digest(&key, UserId(7), &code), recovery_digest(&SecretKey::generate().0, UserId(7), &code), "and to the key");
     }
 }

@@ -33,9 +33,16 @@ pub(super) async fn set_pending_seed(db: &impl ConnectionTrait, user_id: UserId,
     Ok(())
 }
 
-pub(super) async fn enable(db: &impl ConnectionTrait, user_id: UserId, at: DateTime<Utc>) -> Result<(), DomainError> {
-    user::Entity::update_many().col_expr(user::Column::TotpEnabledAt, Expr::value(Some(at))).filter(user::Column::Id.eq(user_id.0)).exec(db).await?;
-    Ok(())
+/// Turns on the seed that was confirmed, unless another set-up replaced it or it is on already; `false` then.
+pub(super) async fn enable(db: &impl ConnectionTrait, user_id: UserId, confirmed: &str, at: DateTime<Utc>) -> Result<bool, DomainError> {
+    let updated = user::Entity::update_many()
+        .col_expr(user::Column::TotpEnabledAt, Expr::value(Some(at)))
+        .filter(user::Column::Id.eq(user_id.0))
+        .filter(user::Column::TotpSecret.eq(confirmed))
+        .filter(user::Column::TotpEnabledAt.is_null())
+        .exec(db)
+        .await?;
+    Ok(updated.rows_affected == 1)
 }
 
 /// Turns two-factor off: the seed, its state and the recovery codes go.
@@ -112,6 +119,10 @@ pub(super) async fn insert_challenge(
 pub(super) async fn challenge(db: &impl ConnectionTrait, digest: &str, now: DateTime<Utc>) -> Result<Option<UserId>, DomainError> {
     let row = sign_in_challenge::Entity::find_by_id(digest.to_owned()).one(db).await?;
     Ok(row.filter(|row| row.expires_at > now).map(|row| UserId(row.user_id)))
+}
+
+pub(super) async fn delete_expired_challenges(db: &impl ConnectionTrait, now: DateTime<Utc>) -> Result<u64, DomainError> {
+    Ok(sign_in_challenge::Entity::delete_many().filter(sign_in_challenge::Column::ExpiresAt.lte(now)).exec(db).await?.rows_affected)
 }
 
 /// Deletes a challenge (answered), and every expired one.

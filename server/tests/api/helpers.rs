@@ -46,6 +46,10 @@ use server::startup::{build_router, build_state};
 
 /// The environment variable naming a PostgreSQL server (any database on it) for the `postgres` tests.
 pub const POSTGRES_URL_VAR: &str = "CAREGATE_TEST_POSTGRES_URL";
+/// How long one backend test may take: a test that waits forever fails with its name instead of holding up
+/// the whole run.
+const TEST_DEADLINE: std::time::Duration = std::time::Duration::from_secs(240);
+
 /// The environment variable that narrows a run to some backends (`sqlite`, `postgres`, comma-separated); unset,
 /// both run.
 pub const BACKENDS_VAR: &str = "CAREGATE_TEST_BACKENDS";
@@ -110,7 +114,10 @@ impl Backend {
     /// it prints a note).
     pub async fn run<G: Given, F: Future<Output = ()>>(self, test: impl FnOnce(G) -> F) {
         if self.is_selected() {
-            test(G::given(self).await).await;
+            let run = async { test(G::given(self).await).await };
+            if tokio::time::timeout(TEST_DEADLINE, run).await.is_err() {
+                panic!("the test did not finish within {TEST_DEADLINE:?} on {}: something waits forever", self.name());
+            }
         } else {
             println!("note: {BACKENDS_VAR} leaves out {}, so this test did not run on it", self.name());
         }

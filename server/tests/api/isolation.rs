@@ -205,9 +205,17 @@ async fn probe_server_fn(app: &TestApp, world: &World, via: Via, case: &str) -> 
             outcome(&server_fn(app, world, via, endpoint, GetTwoFactorStatus {}).await, |status| format!("on={}", status.enabled))
         }
         "account/two-factor/begin" => outcome(&server_fn(app, world, via, endpoint, BeginTwoFactorSetup {}).await, |_| String::new()),
-        "account/two-factor/confirm" => {
-            outcome(&server_fn(app, world, via, endpoint, ConfirmTwoFactorSetup { code: "000000".to_owned() }).await, |_| String::new())
-        }
+        "account/two-factor/confirm" => outcome(
+            &server_fn(
+                app,
+                world,
+                via,
+                endpoint,
+                ConfirmTwoFactorSetup { password: domain::demo::DEMO_PASSWORD.to_owned(), code: "000000".to_owned() },
+            )
+            .await,
+            |_| String::new(),
+        ),
         "account/two-factor/recovery-codes" => {
             outcome(&server_fn(app, world, via, endpoint, RenewRecoveryCodes { code: "000000".to_owned() }).await, |_| String::new())
         }

@@ -4,8 +4,10 @@
 //! alone does not reveal.
 use app::api::account::{BeginTwoFactorSetup, ConfirmTwoFactorSetup, DisableTwoFactor, GetTwoFactorStatus, RenewRecoveryCodes};
 use app::api::keys::{ConfirmCode, GetKeySetup};
+use app::api::people::ListPeoplePage;
 use app::api::session::{GetCurrentUser, SubmitSignInCode};
 use app::error::AppError;
+use app::model::PeopleFilter;
 use chrono::{Duration, Utc};
 use domain::model::Action;
 use domain::two_factor::totp;
@@ -42,9 +44,12 @@ pub(crate) async fn enroll(app: &TestApp, email: &str) -> (Vec<u8>, String, Vec<
     assert!(setup.otpauth_uri.expose().starts_with("otpauth://totp/caregate:"), "{}", setup.otpauth_uri.expose());
     let seed = totp::base32_decode(setup.secret.expose()).expect("base32");
     assert_eq!(seed.len(), totp::SEED_BYTES);
-    let wrong = app.call(ConfirmTwoFactorSetup { code: "000000".to_owned() }, Some(&cookie)).await;
+    let password = || domain::demo::DEMO_PASSWORD.to_owned();
+    let wrong = app.call(ConfirmTwoFactorSetup { password: password(), code: "000000".to_owned() }, Some(&cookie)).await;
     assert_eq!(wrong.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", wrong.body);
-    let codes = app.call(ConfirmTwoFactorSetup { code: code(&seed, 0) }, Some(&cookie)).await.output();
+    let no_password = app.call(ConfirmTwoFactorSetup { password: "guess".to_owned(), code: code(&seed, 0) }, Some(&cookie)).await;
+    assert_eq!(no_password.status, StatusCode::UNAUTHORIZED, "a stolen session cannot enrol its own app: {}", no_password.body);
+    let codes = app.call(ConfirmTwoFactorSetup { password: password(), code: code(&seed, 0) }, Some(&cookie)).await.output();
     (seed, cookie, codes.codes.iter().map(|code| code.expose().to_owned()).collect())
 }
 
@@ -67,6 +72,14 @@ async fn a_caregiver_turns_on_two_factor_and_signs_in_with_a_code_that_works_onc
     assert_eq!(recovery.len(), 10);
     let status = app.call(GetTwoFactorStatus {}, Some(&cookie)).await.output();
     assert!(status.enabled && status.recovery_codes_left == 10);
+    let root = app.login("root@sunrise.test").await;
+    let listed = app.call(ListPeoplePage { filter: PeopleFilter::default() }, Some(&root)).await.output();
+    let two_factor: Vec<(&str, bool)> = listed.people.iter().map(|person| (person.email.as_str(), person.two_factor)).collect();
+    assert_eq!(
+        two_factor,
+        vec![("barbara@sunrise.test", true), ("carl@sunrise.test", false), ("office@sunrise.test", false), ("root@sunrise.test", false)],
+        "the People page shows who has two-factor on"
+    );
     let again = app.call(BeginTwoFactorSetup {}, Some(&cookie)).await;
     assert_eq!(again.error(), AppError::Conflict("Two-factor authentication is already on".to_owned()));
 
@@ -100,6 +113,14 @@ async fn a_caregiver_turns_on_two_factor_and_signs_in_with_a_code_that_works_onc
     assert_eq!(actions, vec![Action::RecoveryCodeUsed, Action::TwoFactorEnabled]);
 }
 
+backend_test!(turning_on_two_factor_signs_the_person_out_everywhere_else);
+async fn turning_on_two_factor_signs_the_person_out_everywhere_else(app: TestApp) {
+    let elsewhere = app.login(BARBARA).await;
+    let (_, here, _) = enroll(&app, BARBARA).await;
+    assert_eq!(app.call(GetCurrentUser {}, Some(&elsewhere)).await.status, StatusCode::UNAUTHORIZED);
+    assert_eq!(app.call(GetCurrentUser {}, Some(&here)).await.output().email, BARBARA, "the session that turned it on stays");
+}
+
 backend_test!(minting_accepts_a_current_code_instead_of_the_password_but_not_a_recovery_code);
 async fn minting_accepts_a_current_code_instead_of_the_password_but_not_a_recovery_code(app: TestApp) {
     let (seed, cookie, recovery) = enroll(&app, "office@sunrise.test").await;
@@ -115,11 +136,13 @@ backend_test!(guessing_codes_counts_against_the_password_bound);
 async fn guessing_codes_counts_against_the_password_bound(app: TestApp) {
     let (seed, _, _) = enroll(&app, BARBARA).await;
     let challenge = password_step(&app, BARBARA).await;
+    // Enrolling already failed twice (a wrong first code, a wrong password): the bound has that many fewer left.
+    let left = domain::throttle::SIGN_IN_FAILURES_PER_ACCOUNT as usize - 2;
     let mut statuses = Vec::new();
-    for _ in 0..domain::throttle::SIGN_IN_FAILURES_PER_ACCOUNT + 1 {
+    for _ in 0..=left {
         statuses.push(code_step(&app, &challenge, "123456").await.status);
     }
-    assert!(statuses[..9].iter().all(|status| *status == StatusCode::UNPROCESSABLE_ENTITY), "{statuses:?}");
+    assert!(statuses[..left].iter().all(|status| *status == StatusCode::UNPROCESSABLE_ENTITY), "{statuses:?}");
     assert_eq!(statuses.last(), Some(&StatusCode::TOO_MANY_REQUESTS), "{statuses:?}");
     let right = code_step(&app, &challenge, &code(&seed, 1)).await;
     assert_eq!(right.status, StatusCode::TOO_MANY_REQUESTS, "over the bound nothing is checked, not even a right code");

@@ -1,4 +1,4 @@
-//! The people table: Name, Email, Role, Status, Active keys, Last sign-in, and each row's actions — a new link
+//! The people table: Name, Email, Role, Status, Two-factor, Active keys, Last sign-in, and each row's actions — a new link
 //! or cancelling for an invitation, a role change and deactivation or reactivation for an account.
 use leptos::prelude::*;
 
@@ -70,6 +70,7 @@ pub fn PeopleTable(people: Vec<PersonRow>, on_action: Callback<(PersonAction, Pe
                         <th scope="col">"Email"</th>
                         <th scope="col">"Role"</th>
                         <th scope="col">"Status"</th>
+                        <th scope="col">"Two-factor"</th>
                         <th scope="col">"Active keys"</th>
                         <th scope="col">"Last sign-in"</th>
                         <th scope="col"><span class="visually-hidden">"Actions"</span></th>
@@ -103,6 +104,7 @@ fn PersonRowView(person: PersonRow, on_action: Callback<(PersonAction, PersonRow
             <td class="email-cell">{person.email.clone()}</td>
             <td class="nowrap">{person.role.display_name()}</td>
             <td><span class=status_class(person.status)>{person.status.label()}</span></td>
+            <td>{if person.two_factor { "On" } else { "Off" }}</td>
             <td>{person.active_keys}</td>
             <td class="nowrap">{person.last_sign_in_at.map(short_date).unwrap_or_else(|| "Never".to_owned())}</td>
             <td class="actions">{buttons}</td>
