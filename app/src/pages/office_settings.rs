@@ -8,7 +8,7 @@ use crate::api::account::list_people;
 use crate::api::account::ChangePassword;
 use crate::api::keys::{get_key_setup, revoke_all_keys, update_key_policy};
 use crate::components::{use_current_user, ErrorNotice, KeysPanel, Loading, TwoFactorCard};
-use crate::model::{KeyCreators, KeyPolicy, RevokeAllOf, Role};
+use crate::model::{KeyCreators, KeyPolicy, PersonView, RevokeAllOf, Role};
 
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Tab {
@@ -93,11 +93,12 @@ pub fn OfficeSettingsPage() -> impl IntoView {
 fn BusinessSettings() -> impl IntoView {
     let me = use_current_user();
     let setup = Resource::new(|| (), |_| get_key_setup());
+    let people = Resource::new(|| (), |_| list_people());
     view! {
         <Suspense fallback=Loading>
             {move || Suspend::new(async move {
-                match (me.await, setup.await) {
-                    (Ok(user), Ok(setup)) => view! {
+                match (me.await, setup.await, people.await) {
+                    (Ok(user), Ok(setup), Ok(people)) => view! {
                         <section class="card" aria-labelledby="company-title">
                             <h2 id="company-title">"Company"</h2>
                             <dl class="facts">
@@ -106,12 +107,12 @@ fn BusinessSettings() -> impl IntoView {
                             </dl>
                         </section>
                         {if user.role == Role::Root {
-                            view! { <KeyPolicyForm policy=setup.policy/> <RevokeInBulk/> }.into_any()
+                            view! { <KeyPolicyForm policy=setup.policy/> <RevokeInBulk people/> }.into_any()
                         } else {
                             view! { <KeyPolicySummary policy=setup.policy/> }.into_any()
                         }}
                     }.into_any(),
-                    (Err(error), _) | (_, Err(error)) => view! { <ErrorNotice error/> }.into_any(),
+                    (Err(error), _, _) | (_, Err(error), _) | (_, _, Err(error)) => view! { <ErrorNotice error/> }.into_any(),
                 }
             })}
         </Suspense>
@@ -242,10 +243,10 @@ fn AccountSettings() -> impl IntoView {
     }
 }
 
-/// Revokes every active key of a role or of one person, after a confirmation that says so.
+/// Revokes every active key of a role or of one person of `people`, after a confirmation that says so.
 #[component]
-fn RevokeInBulk() -> impl IntoView {
-    let people = Resource::new(|| (), |_| list_people());
+fn RevokeInBulk(people: Vec<PersonView>) -> impl IntoView {
+    let people = StoredValue::new(people);
     let choice = RwSignal::new(String::from("role:caregiver"));
     let confirming = RwSignal::new(false);
     let revoke = Action::new(|of: &RevokeAllOf| revoke_all_keys(*of));
@@ -260,7 +261,7 @@ fn RevokeInBulk() -> impl IntoView {
     let describe = move || match target() {
         Some(RevokeAllOf::Role(role)) => format!("every active key of every {}", role.display_name()),
         Some(RevokeAllOf::Person(id)) => {
-            let name = people.get().and_then(Result::ok).and_then(|people| people.into_iter().find(|p| p.id == id)).map(|p| p.name);
+            let name = people.with_value(|people| people.iter().find(|p| p.id == id).map(|p| p.name.clone()));
             format!("every active key of {}", name.unwrap_or_else(|| "this person".to_owned()))
         }
         None => String::new(),
@@ -280,7 +281,7 @@ fn RevokeInBulk() -> impl IntoView {
                         }).collect_view()}
                     </optgroup>
                     <optgroup label="By person">
-                        {move || people.get().and_then(Result::ok).unwrap_or_default().into_iter().map(|person| view! {
+                        {people.get_value().into_iter().map(|person| view! {
                             <option value=format!("person:{}", person.id)>{person.name}</option>
                         }).collect_view()}
                     </optgroup>
