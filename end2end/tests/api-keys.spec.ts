@@ -9,6 +9,7 @@ import {
   generateKey,
   open,
   signIn,
+  signOut,
   waitForHydration,
 } from './helpers';
 
@@ -144,7 +145,7 @@ test('a caregiver manages her own keys; her root sees them without the secret; a
   await expect(page.getByRole('button', { name: /^Delete/ })).toHaveCount(0);
   await expect(page.getByRole('columnheader', { name: 'User' })).toHaveCount(0);
 
-  await page.getByRole('button', { name: 'Sign out' }).click();
+  await signOut(page);
   await signIn(page, 'root@sunrise.test');
   await expect(page.getByRole('heading', { name: /Welcome/ })).toBeVisible();
   await open(page, '/settings?tab=api-keys');
@@ -154,7 +155,7 @@ test('a caregiver manages her own keys; her root sees them without the secret; a
   await expect(seen.getByRole('button', { name: /Revoke/ })).toBeVisible();
   expect(await page.content()).not.toContain(token.slice(16, 38));
 
-  await page.getByRole('button', { name: 'Sign out' }).click();
+  await signOut(page);
   await signIn(page, 'root@harbor.test');
   await expect(page.getByRole('heading', { name: /Welcome/ })).toBeVisible();
   await open(page, '/settings?tab=api-keys');

@@ -1,6 +1,6 @@
 import { createHmac } from 'node:crypto';
 import { expect, Page, test } from '@playwright/test';
-import { DEMO_PASSWORD, expectNoSeriousA11yViolations, open, signIn, TOKEN_PATTERN, waitForHydration } from './helpers';
+import { DEMO_PASSWORD, expectNoSeriousA11yViolations, open, signIn, signOut, TOKEN_PATTERN, waitForHydration } from './helpers';
 
 /** RFC 4648 base32, as the set-up card shows the seed for typing by hand. */
 function base32Decode(text: string): Buffer {
@@ -61,8 +61,7 @@ test('a caregiver turns on two-factor, signs in with a code and confirms a new k
   await card.getByRole('button', { name: 'I have saved them' }).click();
   await expect(card).toContainText('10 recovery code(s) left.');
 
-  await page.getByRole('button', { name: 'Sign out' }).click();
-  await expect(page).toHaveURL(/\/login$/);
+  await signOut(page);
   await signIn(page, 'hank@harbor.test');
   await expect(page).toHaveURL(/\/login\/code$/);
   await waitForHydration(page);
