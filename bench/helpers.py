@@ -1,8 +1,15 @@
-"""A helper for bench/run.sh: bulk-loading 100 000 keys and 1 000 000 activity events into SQLite (PostgreSQL
-uses generate_series in run.sh). Wrong secrets are forged by domain's `forge_secret` example, the token
-format's one implementation."""
+"""Helpers for bench/run.sh: bulk-loading 100 000 keys and 1 000 000 activity events into SQLite (PostgreSQL
+uses generate_series in run.sh), and connecting an app through OAuth for the access-token row (the whole
+dance over HTTP: registration, the authorization request, sign-in, password confirmation, consent, code
+exchange). Wrong secrets are forged by domain's `forge_secret` example, the token format's one implementation."""
+import base64
+import hashlib
+import http.client
+import json
+import secrets
 import sqlite3
 import sys
+import urllib.parse
 
 
 def scale_sqlite(path: str) -> None:
@@ -24,6 +31,47 @@ def scale_sqlite(path: str) -> None:
     db.close()
 
 
+def oauth_access_token(port: int, email: str) -> str:
+    """Connects a self-registered app for `email` (password caregate-demo) and returns its access token."""
+    redirect = "http://127.0.0.1:9/callback"
+
+    def request(method, path, body=None, headers=None):
+        connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+        connection.request(method, path, body=body, headers=headers or {})
+        response = connection.getresponse()
+        data = response.read()
+        connection.close()
+        if response.status >= 400:
+            raise SystemExit(f"{method} {path}: {response.status} {data[:300]!r}")
+        return response, data
+
+    form = {"Content-Type": "application/x-www-form-urlencoded", "Accept": "application/json"}
+    _, data = request("POST", "/oauth/register", json.dumps({"client_name": "bench", "redirect_uris": [redirect]}),
+                      {"Content-Type": "application/json"})
+    client_id = json.loads(data)["client_id"]
+    verifier = secrets.token_urlsafe(48)
+    challenge = base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest()).rstrip(b"=").decode()
+    query = urllib.parse.urlencode({"response_type": "code", "client_id": client_id, "redirect_uri": redirect,
+                                    "code_challenge": challenge, "code_challenge_method": "S256", "state": "bench",
+                                    "scope": "read:visits read:schedule read:profile read:messages read:patients read:caregivers read:activity"})
+    response, _ = request("GET", f"/oauth/authorize?{query}")
+    consent = response.getheader("Location")
+    request_id = urllib.parse.parse_qs(urllib.parse.urlsplit(consent).query)["request"][0]
+    response, _ = request("POST", "/api/session/login", urllib.parse.urlencode({"email": email, "password": "caregate-demo"}), form)
+    cookie = response.getheader("Set-Cookie").split(";")[0]
+    request("POST", "/api/keys/confirm-password", urllib.parse.urlencode({"password": "caregate-demo"}), {**form, "Cookie": cookie})
+    _, consent_scopes = request("POST", "/api/oauth/consent", urllib.parse.urlencode({"request": request_id}), {**form, "Cookie": cookie})
+    decision = {"request": request_id, "decision": {"allow": True, "scopes": json.loads(consent_scopes)["allowed"]}}
+    _, back = request("POST", "/api/oauth/decide", json.dumps(decision), {"Content-Type": "application/json", "Cookie": cookie})
+    code = urllib.parse.parse_qs(urllib.parse.urlsplit(json.loads(back)).query)["code"][0]
+    _, tokens = request("POST", "/oauth/token", urllib.parse.urlencode(
+        {"grant_type": "authorization_code", "code": code, "redirect_uri": redirect, "client_id": client_id,
+         "code_verifier": verifier}), form)
+    return json.loads(tokens)["access_token"]
+
+
 if __name__ == "__main__":
     if sys.argv[1] == "scale-sqlite":
         scale_sqlite(sys.argv[2])
+    elif sys.argv[1] == "oauth-token":
+        print(oauth_access_token(int(sys.argv[2]), sys.argv[3]))

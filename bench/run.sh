@@ -82,6 +82,11 @@ bench_backend() {
   export BENCH_METHOD=POST BENCH_BODY="$whoami" BENCH_AUTH="Bearer $root_key"
   warm_up http://127.0.0.1:3400/api/mcp
   wrk_run "2 MCP whoami, warm key" http://127.0.0.1:3400/api/mcp 64
+  local key_rate; key_rate="$(awk -v r="$LAST_REQUESTS" 'BEGIN { print r }')"
+  local access_token; access_token="$(python3 bench/helpers.py oauth-token 3400 root@sunrise.test)"
+  BENCH_AUTH="Bearer $access_token" warm_up http://127.0.0.1:3400/api/mcp
+  BENCH_AUTH="Bearer $access_token" wrk_run "2b MCP whoami, OAuth access token" http://127.0.0.1:3400/api/mcp 64
+  rows[-1]="${rows[-1]% |} $(awk -v o="$LAST_REQUESTS" -v k="$key_rate" 'BEGIN { printf "%.0f%% of the key row", 100 * o / k }') (target >= 95%) |"
   start_server 3401 "$url" CAREGATE_WARM_PATH=off
   wrk_run "3 MCP whoami, argon2 every time (baseline)" http://127.0.0.1:3401/api/mcp 64
   wrk_run "3b cold verification: one client, argon2 every request" http://127.0.0.1:3401/api/mcp 1

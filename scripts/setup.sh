@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs whatever caregate needs and this machine lacks; safe to run again (it skips what is there).
 #   scripts/setup.sh run   the toolchain to build and serve the app
-#   scripts/setup.sh test  that, plus Chromium and the npm packages of the browser tests
+#   scripts/setup.sh test  that, plus Chromium, the npm packages of the browser tests and their Python virtualenv
 set -euo pipefail
 purpose="${1:-run}"
 root="$(cd "$(dirname "$0")/.." && pwd)"
@@ -50,11 +50,25 @@ if [ "$purpose" = test ]; then
   command -v brotli >/dev/null || apt_install brotli
   command -v curl >/dev/null || apt_install curl
   command -v python3 >/dev/null || apt_install python3
+  command -v openssl >/dev/null || apt_install openssl
   lock="end2end/package-lock.json"
   stamp="end2end/node_modules/.caregate-installed"
   if [ ! -f "$stamp" ] || [ "$lock" -nt "$stamp" ]; then
     say "installing the browser tests' npm packages"
     (cd end2end && npm ci --no-audit --no-fund --loglevel=error)
     touch "$stamp"
+  fi
+  # The official Python MCP SDK for the OAuth browser test (end2end/tests/oauth-clients.spec.ts), pinned in
+  # end2end/python/requirements.txt, in a virtualenv of its own (gitignored); rebuilt when that file changes.
+  python3 -c 'import ensurepip' 2>/dev/null || apt_install python3-venv
+  requirements="end2end/python/requirements.txt"
+  venv="end2end/.venv"
+  pystamp="$venv/.caregate-installed"
+  if [ ! -f "$pystamp" ] || [ "$requirements" -nt "$pystamp" ] || ! "$venv/bin/python" -c 'import mcp.client.auth' 2>/dev/null; then
+    say "installing the browser tests' Python packages (mcp) into $venv"
+    rm -rf "$venv"
+    python3 -m venv "$venv"
+    "$venv/bin/python" -m pip install --quiet --disable-pip-version-check --no-input -r "$requirements"
+    touch "$pystamp"
   fi
 fi

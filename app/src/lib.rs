@@ -57,9 +57,10 @@ fn content_security_policy(options: &LeptosOptions) -> String {
     )
 }
 
-/// The routes: the sign-in and invitation pages, the caregiver portal under `/portal`, and the office layout at
-/// `/`. The invitation page renders once its invitation is loaded, so its status (404 for an unknown link) is
-/// the server function's.
+/// The routes: the sign-in and invitation pages, the OAuth consent page (every signed-in role, outside both
+/// layouts), the caregiver portal under `/portal`, and the office layout at `/`. The invitation and consent
+/// pages render once their data is loaded, so their status (404 for an unknown link or request) is the server
+/// function's.
 #[component]
 pub fn App() -> impl IntoView {
     provide_meta_context();
@@ -72,6 +73,7 @@ pub fn App() -> impl IntoView {
                 <Route path=path!("/login") view=LoginPage/>
                 <Route path=path!("/login/code") view=LoginCodePage/>
                 <Route path=path!("/invite/:secret") view=InvitationPage ssr=SsrMode::Async/>
+                <Route path=path!("/oauth/authorize") view=OAuthConsentPage ssr=SsrMode::Async/>
                 <ParentRoute path=path!("/portal") view=PortalLayout>
                     <Route path=path!("") view=PortalDashboardPage/>
                     <Route path=path!("visits") view=PortalVisitsPage/>

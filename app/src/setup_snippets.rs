@@ -1,4 +1,5 @@
-//! The Quick Setup snippets of the reveal dialog, generated in this one place for every MCP client.
+//! The Quick Setup snippets, generated in this one place for every MCP client: with a key (the reveal
+//! dialog's tabs) and without one, signing in through OAuth (the keys card's "Connect without a key" panel).
 use serde::{Deserialize, Serialize};
 
 /// The environment variable the Codex config names and the Codex shell line exports.
@@ -48,8 +49,7 @@ impl Client {
             }],
             Client::Codex => vec![
                 SetupBlock {
-                    hint: "For the Codex CLI and IDE extension (ChatGPT's connectors cannot send an API key header). \
-                           Add this to ~/.codex/config.toml:",
+                    hint: "For the Codex CLI and IDE extension, add this to ~/.codex/config.toml:",
                     what: "Codex config",
                     text: format!("[mcp_servers.caregate]\nurl = \"{url}\"\nbearer_token_env_var = \"{CODEX_KEY_VARIABLE}\""),
                 },
@@ -76,6 +76,78 @@ impl Client {
             }],
         }
     }
+}
+
+/// The name MCP clients list caregate under, in every command that adds it.
+const SERVER_NAME: &str = "caregate";
+
+/// A client that connects by signing in to caregate (OAuth) instead of with a key, and how: the steps in
+/// order, some of them commands with their own Copy button.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConnectGuide {
+    pub client: &'static str,
+    pub steps: Vec<ConnectStep>,
+}
+
+/// One step of a [`ConnectGuide`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ConnectStep {
+    /// Something to do in the client's own screens.
+    Say(&'static str),
+    /// A command to run, with what it is for.
+    Run(SetupBlock),
+}
+
+/// How ChatGPT, claude.ai / Claude Desktop, Claude Code and Codex connect to the MCP endpoint `url` without a
+/// key: each adds the URL, then sends the person to caregate's consent page to sign in and allow it.
+pub fn connect_guides(url: &str) -> Vec<ConnectGuide> {
+    vec![
+        ConnectGuide {
+            client: "ChatGPT",
+            steps: vec![
+                ConnectStep::Say("Open Settings → Apps & Connectors (called Connectors on some plans) and add a custom connector."),
+                ConnectStep::Say("Paste the MCP URL above as its URL and choose OAuth if it asks how to authenticate."),
+                ConnectStep::Say("ChatGPT opens caregate: sign in, check what it may read, and choose Allow."),
+            ],
+        },
+        ConnectGuide {
+            client: "claude.ai / Claude Desktop",
+            steps: vec![
+                ConnectStep::Say("Open Settings → Connectors → Add custom connector."),
+                ConnectStep::Say("Paste the MCP URL above, add it, then choose Connect."),
+                ConnectStep::Say("Claude opens caregate: sign in, check what it may read, and choose Allow."),
+            ],
+        },
+        ConnectGuide {
+            client: "Claude Code",
+            steps: vec![
+                ConnectStep::Run(SetupBlock {
+                    hint: "Run this in a terminal:",
+                    what: "Claude Code command without a key",
+                    text: format!("claude mcp add --transport http {SERVER_NAME} {url}"),
+                }),
+                ConnectStep::Say(
+                    "Then run /mcp inside Claude Code, pick caregate and choose Authenticate (or run claude mcp login caregate); \
+                     your browser opens caregate.",
+                ),
+            ],
+        },
+        ConnectGuide {
+            client: "Codex",
+            steps: vec![
+                ConnectStep::Run(SetupBlock {
+                    hint: "Run this in a terminal; Codex sees that caregate signs you in and opens it in your browser:",
+                    what: "Codex add command",
+                    text: format!("codex mcp add {SERVER_NAME} --url {url}"),
+                }),
+                ConnectStep::Run(SetupBlock {
+                    hint: "If the browser did not open, or you stopped the sign-in, sign in later with:",
+                    what: "Codex login command",
+                    text: format!("codex mcp login {SERVER_NAME}"),
+                }),
+            ],
+        },
+    ]
 }
 
 fn json_config(url_field: &str, url: &str, key: &str) -> String {
@@ -143,6 +215,62 @@ mod tests {
             assert!(blocks.iter().any(|b| b.text.contains(URL)), "{client:?}");
             assert!(blocks.iter().any(|b| b.text.contains(KEY)), "{client:?}");
             assert!(blocks.iter().all(|b| names.insert(b.what)), "{client:?}");
+        }
+    }
+
+    fn commands(guide: &ConnectGuide) -> Vec<String> {
+        guide
+            .steps
+            .iter()
+            .filter_map(|step| match step {
+                ConnectStep::Run(block) => Some(block.text.clone()),
+                ConnectStep::Say(_) => None,
+            })
+            .collect()
+    }
+
+    fn guide(client: &str) -> ConnectGuide {
+        connect_guides(URL).into_iter().find(|guide| guide.client == client).unwrap()
+    }
+
+    #[test]
+    fn claude_code_adds_the_url_without_a_header_and_authenticates_in_mcp() {
+        let claude = guide("Claude Code");
+        assert_eq!(commands(&claude), [format!("claude mcp add --transport http caregate {URL}")]);
+        assert!(claude.steps.iter().any(|step| matches!(step, ConnectStep::Say(text) if text.contains("/mcp") && text.contains("Authenticate"))));
+    }
+
+    #[test]
+    fn codex_adds_the_url_then_logs_in_to_the_server_it_added() {
+        assert_eq!(commands(&guide("Codex")), [format!("codex mcp add caregate --url {URL}"), "codex mcp login caregate".to_owned()]);
+    }
+
+    #[test]
+    fn the_web_connectors_paste_the_url_and_no_guide_mentions_a_key() {
+        for client in ["ChatGPT", "claude.ai / Claude Desktop"] {
+            let guide = guide(client);
+            assert!(guide.steps.iter().any(|step| matches!(step, ConnectStep::Say(text) if text.contains("MCP URL"))), "{client}");
+        }
+        for guide in connect_guides(URL) {
+            for step in &guide.steps {
+                let text = match step {
+                    ConnectStep::Say(text) => text,
+                    ConnectStep::Run(block) => block.text.as_str(),
+                };
+                assert!(!text.contains("Bearer") && !text.contains("--header") && !text.contains(KEY), "{}: {text}", guide.client);
+            }
+        }
+    }
+
+    #[test]
+    fn every_copy_button_without_a_key_has_a_name_of_its_own() {
+        let mut names: std::collections::HashSet<&str> = Client::ALL.into_iter().flat_map(|c| c.setup(URL, KEY)).map(|b| b.what).collect();
+        for guide in connect_guides(URL) {
+            for step in guide.steps {
+                if let ConnectStep::Run(block) = step {
+                    assert!(names.insert(block.what), "{}", block.what);
+                }
+            }
         }
     }
 }

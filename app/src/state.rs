@@ -9,6 +9,7 @@ use domain::keys::token::TokenEnvironment;
 use domain::keys::verifier::{Verifier, VerifierObserver};
 use domain::mail::Mailer;
 use domain::net::TrustedProxies;
+use domain::oauth::service::OAuthServer;
 use domain::secret_box::SecretKey;
 use domain::throttle::PasswordAttempts;
 
@@ -38,6 +39,9 @@ pub struct AppState {
     pub secret_key: Arc<SecretKey>,
     /// Sends e-mail (invitations) through `CAREGATE_SMTP_URL`, or logs that it would.
     pub mailer: Arc<Mailer>,
+    /// This process's OAuth authorization server state: where client documents may come from, registration
+    /// counts per address.
+    pub oauth: Arc<OAuthServer>,
 }
 
 /// What the server counts for `/metrics`, as the state carries it. The server implements it with its exporter

@@ -153,10 +153,13 @@ pub enum Action {
     #[serde(rename = "two_factor.recovery_code_used")]
     #[cfg_attr(feature = "server", sea_orm(string_value = "two_factor.recovery_code_used"))]
     RecoveryCodeUsed,
+    #[serde(rename = "app.connected")]
+    #[cfg_attr(feature = "server", sea_orm(string_value = "app.connected"))]
+    AppConnected,
 }
 
 impl Action {
-    pub const ALL: [Action; 18] = [
+    pub const ALL: [Action; 19] = [
         Action::KeyMinted,
         Action::KeyRevoked,
         Action::KeyDeleted,
@@ -175,6 +178,7 @@ impl Action {
         Action::TwoFactorDisabled,
         Action::RecoveryCodesRenewed,
         Action::RecoveryCodeUsed,
+        Action::AppConnected,
     ];
 
     /// The stored name.
@@ -198,6 +202,7 @@ impl Action {
             Action::TwoFactorDisabled => "two_factor.disabled",
             Action::RecoveryCodesRenewed => "two_factor.recovery_codes",
             Action::RecoveryCodeUsed => "two_factor.recovery_code_used",
+            Action::AppConnected => "app.connected",
         }
     }
 
@@ -222,6 +227,7 @@ impl Action {
             Action::TwoFactorDisabled => "Turned off two-factor authentication",
             Action::RecoveryCodesRenewed => "Made new recovery codes",
             Action::RecoveryCodeUsed => "Signed in with a recovery code",
+            Action::AppConnected => "Connected an app (OAuth)",
         }
     }
 }
@@ -276,6 +282,66 @@ pub struct ApiKeyView {
     pub expires_at: Option<DateTime<Utc>>,
     pub revoked_at: Option<DateTime<Utc>>,
     pub status: KeyStatus,
+    pub scopes: Vec<Scope>,
+    /// `Some` when this credential is an app connected through OAuth rather than a key: the list shows the
+    /// client's name and where it came from instead of a label.
+    pub connection: Option<ConnectedApp>,
+}
+
+/// The OAuth client behind a connection, as the keys list and the consent page show it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ConnectedApp {
+    /// The name the client gave (from its metadata document or its registration), cleaned for display.
+    pub client_name: String,
+    pub origin: ClientOrigin,
+}
+
+/// Where an OAuth client's identity comes from.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum ClientOrigin {
+    /// A Client ID Metadata Document: the client_id is an https URL on this domain, which vouches for the name.
+    Verified { domain: String },
+    /// Dynamic Client Registration: the client named itself, and nobody vouches for it.
+    SelfRegistered,
+}
+
+impl ClientOrigin {
+    /// In words, for the list and the consent page.
+    pub fn describe(&self) -> String {
+        match self {
+            ClientOrigin::Verified { domain } => domain.clone(),
+            ClientOrigin::SelfRegistered => "unverified — registered itself".to_owned(),
+        }
+    }
+}
+
+/// What the consent page (`/oauth/authorize?request=…`) shows about a pending authorization request.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ConsentView {
+    pub client: ConnectedApp,
+    /// The host the browser returns to after the decision.
+    pub redirect_host: String,
+    /// What the client asked for, capped by the person's role (checked by default).
+    pub requested: Vec<Scope>,
+    /// Every scope the person's role allows (the checkboxes).
+    pub allowed: Vec<Scope>,
+    /// When the connection would stop working (the company's key lifetime); `None`: never.
+    pub expires_at: Option<DateTime<Utc>>,
+    /// Whether the password (or a two-factor code) was confirmed within the last five minutes.
+    pub reauthenticated: bool,
+    /// Whether the person has two-factor on (then a current code may replace the password).
+    pub two_factor: bool,
+    /// Why the person may not create credentials under the company's policy (who may, and who to ask), if so.
+    pub refusal: Option<String>,
+    /// Whether the company requires two-factor for new credentials and the person has not turned it on.
+    pub needs_two_factor: bool,
+}
+
+/// The person's answer on the consent page.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ConsentDecision {
+    pub allow: bool,
+    /// The scopes ticked (ignored when denying); capped by the role again on the server.
     pub scopes: Vec<Scope>,
 }
 

@@ -65,6 +65,10 @@ impl Role {
         if under("/people") {
             return self == Role::Root;
         }
+        if under("/oauth") {
+            // The consent page of OAuth connections, for every role.
+            return true;
+        }
         under("/portal") != self.is_office()
     }
 }
@@ -92,6 +96,9 @@ mod tests {
         assert!(!Role::User.may_open("/portal/schedule"));
         assert!(!Role::Root.may_open("/portal"));
         assert!(Role::Root.may_open("/portalish"));
+        for role in Role::ALL {
+            assert!(role.may_open("/oauth/authorize"), "{role:?} reaches the consent page");
+        }
     }
 
     #[test]

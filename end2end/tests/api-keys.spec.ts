@@ -31,6 +31,17 @@ test('a root user generates, uses, revokes and deletes a key', async ({ page, re
   await expect(page.getByRole('tab', { name: 'API Keys' })).toHaveAttribute('aria-selected', 'true');
   await expectNoSeriousA11yViolations(page, 'settings page');
 
+  // Apps that cannot take a key (ChatGPT, claude.ai) connect with the MCP URL and sign in: its Copy button copies it.
+  const connect = page.getByRole('region', { name: 'Connect without a key' });
+  const connectUrl = new URL('/api/mcp', page.url()).toString();
+  expect(await copy(connect, 'MCP URL')).toBe(connectUrl);
+  expect(await copy(connect, 'Claude Code command without a key')).toBe(`claude mcp add --transport http caregate ${connectUrl}`);
+  for (const client of ['ChatGPT', 'claude.ai / Claude Desktop', 'Claude Code', 'Codex']) {
+    await expect(connect.getByRole('heading', { name: client, exact: true })).toBeVisible();
+  }
+  await expect(connect).toContainText(`codex mcp add caregate --url ${connectUrl}`);
+  await expect(connect).toContainText('codex mcp login caregate');
+
   const token = await generateKey(page, 'Claude Code on my laptop', true);
   const reveal = page.getByRole('dialog', { name: 'Your API Key' });
   await expectNoSeriousA11yViolations(page, 'reveal dialog');
@@ -58,7 +69,7 @@ test('a root user generates, uses, revokes and deletes a key', async ({ page, re
   await expect(reveal.getByRole('tabpanel')).toContainText('Streamable HTTP');
   await reveal.getByRole('tab', { name: 'Codex' }).click();
   await expect(reveal.getByRole('tabpanel')).toContainText('~/.codex/config.toml');
-  await expect(reveal.getByRole('tabpanel')).toContainText("ChatGPT's connectors cannot send an API key header");
+  await expect(reveal.getByRole('tabpanel')).not.toContainText('ChatGPT');
   await page.screenshot({ path: test.info().outputPath('4-reveal-codex.png') });
   await reveal.getByRole('tab', { name: 'Claude Code' }).click();
   await expect(reveal.getByRole('tabpanel')).toContainText(`claude mcp add --transport http caregate ${mcpUrl} --header "Authorization: Bearer ${token}"`);
@@ -120,6 +131,7 @@ test('a caregiver manages her own keys; her root sees them without the secret; a
   await open(page, '/portal/settings');
   await expect(page.getByRole('heading', { name: 'API Keys' })).toBeVisible();
   await expect(page.getByText('No API keys yet')).toBeVisible();
+  await expect(page.getByRole('region', { name: 'Connect without a key' })).toContainText(new URL('/api/mcp', page.url()).toString());
   await expect(page.getByRole('heading', { name: 'Your Privacy Matters' })).toBeVisible();
 
   const sms = page.getByRole('switch', { name: 'SMS' });

@@ -108,3 +108,52 @@ test('the Claude Code tab: the command, run as copied, adds a server the real Cl
     fs.rmSync(home, { recursive: true, force: true });
   }
 });
+
+test('Connect without a key: the commands, run as copied, add caregate to the real Claude Code and Codex, which find its sign-in', async ({ page }) => {
+  await signIn(page, 'root@harbor.test');
+  await expect(page).toHaveURL(/\/$/);
+  await open(page, '/settings?tab=api-keys');
+  const connect = page.getByRole('region', { name: 'Connect without a key' });
+  const mcpUrl = new URL('/api/mcp', page.url()).toString();
+  const claudeAdd = await copy(connect, 'Claude Code command without a key');
+  const codexAdd = await copy(connect, 'Codex add command');
+  const codexLogin = await copy(connect, 'Codex login command');
+  await expectNoSeriousA11yViolations(page, 'Connect without a key after the copies');
+  /** The authorization URL a client printed: this server's consent endpoint, PKCE S256, bound to the MCP resource. */
+  const expectAuthorization = (output: string) => {
+    const line = output.split('\n').find((l) => l.startsWith(`${new URL(mcpUrl).origin}/oauth/authorize?`));
+    expect(line, output).toBeTruthy();
+    const url = new URL(line!);
+    expect(url.searchParams.get('code_challenge_method')).toBe('S256');
+    expect(url.searchParams.get('resource')).toBe(mcpUrl);
+  };
+
+  const home = scratchHome();
+  try {
+    const add = bash(claudeAdd, home);
+    expect(add.status, add.output).toBe(0);
+    expect(add.output).toContain(`Added HTTP MCP server caregate with URL: ${mcpUrl}`);
+    const list = bash('claude mcp list', home);
+    expect(list.status, list.output).toBe(0);
+    expect(list.output).toContain(`caregate: ${mcpUrl} (HTTP) - ! Needs authentication`);
+
+    // Codex finds the sign-in at once and waits for the browser, here for a few seconds; the server stays added.
+    fs.mkdirSync(path.join(home, '.codex'));
+    const codex = bash(`timeout 8 ${codexAdd} || true`, home);
+    expect(codex.output).toContain("Added global MCP server 'caregate'.");
+    expect(codex.output).toContain('Detected OAuth support');
+    expectAuthorization(codex.output);
+    const json = bash('codex mcp list --json', home);
+    expect(json.status, json.output).toBe(0);
+    expect(JSON.parse(json.stdout)).toEqual([
+      expect.objectContaining({
+        name: 'caregate',
+        auth_status: 'not_logged_in',
+        transport: expect.objectContaining({ type: 'streamable_http', url: mcpUrl, bearer_token_env_var: null }),
+      }),
+    ]);
+    expectAuthorization(bash(`timeout 8 ${codexLogin} || true`, home).output);
+  } finally {
+    fs.rmSync(home, { recursive: true, force: true });
+  }
+});

@@ -9,6 +9,7 @@ mod m0005_key_rate_limit;
 mod m0006_invitations;
 mod m0007_two_factor;
 mod m0008_key_creators;
+mod m0009_oauth;
 
 /// Applies caregate's migrations in order; `caregate migrate` and server start-up both run it.
 pub struct Migrator;
@@ -25,6 +26,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0006_invitations::Migration),
             Box::new(m0007_two_factor::Migration),
             Box::new(m0008_key_creators::Migration),
+            Box::new(m0009_oauth::Migration),
         ]
     }
 }

@@ -22,6 +22,12 @@ pub struct Config {
     /// `CAREGATE_WARM_PATH`: `off` checks argon2id on every API request (a baseline for benchmarks);
     /// anything else or unset keeps the warm path on.
     pub warm_path: bool,
+    /// `CAREGATE_OAUTH_LOOPBACK_CLIENTS=1`, for tests only: OAuth client metadata documents may be served over
+    /// http from loopback. Never set it in production (it lets a client_id name this machine).
+    pub oauth_loopback_clients: bool,
+    /// `CAREGATE_OAUTH_TEST_CA`, for tests only and only with `CAREGATE_OAUTH_LOOPBACK_CLIENTS=1`: a PEM file of
+    /// a test certificate authority whose certificates the loopback client documents are served with.
+    pub oauth_test_authority: Option<Vec<u8>>,
     /// `CAREGATE_TRUSTED_PROXIES`: comma-separated addresses or CIDR blocks of the reverse proxies in front of
     /// this server. Only a request whose TCP peer is one of them has its client address taken from the header
     /// named by `CAREGATE_FORWARDED_HEADER` (`x-forwarded-for`, the default, or `forwarded`); the other header
@@ -56,6 +62,14 @@ impl Config {
         };
         let token_environment = token_environment(non_empty_var("CAREGATE_ENV").as_deref(), &public_url)?;
         let warm_path = non_empty_var("CAREGATE_WARM_PATH").as_deref() != Some("off");
+        let oauth_loopback_clients = non_empty_var("CAREGATE_OAUTH_LOOPBACK_CLIENTS").as_deref() == Some("1");
+        let oauth_test_authority = match non_empty_var("CAREGATE_OAUTH_TEST_CA") {
+            Some(_) if !oauth_loopback_clients => {
+                return Err("CAREGATE_OAUTH_TEST_CA is for tests and needs CAREGATE_OAUTH_LOOPBACK_CLIENTS=1".to_owned())
+            }
+            Some(path) => Some(std::fs::read(&path).map_err(|err| format!("CAREGATE_OAUTH_TEST_CA: cannot read {path}: {err}"))?),
+            None => None,
+        };
         let forwarded_header = match non_empty_var("CAREGATE_FORWARDED_HEADER") {
             Some(name) => ForwardedHeader::parse(&name).map_err(|err| format!("CAREGATE_FORWARDED_HEADER: {err}"))?,
             None => ForwardedHeader::default(),
@@ -72,7 +86,19 @@ impl Config {
         let secret_key = std::sync::Arc::new(secret_key(non_empty_var("CAREGATE_SECRET_KEY").as_deref(), &database_url)?);
         let from = non_empty_var("CAREGATE_MAIL_FROM").unwrap_or_else(|| format!("caregate <noreply@{}>", host_of(&public_url)));
         let mailer = std::sync::Arc::new(Mailer::new(non_empty_var("CAREGATE_SMTP_URL").as_deref(), &from)?);
-        Ok(Config { database_url, public_url, leptos, token_environment, warm_path, trusted_proxies, metrics_addr, secret_key, mailer })
+        Ok(Config {
+            database_url,
+            public_url,
+            leptos,
+            token_environment,
+            warm_path,
+            oauth_loopback_clients,
+            oauth_test_authority,
+            trusted_proxies,
+            metrics_addr,
+            secret_key,
+            mailer,
+        })
     }
 
     /// A configuration for tests: the given database, port 0, no static files.
@@ -84,6 +110,8 @@ impl Config {
             leptos,
             token_environment: TokenEnvironment::Test,
             warm_path: true,
+            oauth_loopback_clients: true,
+            oauth_test_authority: None,
             trusted_proxies: TrustedProxies::default(),
             metrics_addr: None,
             secret_key: std::sync::Arc::new(SecretKey::generate().0),

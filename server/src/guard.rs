@@ -17,6 +17,7 @@ fn is_page(path: &str) -> bool {
     !NOT_PAGES.iter().any(|prefix| path.starts_with(prefix))
         && !matches!(path, "/healthz" | "/readyz" | "/metrics")
         && !crate::api::NO_OAUTH_PATHS.contains(&path)
+        && (!path.starts_with("/oauth/") || path == crate::oauth::AUTHORIZE_PATH)
         && !last_segment.contains('.')
 }
 
@@ -59,10 +60,21 @@ mod tests {
 
     #[test]
     fn pages_are_told_apart_from_assets_and_apis() {
-        for page in ["/", "/login", "/visits", "/portal", "/portal/schedule", "/nowhere"] {
+        for page in ["/", "/login", "/visits", "/portal", "/portal/schedule", "/nowhere", "/oauth/authorize"] {
             assert!(is_page(page), "{page}");
         }
-        for other in ["/api/session/login", "/pkg/caregate.js", "/favicon.svg", "/healthz", "/readyz", "/metrics", "/.well-known/x", "/token"] {
+        for other in [
+            "/api/session/login",
+            "/pkg/caregate.js",
+            "/favicon.svg",
+            "/healthz",
+            "/readyz",
+            "/metrics",
+            "/.well-known/x",
+            "/token",
+            "/oauth/token",
+            "/oauth/register",
+        ] {
             assert!(!is_page(other), "{other}");
         }
     }

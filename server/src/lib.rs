@@ -9,5 +9,6 @@ mod headers;
 mod health;
 pub mod mcp;
 pub mod metrics;
+pub mod oauth;
 pub mod startup;
 pub mod telemetry;

@@ -10,6 +10,8 @@ use axum::{middleware, Router};
 use domain::activity_writer::ActivityWriter;
 use domain::keys::token::TokenEnvironment;
 use domain::keys::verifier::Verifier;
+use domain::oauth::client_metadata::{FetchPolicy, Fetcher};
+use domain::oauth::service::OAuthServer;
 use leptos::prelude::provide_context;
 use leptos_axum::{generate_route_list, handle_server_fns_with_context, LeptosRoutes};
 
@@ -18,7 +20,7 @@ use app::{shell, App};
 
 use crate::config::Config;
 use crate::metrics::{self, PrometheusMetrics};
-use crate::{api, cross_site, guard, headers, health};
+use crate::{api, cross_site, guard, headers, health, oauth};
 
 /// Connects to the database, applies migrations and assembles the state every request shares.
 pub async fn build_state(config: &Config) -> Result<AppState, String> {
@@ -39,6 +41,10 @@ pub async fn build_state(config: &Config) -> Result<AppState, String> {
         metrics,
         secret_key: config.secret_key.clone(),
         mailer: config.mailer.clone(),
+        oauth: Arc::new(OAuthServer::new(
+            Fetcher::new(FetchPolicy { allow_loopback: config.oauth_loopback_clients }, config.oauth_test_authority.as_deref())
+                .map_err(|err| format!("CAREGATE_OAUTH_TEST_CA: {err}"))?,
+        )),
     })
 }
 
@@ -63,6 +69,7 @@ pub fn build_router(state: AppState) -> Router {
         .leptos_routes_with_context(&state, routes, move || provide_context(context_state.clone()), move || shell(leptos_options.clone()))
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
         .layer(middleware::from_fn_with_state(state.clone(), guard::page_guard))
+        .layer(middleware::from_fn_with_state(state.clone(), oauth::authorization_request))
         .layer(middleware::from_fn_with_state(state.clone(), cross_site::refuse_cross_site))
         .layer(tower_http::catch_panic::CatchPanicLayer::custom(answer_panic))
         .layer(middleware::from_fn(headers::security_headers))
@@ -116,6 +123,10 @@ pub async fn serve(config: Config) -> Result<(), String> {
         tracing::info!("/metrics is served on http://{metrics_address}/metrics");
     }
     tokio::spawn(domain::sessions::purge_expired_periodically(state.db.clone()));
+    tokio::spawn(domain::oauth::service::purge_expired_periodically(state.db.clone()));
+    if config.oauth_loopback_clients {
+        tracing::warn!("CAREGATE_OAUTH_LOOPBACK_CLIENTS is set: OAuth client documents are fetched from loopback (tests only)");
+    }
     tracing::info!("caregate is listening on http://{address} (public URL {})", config.public_url);
     let served = axum::serve(listener, build_router(state).into_make_service_with_connect_info::<std::net::SocketAddr>())
         .with_graceful_shutdown(shutdown_signal())

@@ -5,5 +5,6 @@ pub mod activity;
 pub mod auth;
 pub mod care;
 pub mod keys;
+pub mod oauth;
 pub mod people;
 pub mod session;

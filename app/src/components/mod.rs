@@ -14,7 +14,8 @@ mod visit_table;
 
 pub use confirm::{ConfirmDialog, ConfirmStep};
 pub use frame::{use_current_user, OfficeLayout, PortalLayout};
-pub use keys::KeysPanel;
+pub use keys::{KeysPanel, ReauthStep, ScopePicker};
+pub use modal::Modal;
 pub use notice::{ErrorNotice, Loading};
 pub use paging::{Pager, UserFilter};
 pub use toast::use_toasts;

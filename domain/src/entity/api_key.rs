@@ -19,6 +19,9 @@ pub struct Model {
     pub last_used_at: Option<DateTimeUtc>,
     pub last_used_ip: Option<String>,
     pub last_used_client: Option<String>,
+    /// `Some` (an `oauth_clients.id`) for a connection made through OAuth: its tokens are in `oauth_tokens`
+    /// and `secret_hash` is empty.
+    pub oauth_client_id: Option<i32>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

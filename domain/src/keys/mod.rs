@@ -8,7 +8,7 @@ pub mod principal;
 #[cfg(feature = "server")]
 pub mod service;
 #[cfg(feature = "server")]
-mod store;
+pub(crate) mod store;
 #[cfg(feature = "server")]
 pub mod token;
 #[cfg(feature = "server")]

@@ -40,12 +40,24 @@ pub enum KeyAuthError {
     Internal(DomainError),
 }
 
-/// An API key that authenticated: its owner as they are now, and what the key may do now.
+/// What a request authenticated with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Credential {
+    /// An API key (`cg_…`).
+    Key,
+    /// An OAuth access token (`cgat_…`) of a connection; `key_id` is then the connection's.
+    Connection,
+}
+
+/// An API key (or a connection's access token) that authenticated: its owner as they are now, and what it may
+/// do now.
 #[derive(Debug, Clone)]
 pub struct KeyPrincipal {
     pub user: CurrentUser,
     pub key_id: KeyId,
+    /// The key's label, or a connection's client name.
     pub label: String,
+    pub credential: Credential,
     /// Granted scopes ∩ what the owner's current role allows.
     pub scopes: Vec<Scope>,
     pub expires_at: Option<DateTime<Utc>>,

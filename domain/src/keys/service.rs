@@ -87,6 +87,7 @@ pub async fn mint(
             scopes: &scopes,
             created_at: now,
             expires_at,
+            oauth_client: None,
         },
     )
     .await?;
@@ -149,12 +150,13 @@ async fn record_key_event(
     origin: &Origin,
     now: DateTime<Utc>,
 ) -> Result<(), DomainError> {
+    let what = if key.is_connection() { "connected app" } else { "API key" };
     let event = NewEvent {
         company_id: key.company_id(),
         actor_user_id: actor.user_id(),
         key_id: Some(key.key_id()),
         action,
-        target: format!("API key \"{}\" of {}", key.label(), key.owner_name()),
+        target: format!("{what} \"{}\" of {}", key.label(), key.owner_name()),
         origin,
         at: now,
     };

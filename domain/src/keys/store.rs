@@ -11,7 +11,7 @@ use sea_orm::{
 use crate::accounts::{Account, Company};
 use crate::entity::{api_key, company, user};
 use crate::keys::policy::{KeyPolicy, KeyStatus};
-use crate::model::{ApiKeyView, CompanyId, CurrentUser, KeyFilter, KeyPage, PersonStatus, RevokeAllOf, UserId};
+use crate::model::{ApiKeyView, CompanyId, ConnectedApp, CurrentUser, KeyFilter, KeyPage, PersonStatus, RevokeAllOf, UserId};
 use crate::scope::Scope;
 use crate::{DomainError, Role};
 
@@ -19,6 +19,8 @@ use crate::{DomainError, Role};
 pub struct StoredKey {
     row: api_key::Model,
     owner: Owner,
+    /// The OAuth client, when the row is a connection rather than a key.
+    connection: Option<ConnectedApp>,
 }
 
 /// What a key listing says about a key's owner.
@@ -65,12 +67,17 @@ impl StoredKey {
     }
 
     pub fn view(&self, now: DateTime<Utc>) -> ApiKeyView {
-        to_view(&self.row, &self.owner, now)
+        to_view(&self.row, &self.owner, self.connection.clone(), now)
+    }
+
+    /// Whether this row is an app connected through OAuth.
+    pub fn is_connection(&self) -> bool {
+        self.row.oauth_client_id.is_some()
     }
 }
 
-/// The list view of a key row, given its owner.
-fn to_view(row: &api_key::Model, owner: &Owner, now: DateTime<Utc>) -> ApiKeyView {
+/// The list view of a key row, given its owner (and its client, for a connection).
+fn to_view(row: &api_key::Model, owner: &Owner, connection: Option<ConnectedApp>, now: DateTime<Utc>) -> ApiKeyView {
     ApiKeyView {
         key_id: row.key_id.clone(),
         label: row.label.clone(),
@@ -86,6 +93,7 @@ fn to_view(row: &api_key::Model, owner: &Owner, now: DateTime<Utc>) -> ApiKeyVie
         revoked_at: row.revoked_at,
         status: KeyStatus::at(row.revoked_at, row.expires_at, now),
         scopes: Scope::split(&row.scopes),
+        connection,
     }
 }
 
@@ -110,6 +118,36 @@ pub struct KeyForCheck {
 }
 
 impl KeyForCheck {
+    /// The same facts read by another query (an OAuth access token's connection).
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) fn new(
+        company_id: i32,
+        user_id: i32,
+        label: String,
+        scopes: String,
+        expires_at: Option<DateTime<Utc>>,
+        revoked_at: Option<DateTime<Utc>>,
+        (owner_name, owner_email, owner_role, owner_active): (String, String, Role, bool),
+        (company_name, company_account, requests_per_minute): (String, i64, i32),
+    ) -> Self {
+        KeyForCheck {
+            company_id,
+            user_id,
+            label,
+            secret_hash: String::new(),
+            scopes,
+            expires_at,
+            revoked_at,
+            owner_name,
+            owner_email,
+            owner_role,
+            owner_active,
+            company_name,
+            company_account,
+            requests_per_minute,
+        }
+    }
+
     pub fn company_id(&self) -> CompanyId {
         CompanyId(self.company_id)
     }
@@ -160,6 +198,8 @@ pub async fn find_for_check(db: &impl ConnectionTrait, key_id: &str) -> Result<O
         .join(JoinType::InnerJoin, api_key::Relation::Owner.def())
         .join(JoinType::InnerJoin, user::Relation::Company.def())
         .filter(api_key::Column::KeyId.eq(key_id))
+        // A connection has no key secret: its Key ID never authenticates a `cg_…` token.
+        .filter(api_key::Column::OauthClientId.is_null())
         .into_model::<KeyForCheck>()
         .one(db)
         .await?)
@@ -167,12 +207,25 @@ pub async fn find_for_check(db: &impl ConnectionTrait, key_id: &str) -> Result<O
 
 /// The key with this Key ID and its owner, from any company.
 pub async fn find(db: &impl ConnectionTrait, key_id: &str) -> Result<Option<StoredKey>, DomainError> {
-    Ok(api_key::Entity::find()
-        .filter(api_key::Column::KeyId.eq(key_id))
-        .find_also_related(user::Entity)
-        .one(db)
-        .await?
-        .and_then(|(row, owner)| owner.map(|owner| StoredKey { row, owner: owner.into() })))
+    let Some((row, Some(owner))) = api_key::Entity::find().filter(api_key::Column::KeyId.eq(key_id)).find_also_related(user::Entity).one(db).await?
+    else {
+        return Ok(None);
+    };
+    let mut keys = with_connections(db, vec![(row, owner)]).await?;
+    Ok(keys.pop())
+}
+
+/// Rows with their owners become stored keys, with the OAuth client of each connection among them.
+async fn with_connections(db: &impl ConnectionTrait, rows: Vec<(api_key::Model, user::Model)>) -> Result<Vec<StoredKey>, DomainError> {
+    let clients: Vec<i32> = rows.iter().filter_map(|(row, _)| row.oauth_client_id).collect();
+    let apps = crate::oauth::apps_of(db, &clients).await?;
+    Ok(rows
+        .into_iter()
+        .map(|(row, owner)| {
+            let connection = row.oauth_client_id.and_then(|id| apps.get(&id).cloned());
+            StoredKey { row, owner: owner.into(), connection }
+        })
+        .collect())
 }
 
 /// The company's key policy.
@@ -255,6 +308,8 @@ pub struct NewKey<'a> {
     pub scopes: &'a [Scope],
     pub created_at: DateTime<Utc>,
     pub expires_at: Option<DateTime<Utc>>,
+    /// The OAuth client of a connection (which then has no key secret); `None` for a key.
+    pub oauth_client: Option<(i32, ConnectedApp)>,
 }
 
 pub async fn insert(db: &impl ConnectionTrait, new: NewKey<'_>) -> Result<StoredKey, DomainError> {
@@ -267,12 +322,14 @@ pub async fn insert(db: &impl ConnectionTrait, new: NewKey<'_>) -> Result<Stored
         scopes: Set(Scope::join(new.scopes)),
         created_at: Set(new.created_at),
         expires_at: Set(new.expires_at),
+        oauth_client_id: Set(new.oauth_client.as_ref().map(|(id, _)| *id)),
         ..Default::default()
     }
     .insert(db)
     .await
     .map_err(|err| DomainError::conflict_on_unique(err, "Key ID collision; please try again"))?;
-    Ok(StoredKey { row, owner: Owner { name: new.owner.name.clone(), role: new.owner.role, active: true } })
+    let owner = Owner { name: new.owner.name.clone(), role: new.owner.role, active: true };
+    Ok(StoredKey { row, owner, connection: new.oauth_client.map(|(_, app)| app) })
 }
 
 /// The company's active keys of a role or of one person, with their owners.
@@ -283,7 +340,7 @@ pub async fn active_of(db: &impl ConnectionTrait, company_id: CompanyId, of: Rev
         RevokeAllOf::Role(role) => query.filter(user::Column::Role.eq(role)),
     };
     let rows = query.find_also_related(user::Entity).all(db).await?;
-    Ok(rows.into_iter().filter_map(|(row, owner)| owner.map(|owner| StoredKey { row, owner: owner.into() })).collect())
+    with_connections(db, rows.into_iter().filter_map(|(row, owner)| owner.map(|owner| (row, owner))).collect()).await
 }
 
 /// Marks the key revoked unless it already is; returns whether this call revoked it.
@@ -344,7 +401,7 @@ pub async fn list(db: &impl ConnectionTrait, visibility: Visibility, filter: &Ke
     }
     // Counted on the key table alone: a count over the joined rows costs a second on 100 000 keys in SQLite.
     let total = query.clone().count(db).await?;
-    let keys = query
+    let rows = query
         .order_by_desc(api_key::Column::CreatedAt)
         .order_by_desc(api_key::Column::Id)
         .find_also_related(user::Entity)
@@ -352,7 +409,8 @@ pub async fn list(db: &impl ConnectionTrait, visibility: Visibility, filter: &Ke
         .fetch_page(u64::from(page - 1))
         .await?
         .into_iter()
-        .filter_map(|(row, owner)| owner.map(|owner| to_view(&row, &owner.into(), now)))
+        .filter_map(|(row, owner)| owner.map(|owner| (row, owner)))
         .collect();
+    let keys = with_connections(db, rows).await?.iter().map(|key| key.view(now)).collect();
     Ok(KeyPage { keys, total, page, per_page })
 }

@@ -39,7 +39,7 @@ impl KeyId {
         (raw.len() == KEY_ID_LEN && raw.bytes().all(|b| b.is_ascii_alphanumeric())).then(|| KeyId(raw.to_owned()))
     }
 
-    fn generate() -> KeyId {
+    pub(crate) fn generate() -> KeyId {
         KeyId(random_base62(KEY_ID_LEN))
     }
 
@@ -131,12 +131,12 @@ pub fn forge_secret(token: &str) -> String {
     format!("{body}{}", checksum(&body))
 }
 
-fn random_base62(length: usize) -> String {
+pub(crate) fn random_base62(length: usize) -> String {
     (0..length).map(|_| BASE62[OsRng.gen_range(0..BASE62.len())] as char).collect()
 }
 
 /// CRC32 of `body`, as six base62 digits (62⁶ > 2³², so every checksum has its own spelling).
-fn checksum(body: &str) -> String {
+pub(crate) fn checksum(body: &str) -> String {
     let mut value = u64::from(crc32fast::hash(body.as_bytes()));
     let mut digits = [b'0'; CHECKSUM_LEN];
     for digit in digits.iter_mut().rev() {

@@ -31,7 +31,7 @@ use rand::RngCore;
 use sha2::Sha256;
 
 use crate::keys::policy::KeyStatus;
-use crate::keys::principal::{KeyAuthError, KeyPrincipal};
+use crate::keys::principal::{Credential, KeyAuthError, KeyPrincipal};
 use crate::keys::store;
 use crate::keys::token::{self, KeyId, TokenEnvironment};
 use crate::password::{self, PasswordHash};
@@ -250,7 +250,48 @@ impl Verifier {
             return Err(KeyAuthError::RateLimited { retry_after, budget });
         }
         let scopes = Scope::effective(&Scope::split(&key.scopes), user.role);
-        Ok(KeyPrincipal { user, key_id, label: key.label, scopes, expires_at: key.expires_at })
+        Ok(KeyPrincipal { user, key_id, label: key.label, credential: Credential::Key, scopes, expires_at: key.expires_at })
+    }
+
+    /// Verifies an OAuth access token (`cgat_…`) for a request from `ip`. Its secret is 190 random bits, so its
+    /// SHA-256 is compared (no argon2, no warm cache); the token, its connection, the owner and the company are
+    /// read in one indexed query on every request, so a revoked connection, a deactivated owner or a demotion
+    /// applies to the very next request on every process, as for keys. Unknown tokens count against the
+    /// client's address like unknown Key IDs; budgets and Last Used are the connection's, as a key's.
+    pub async fn authenticate_access_token(
+        &self,
+        db: &DatabaseConnection,
+        presented: &str,
+        ip: Option<&str>,
+        now: DateTime<Utc>,
+    ) -> Result<KeyPrincipal, KeyAuthError> {
+        let parsed = crate::oauth::token::parse(presented, crate::oauth::TokenKind::Access, self.environment)
+            .ok_or(KeyAuthError::Malformed(token::MalformedToken::Prefix))?;
+        // The lookup is cheap (no argon2), so it comes first: a working token is never refused because others
+        // guessed from its address; only a miss is counted, and over the bound answered 429.
+        let found = crate::oauth::find_access_for_check(db, &parsed.token_id).await.map_err(KeyAuthError::Internal)?;
+        let Some(access) = found.filter(|access| {
+            access.token_kind == crate::oauth::TokenKind::Access
+                && crate::oauth::constant_time_eq(access.token_secret_hash.as_bytes(), parsed.digest.as_bytes())
+        }) else {
+            if let Err(retry_after) = self.failures().attempt_ip(ip, Instant::now()) {
+                self.observer.throttled();
+                return Err(KeyAuthError::TooManyAttempts { retry_after });
+            }
+            return Err(KeyAuthError::Invalid { known: None });
+        };
+        let key_id = KeyId::parse(&access.key_id).ok_or(KeyAuthError::Invalid { known: None })?;
+        let connection = access.connection();
+        if access.token_revoked_at.is_some() {
+            return Err(KeyAuthError::Revoked { key_id, company_id: connection.company_id() });
+        }
+        if access.token_expires_at <= now {
+            return Err(KeyAuthError::Expired { key_id, company_id: connection.company_id() });
+        }
+        self.observer.checked(Check::Warm);
+        let mut principal = self.finish(connection, key_id, now)?;
+        principal.credential = Credential::Connection;
+        Ok(principal)
     }
 }
 

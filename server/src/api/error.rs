@@ -15,11 +15,13 @@ pub struct ApiError {
     pub trace_id: String,
     /// Seconds for `Retry-After` (429 answers).
     pub retry_after: Option<u64>,
+    /// `WWW-Authenticate` of a 401 or 403 (else a 401 says `Bearer realm="caregate"`).
+    pub challenge: Option<String>,
 }
 
 impl ApiError {
     pub fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> Self {
-        ApiError { status, code, message: message.into(), trace_id: new_trace_id(), retry_after: None }
+        ApiError { status, code, message: message.into(), trace_id: new_trace_id(), retry_after: None, challenge: None }
     }
 }
 
@@ -39,8 +41,14 @@ impl IntoResponse for ApiError {
         if let Some(seconds) = self.retry_after.and_then(|s| HeaderValue::from_str(&s.to_string()).ok()) {
             response.headers_mut().insert(http::header::RETRY_AFTER, seconds);
         }
-        if self.status == StatusCode::UNAUTHORIZED {
-            response.headers_mut().insert(WWW_AUTHENTICATE, HeaderValue::from_static("Bearer realm=\"caregate\""));
+        match self.challenge.as_deref().and_then(|challenge| HeaderValue::from_str(challenge).ok()) {
+            Some(challenge) => {
+                response.headers_mut().insert(WWW_AUTHENTICATE, challenge);
+            }
+            None if self.status == StatusCode::UNAUTHORIZED => {
+                response.headers_mut().insert(WWW_AUTHENTICATE, HeaderValue::from_static("Bearer realm=\"caregate\""));
+            }
+            None => {}
         }
         response
     }

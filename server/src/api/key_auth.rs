@@ -1,13 +1,16 @@
 //! The API-key layer in front of `/api/v1/*` and `/api/mcp`: reads the key from `Authorization` (Bearer, or
-//! Basic `account-number:key` for clients that only do Basic), verifies it, checks `X-Organization-Id`,
-//! records Last Used, and hands the [`KeyPrincipal`] to the handler through the request's extensions.
+//! Basic `account-number:key` for clients that only do Basic) — or an OAuth access token of a connection
+//! (Bearer only, and only for `/api/mcp`, the resource it was issued for) — verifies it, checks
+//! `X-Organization-Id`, records Last Used, and hands the [`KeyPrincipal`] to the handler through the request's
+//! extensions. A 401 names the OAuth metadata (`WWW-Authenticate: Bearer resource_metadata=…`), so clients
+//! without a key can start OAuth; a request with a working key never sees one.
 use axum::extract::{Request, State};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use base64::Engine;
 use chrono::Utc;
 use domain::activity::Origin;
-use domain::keys::principal::{self, KeyAuthError, KeyPrincipal};
+use domain::keys::principal::{self, Credential, KeyAuthError, KeyPrincipal};
 use domain::keys::service;
 use http::{HeaderMap, StatusCode};
 
@@ -81,7 +84,8 @@ fn refusal(error: &KeyAuthError) -> ApiError {
 /// The layer. On success the handler finds the [`KeyPrincipal`] and the [`Origin`] in the extensions.
 pub async fn require_api_key(State(state): State<AppState>, mut request: Request, next: Next) -> Response {
     let origin = app::api::auth::origin_from(&state, request.headers(), request.extensions());
-    match authenticate(&state, request.headers(), origin).await {
+    let for_mcp = request.uri().path() == "/api/mcp";
+    match authenticate(&state, request.headers(), origin, for_mcp).await {
         Ok((principal, origin)) => {
             request.extensions_mut().insert(principal);
             request.extensions_mut().insert(origin);
@@ -91,22 +95,48 @@ pub async fn require_api_key(State(state): State<AppState>, mut request: Request
     }
 }
 
-async fn authenticate(state: &AppState, headers: &HeaderMap, origin: Origin) -> Result<(KeyPrincipal, Origin), ApiError> {
+/// A 401 with the challenge that tells OAuth clients where to go.
+fn unauthorized(state: &AppState, code: &'static str, message: &str, token_presented: bool) -> ApiError {
+    let mut error = ApiError::new(StatusCode::UNAUTHORIZED, code, message);
+    error.challenge = Some(crate::oauth::challenge(&state.public_url, token_presented));
+    error
+}
+
+async fn authenticate(state: &AppState, headers: &HeaderMap, origin: Origin, for_mcp: bool) -> Result<(KeyPrincipal, Origin), ApiError> {
     let presented = presented_key(headers)
-        .ok_or_else(|| ApiError::new(StatusCode::UNAUTHORIZED, "missing_key", "Send your API key as Authorization: Bearer <key>"))?;
+        .ok_or_else(|| unauthorized(state, "missing_key", "Send your API key as Authorization: Bearer <key>, or connect with OAuth", false))?;
     let (token, account) = match &presented {
         Presented::Bearer(token) => (token.as_str(), None),
         Presented::Basic { account, key } => (key.as_str(), Some(account.as_str())),
     };
     let now = Utc::now();
-    let principal = match state.verifier.authenticate(&state.db, token, origin.ip.as_deref(), now).await {
+    let oauth = domain::oauth::token::is_oauth_token(token);
+    if oauth && (account.is_some() || token.starts_with("cgrt_")) {
+        state.metrics.key_verified("invalid_key");
+        return Err(unauthorized(state, "invalid_key", "Send an OAuth access token as Authorization: Bearer <token>", true));
+    }
+    let verified = if oauth {
+        state.verifier.authenticate_access_token(&state.db, token, origin.ip.as_deref(), now).await
+    } else {
+        state.verifier.authenticate(&state.db, token, origin.ip.as_deref(), now).await
+    };
+    let principal = match verified {
         Ok(principal) => principal,
         Err(error) => {
             state.metrics.key_verified(code_of(&error));
             principal::record_refusal(&state.activity, &error, &origin, now).await;
-            return Err(refusal(&error));
+            let mut refused = refusal(&error);
+            if refused.status == StatusCode::UNAUTHORIZED {
+                refused.challenge = Some(crate::oauth::challenge(&state.public_url, true));
+            }
+            return Err(refused);
         }
     };
+    if principal.credential == Credential::Connection && !for_mcp {
+        state.metrics.key_verified("invalid_key");
+        let message = format!("This access token is for {} only", domain::oauth::mcp_resource(&state.public_url));
+        return Err(unauthorized(state, "invalid_key", &message, true));
+    }
     if account.is_some_and(|account| account != principal.user.company_account.to_string()) {
         state.metrics.key_verified("invalid_key");
         return Err(ApiError::new(StatusCode::UNAUTHORIZED, "invalid_key", "Invalid access token provided"));

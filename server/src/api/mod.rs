@@ -1,5 +1,6 @@
-//! The HTTP API for API-key holders: the key layer, JSON errors, `GET /api/v1/me` and the MCP route; and
-//! plain JSON 404s where OAuth-probing MCP clients look for an authorization server.
+//! The HTTP API for API-key holders: the key layer, JSON errors, `GET /api/v1/me` and the MCP route; the OAuth
+//! authorization server's endpoints (`crate::oauth`); and plain JSON 404s at the other paths OAuth-probing
+//! clients try (never the HTML app, which a client would take for something it is not).
 mod error;
 mod key_auth;
 pub mod me;
@@ -18,17 +19,17 @@ pub fn routes(state: &AppState) -> Router<AppState> {
         .route("/api/v1/me", get(me::me))
         .merge(crate::mcp::routes(state))
         .route_layer(middleware::from_fn_with_state(state.clone(), key_auth::require_api_key));
-    let mut router = keyed.route("/.well-known/{*path}", any(no_oauth));
+    let mut router = keyed.merge(crate::oauth::routes()).route("/.well-known/{*path}", any(no_oauth));
     for path in NO_OAUTH_PATHS {
         router = router.route(path, any(no_oauth));
     }
     router
 }
 
-/// Paths OAuth-capable MCP clients probe. caregate speaks no OAuth: they answer a JSON 404, never the HTML app
-/// (which clients would take for an authorization server, ignoring the configured header).
+/// The default endpoint paths of clients that found no metadata (MCP 2025-03-26); caregate's endpoints are
+/// under `/oauth/` and in its metadata, so these answer a JSON 404.
 pub const NO_OAUTH_PATHS: [&str; 3] = ["/register", "/authorize", "/token"];
 
 async fn no_oauth() -> ApiError {
-    ApiError::new(StatusCode::NOT_FOUND, "not_found", "caregate uses API keys (Authorization: Bearer), not OAuth")
+    ApiError::new(StatusCode::NOT_FOUND, "not_found", "Not here: see /.well-known/oauth-authorization-server for caregate's OAuth endpoints")
 }

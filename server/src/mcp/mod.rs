@@ -5,8 +5,15 @@ mod tools;
 
 use std::sync::Arc;
 
+use axum::body::Body;
+use axum::extract::{Request, State};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
 use axum::routing::post_service;
 use axum::Router;
+use domain::keys::principal::{Credential, KeyPrincipal};
+use domain::scope::Scope;
+use http::StatusCode;
 use rmcp::transport::streamable_http_server::session::never::NeverSessionManager;
 use rmcp::transport::streamable_http_server::{StreamableHttpServerConfig, StreamableHttpService};
 
@@ -40,7 +47,52 @@ pub fn routes(state: &AppState) -> Router<AppState> {
         .with_max_request_body_bytes(MAX_BODY_BYTES);
     let handler = CaregateMcp::new(state.clone());
     let service = StreamableHttpService::new(move || Ok(handler.clone()), Arc::new(NeverSessionManager::default()), config);
-    Router::new().route("/api/mcp", post_service(service))
+    Router::new()
+        .route("/api/mcp", post_service(service))
+        .route_layer(axum::middleware::from_fn_with_state(state.clone(), require_scope_for_connections))
+}
+
+/// An OAuth connection calling a tool outside its scopes gets the MCP spec's step-up answer: 403 with
+/// `WWW-Authenticate: Bearer error="insufficient_scope", scope="…"`, so its client can ask the person for more.
+/// (An API key gets a tool error instead, as before: its holder cannot re-consent.) Only connections' bodies
+/// are read here, up to the endpoint's limit.
+async fn require_scope_for_connections(State(state): State<AppState>, request: Request, next: Next) -> Response {
+    let is_connection = request.extensions().get::<KeyPrincipal>().is_some_and(|principal| principal.credential == Credential::Connection);
+    if !is_connection {
+        return next.run(request).await;
+    }
+    let (parts, body) = request.into_parts();
+    let Ok(bytes) = axum::body::to_bytes(body, MAX_BODY_BYTES).await else {
+        return StatusCode::PAYLOAD_TOO_LARGE.into_response();
+    };
+    if let Some(principal) = parts.extensions.get::<KeyPrincipal>() {
+        if let Some(scope) = missing_scope(&bytes, principal) {
+            let mut refusal =
+                crate::api::ApiError::new(StatusCode::FORBIDDEN, "insufficient_scope", format!("Insufficient scope. Required: {}", scope.as_str()));
+            refusal.challenge = Some(crate::oauth::insufficient_scope(&state.public_url, scope));
+            return refusal.into_response();
+        }
+    }
+    next.run(Request::from_parts(parts, Body::from(bytes))).await
+}
+
+/// The scope a `tools/call` in this body needs and the principal lacks, if any.
+fn missing_scope(body: &[u8], principal: &KeyPrincipal) -> Option<Scope> {
+    #[derive(serde::Deserialize)]
+    struct Call {
+        method: Option<String>,
+        params: Option<Params>,
+    }
+    #[derive(serde::Deserialize)]
+    struct Params {
+        name: Option<String>,
+    }
+    let call: Call = serde_json::from_slice(body).ok()?;
+    if call.method.as_deref() != Some("tools/call") {
+        return None;
+    }
+    let scope = Tool::from_name(call.params?.name.as_deref()?)?.required_scope()?;
+    (!principal.allows(scope)).then_some(scope)
 }
 
 #[cfg(test)]

@@ -12,11 +12,14 @@ use app::api::account::{
 use app::api::activity::ListActivity;
 use app::api::care::{ListMessages, ListPatients, ListSchedule, ListVisits};
 use app::api::keys::{ConfirmCode, ConfirmPassword, DeleteKey, GetKeySetup, ListKeys, MintKey, RevokeAllKeys, RevokeKey, UpdateKeyPolicy};
+use app::api::oauth::{DecideConsent, GetConsent};
 use app::api::people::{
     AcceptInvitation, ActivatePerson, CancelInvitation, DeactivatePerson, GetInvitation, InvitePerson, ListPeoplePage, RenewInvitation, SetPersonRole,
 };
 use app::api::session::{GetCurrentUser, Logout, SubmitSignInCode};
-use app::model::{ActivityFilter, KeyFilter, KeyPolicy, MintRequest, NotificationPreferences, PeopleFilter, RevokeAllOf, Role, UserId};
+use app::model::{
+    ActivityFilter, ConsentDecision, KeyFilter, KeyPolicy, MintRequest, NotificationPreferences, PeopleFilter, RevokeAllOf, Role, UserId,
+};
 use axum::body::Body;
 use http::{Request, StatusCode};
 use leptos::server_fn::ServerFn;
@@ -25,6 +28,11 @@ use serde::Serialize;
 use serde_json::{json, Value};
 
 use crate::helpers::{backend_test, new_key, server_fn_request, sign_in, Answer, ArgumentCodec, TestApp};
+
+/// An authorization request id of the right shape (43 base64url characters) that nobody's client started.
+fn unknown_request() -> String {
+    "A".repeat(43)
+}
 
 const PEOPLE: [&str; 4] = ["root@sunrise.test", "office@sunrise.test", "barbara@sunrise.test", "root@harbor.test"];
 
@@ -268,13 +276,22 @@ async fn probe_server_fn(app: &TestApp, world: &World, via: Via, case: &str) -> 
             };
             outcome(&server_fn(app, world, via, endpoint, accept).await, |_| String::new())
         }
+        "oauth/consent" => outcome(&server_fn(app, world, via, endpoint, GetConsent { request: unknown_request() }).await, |_| String::new()),
+        "oauth/decide" => {
+            let decide = DecideConsent { request: unknown_request(), decision: ConsentDecision { allow: true, scopes: vec![] } };
+            outcome(&server_fn(app, world, via, endpoint, decide).await, |_| String::new())
+        }
         other => panic!("no probe for server function {other}"),
     }
 }
 
 async fn probe_page(app: &TestApp, world: &World, via: Via, route: &str) -> String {
-    // A route with a parameter is probed at a concrete address: the invitation page with a link nobody issued.
-    let path = route.replace("{secret}", &"0".repeat(64));
+    // A route with a parameter is probed at a concrete address: the invitation page with a link nobody issued,
+    // the consent page with an authorization request nobody started.
+    let path = match route {
+        "/oauth/authorize" => format!("{route}?request={}", unknown_request()),
+        route => route.replace("{secret}", &"0".repeat(64)),
+    };
     let mut request = Request::get(path);
     request = match via {
         Via::Session(who) => request.header(http::header::COOKIE, &world.cookies[who]),
@@ -429,6 +446,10 @@ const ROWS: &[Row] = &[
     // Invitation links are their own credential: an unknown one is 404 for everybody.
     Row { surface: "fn", case: "invitation/show", outcomes: "404 | 404 ×4 | 404 ×4 | 404 ×4" },
     Row { surface: "fn", case: "invitation/accept", outcomes: "404 | 404 ×4 | 404 ×4 | 404 ×4" },
+    // OAuth consent: every signed-in role may answer its own pending requests; an unknown one is 404 (before any
+    // password confirmation), and API keys never reach it.
+    Row { surface: "fn", case: "oauth/consent", outcomes: "401 | 404 ×4 | 401 ×4 | 401 ×4" },
+    Row { surface: "fn", case: "oauth/decide", outcomes: "401 | 404 ×4 | 401 ×4 | 401 ×4" },
     Row { surface: "fn", case: "care/messages", outcomes: "401 | 200, 200 barbara,carl,owen, 200 barbara,owen, 200 hank,hugo | 401 ×4 | 401 ×4" },
     // MCP: API keys only; a session cookie never opens it.
     Row { surface: "mcp", case: "tools/list", outcomes: "401 | 401 ×4 | tools=10, tools=9, tools=7, tools=10 | tools=2 ×4" },
@@ -457,8 +478,16 @@ const ROWS: &[Row] = &[
     Row { surface: "http", case: "/healthz", outcomes: "200 | 200 ×4 | 200 ×4 | 200 ×4" },
     Row { surface: "http", case: "/readyz", outcomes: "200 | 200 ×4 | 200 ×4 | 200 ×4" },
     Row { surface: "http", case: "/metrics", outcomes: "404 | 404 ×4 | 404 ×4 | 404 ×4" },
-    Row { surface: "http", case: "/.well-known/oauth-authorization-server", outcomes: "404 | 404 ×4 | 404 ×4 | 404 ×4" },
+    // OAuth discovery documents are public; OpenID Connect discovery is a JSON 404.
+    Row { surface: "http", case: "/.well-known/oauth-authorization-server", outcomes: "200 | 200 ×4 | 200 ×4 | 200 ×4" },
+    Row { surface: "http", case: "/.well-known/oauth-protected-resource", outcomes: "200 | 200 ×4 | 200 ×4 | 200 ×4" },
+    Row { surface: "http", case: "/.well-known/oauth-protected-resource/api/mcp", outcomes: "200 | 200 ×4 | 200 ×4 | 200 ×4" },
+    Row { surface: "http", case: "/.well-known/openid-configuration", outcomes: "404 | 404 ×4 | 404 ×4 | 404 ×4" },
     Row { surface: "http", case: "/register", outcomes: "404 | 404 ×4 | 404 ×4 | 404 ×4" },
+    // The OAuth endpoints clients POST to refuse a GET from anybody, signed in or not (they are not pages).
+    Row { surface: "http", case: "/oauth/register", outcomes: "405 | 405 ×4 | 405 ×4 | 405 ×4" },
+    Row { surface: "http", case: "/oauth/token", outcomes: "405 | 405 ×4 | 405 ×4 | 405 ×4" },
+    Row { surface: "http", case: "/oauth/revoke", outcomes: "405 | 405 ×4 | 405 ×4 | 405 ×4" },
     // Pages: people see their own layout; keys never open pages.
     Row { surface: "page", case: "/login", outcomes: "200 | to /, to /, to /portal, to / | 200 ×4 | 200 ×4" },
     Row { surface: "page", case: "/login/code", outcomes: "200 | to /, to /, to /portal, to / | 200 ×4 | 200 ×4" },
@@ -470,6 +499,8 @@ const ROWS: &[Row] = &[
     Row { surface: "page", case: "/people", outcomes: "login | 200, to /, to /portal, 200 | login ×4 | login ×4" },
     // Open to anyone, the link being the credential; an unknown link's page says so with the server function's 404.
     Row { surface: "page", case: "/invite/{secret}", outcomes: "404 | 404 ×4 | 404 ×4 | 404 ×4" },
+    // The consent page is outside both layouts, for every signed-in role; a request nobody started gets the server function's 404.
+    Row { surface: "page", case: "/oauth/authorize", outcomes: "login | 404 ×4 | login ×4 | login ×4" },
     Row { surface: "page", case: "/portal", outcomes: "login | to /, to /, 200, to / | login ×4 | login ×4" },
     Row { surface: "page", case: "/portal/visits", outcomes: "login | to /, to /, 200, to / | login ×4 | login ×4" },
     Row { surface: "page", case: "/portal/schedule", outcomes: "login | to /, to /, 200, to / | login ×4 | login ×4" },

@@ -18,6 +18,7 @@ mod mcp;
 mod me;
 mod metrics;
 mod migrations;
+mod oauth;
 mod pages;
 mod people;
 mod sessions;

@@ -226,17 +226,9 @@ async fn tool_calls_are_on_the_activity_feed_attributed_to_the_owner(app: TestAp
     );
 }
 
-backend_test!(oauth_discovery_paths_answer_json_404_and_get_is_405);
-async fn oauth_discovery_paths_answer_json_404_and_get_is_405(app: TestApp) {
-    for path in [
-        "/.well-known/oauth-protected-resource",
-        "/.well-known/oauth-protected-resource/api/mcp",
-        "/.well-known/oauth-authorization-server",
-        "/.well-known/openid-configuration",
-        "/register",
-        "/authorize",
-        "/token",
-    ] {
+backend_test!(paths_outside_caregates_oauth_metadata_answer_json_404_and_get_is_405);
+async fn paths_outside_caregates_oauth_metadata_answer_json_404_and_get_is_405(app: TestApp) {
+    for path in ["/.well-known/openid-configuration", "/.well-known/oauth-authorization-server/api/mcp", "/register", "/authorize", "/token"] {
         let response = app.get(path, None).await;
         assert_eq!(response.status, StatusCode::NOT_FOUND, "{path}");
         assert_eq!(response.json()["code"], "not_found", "{path} answers JSON, never the HTML app");
@@ -247,4 +239,7 @@ async fn oauth_discovery_paths_answer_json_404_and_get_is_405(app: TestApp) {
     let missing = post(&app, None, json!({ "jsonrpc": "2.0", "id": 1, "method": "tools/list" }), &[]).await;
     assert_eq!(missing.status, StatusCode::UNAUTHORIZED);
     assert_eq!(missing.json()["code"], "missing_key");
+    let with_key = post(&app, Some(&format!("Bearer {token}")), json!({ "jsonrpc": "2.0", "id": 1, "method": "tools/list" }), &[]).await;
+    assert_eq!(with_key.status, StatusCode::OK, "a request with a working key never starts OAuth");
+    assert!(with_key.headers.get("www-authenticate").is_none());
 }

@@ -48,7 +48,9 @@ async fn refusals_are_json_with_a_code_a_trace_id_and_a_bearer_challenge(app: Te
         assert_eq!(response.status, StatusCode::UNAUTHORIZED, "{header:?}");
         assert_eq!(response.json()["code"], code, "{header:?}");
         assert_eq!(response.json()["trace_id"].as_str().unwrap().len(), 16);
-        assert_eq!(response.headers.get(http::header::WWW_AUTHENTICATE).unwrap(), "Bearer realm=\"caregate\"");
+        let challenge = response.headers.get(http::header::WWW_AUTHENTICATE).unwrap().to_str().unwrap();
+        assert!(challenge.starts_with("Bearer realm=\"caregate\", resource_metadata=\"http://127.0.0.1:3000/.well-known/"), "{challenge}");
+        assert_eq!(challenge.ends_with("error=\"invalid_token\""), header.is_some() && code != "missing_key", "{header:?}: {challenge}");
     }
     app.call(RevokeKey { key_id }, Some(&cookie)).await;
     let revoked = me(&app, Some(&format!("Bearer {token}"))).await;

@@ -4,6 +4,7 @@ use std::pin::Pin;
 
 use leptos::prelude::*;
 
+use super::table::shown_name;
 use crate::api::keys::{delete_key, revoke_key};
 use crate::components::toast::use_toasts;
 use crate::components::ConfirmDialog;
@@ -39,7 +40,7 @@ fn ConfirmKeyAction(
     view! {
         <ConfirmDialog title=title.to_owned() title_id confirm pending danger=true action on_close>
             <p>
-                <strong>{key.label.clone()}</strong> " (" <span class="mono">{key.key_id.clone()}</span> ") — " {explanation}
+                <strong>{shown_name(&key).to_owned()}</strong> " (" <span class="mono">{key.key_id.clone()}</span> ") — " {explanation}
             </p>
         </ConfirmDialog>
     }

@@ -2,14 +2,16 @@
 //! API Key → Your API Key.
 use leptos::prelude::*;
 
+use super::reauth::ReauthStep;
 use super::reveal::RevealStep;
-use crate::api::keys::{confirm_code, confirm_password, get_key_setup, mint_key, KeySetup};
+use super::scopes::ScopePicker;
+use crate::api::keys::{get_key_setup, mint_key, KeySetup};
 use crate::components::modal::Modal;
 use crate::components::{ErrorNotice, Loading};
 use crate::error::AppError;
 use domain::keys::policy::KeyLabel;
 
-use crate::model::{ExpiryChoice, MintRequest, MintedKey, Scope};
+use crate::model::{ExpiryChoice, MintRequest, MintedKey};
 
 #[derive(Clone)]
 enum Step {
@@ -74,7 +76,10 @@ pub fn GenerateFlow(on_close: Callback<()>, on_minted: Callback<()>) -> impl Int
                             }
                             (move || match step.get() {
                                 Step::Notice => view! { <NoticeStep setup=setup.get_value() step on_close/> }.into_any(),
-                                Step::Reauth => view! { <ReauthStep two_factor=setup.get_value().two_factor step on_close/> }.into_any(),
+                                Step::Reauth => view! {
+                                    <ReauthStep two_factor=setup.get_value().two_factor title_id="generate-title" purpose="to create an API key"
+                                        on_confirmed=Callback::new(move |_| step.set(Step::Name)) on_cancel=on_close/>
+                                }.into_any(),
                                 Step::Name => view! { <NameStep setup=setup.get_value() step on_close on_minted/> }.into_any(),
                                 Step::Reveal(minted) => view! {
                                     <RevealStep minted=*minted mcp_url=setup.get_value().mcp_url copied confirm_leave on_done=on_close/>
@@ -134,73 +139,6 @@ fn TwoFactorFirst(on_close: Callback<()>) -> impl IntoView {
             <button type="button" class="button" on:click=move |_| on_close.run(())>"Cancel"</button>
             <a class="button teal" href=settings data-autofocus on:click=move |_| on_close.run(())>"Set up two-factor"</a>
         </div>
-    }
-}
-
-/// The password confirmation; with two-factor on, a current code from the authenticator app may replace it.
-#[component]
-fn ReauthStep(two_factor: bool, step: RwSignal<Step>, on_close: Callback<()>) -> impl IntoView {
-    let secret = RwSignal::new(String::new());
-    let with_code = RwSignal::new(false);
-    let confirm = Action::new(move |(secret, with_code): &(String, bool)| {
-        let (secret, with_code) = (secret.clone(), *with_code);
-        async move {
-            if with_code {
-                confirm_code(secret).await
-            } else {
-                confirm_password(secret).await
-            }
-        }
-    });
-    Effect::new(move |_| {
-        if let Some(Ok(())) = confirm.value().get() {
-            step.set(Step::Name);
-        }
-    });
-    let submit = move |ev: leptos::ev::SubmitEvent| {
-        ev.prevent_default();
-        confirm.dispatch((secret.get_untracked(), with_code.get_untracked()));
-    };
-    let switch = move |_| {
-        with_code.update(|on| *on = !*on);
-        secret.set(String::new());
-    };
-    view! {
-        <h2 id="generate-title">"Confirm it's you"</h2>
-        <p class="muted">
-            {move || if with_code.get() { "Enter the 6-digit code from your authenticator app to create an API key." } else { "Enter your password to create an API key." }}
-        </p>
-        <form on:submit=submit>
-            {move || if with_code.get() {
-                view! {
-                    <div class="field">
-                        <label for="reauth-code">"Authentication code"</label>
-                        <input id="reauth-code" type="text" inputmode="numeric" autocomplete="one-time-code" pattern="[0-9 ]*" required data-autofocus
-                            prop:value=move || secret.get() on:input=move |ev| secret.set(event_target_value(&ev))/>
-                    </div>
-                }.into_any()
-            } else {
-                view! {
-                    <div class="field">
-                        <label for="reauth-password">"Password"</label>
-                        <input id="reauth-password" type="password" autocomplete="current-password" required data-autofocus
-                            prop:value=move || secret.get() on:input=move |ev| secret.set(event_target_value(&ev))/>
-                    </div>
-                }.into_any()
-            }}
-            {two_factor.then(|| view! {
-                <button type="button" class="link-button" on:click=switch>
-                    {move || if with_code.get() { "Use your password instead" } else { "Use a code from your authenticator app instead" }}
-                </button>
-            })}
-            {move || confirm.value().get().and_then(Result::err).map(|error| view! { <p class="form-error" role="alert">{error.to_string()}</p> })}
-            <div class="dialog-actions">
-                <button type="button" class="button" on:click=move |_| on_close.run(())>"Cancel"</button>
-                <button type="submit" class="button teal" disabled=move || confirm.pending().get()>
-                    {move || if confirm.pending().get() { "Checking…" } else { "Confirm" }}
-                </button>
-            </div>
-        </form>
     }
 }
 
@@ -299,38 +237,5 @@ fn NameStep(setup: KeySetup, step: RwSignal<Step>, on_close: Callback<()>, on_mi
                 </button>
             </div>
         </form>
-    }
-}
-
-/// The scopes a new key gets: one checkbox per scope the role allows, and two presets.
-#[component]
-fn ScopePicker(allowed: Vec<Scope>, selected: RwSignal<Vec<Scope>>) -> impl IntoView {
-    let essentials: Vec<Scope> = Scope::ESSENTIALS.into_iter().filter(|s| allowed.contains(s)).collect();
-    view! {
-        <fieldset class="field scopes">
-            <legend>"Scopes"</legend>
-            <div class="scope-presets">
-                <button type="button" class="button small" on:click={
-                    let allowed = allowed.clone();
-                    move |_| selected.set(allowed.clone())
-                }>"Everything my role allows"</button>
-                <button type="button" class="button small" on:click=move |_| selected.set(essentials.clone())>"Read-only essentials"</button>
-            </div>
-            {allowed.iter().copied().map(|scope| view! {
-                <label class="check">
-                    <input type="checkbox" value=scope.as_str()
-                        prop:checked=move || selected.with(|s| s.contains(&scope))
-                        on:change=move |ev| {
-                            let on = event_target_checked(&ev);
-                            selected.update(|s| {
-                                s.retain(|x| *x != scope);
-                                if on { s.push(scope); s.sort(); }
-                            });
-                        }/>
-                    <span>{scope.description()}</span>
-                    <code class="scope-name">{scope.as_str()}</code>
-                </label>
-            }).collect_view()}
-        </fieldset>
     }
 }

@@ -1,7 +1,9 @@
-//! The panel: a "Generate New API Key" button, filters (Root Users), the table and pagination.
+//! The panel: a "Generate New API Key" button, filters (Root Users), the table and pagination, and "Connect
+//! without a key" for people who may create credentials.
 use leptos::prelude::*;
 
 use super::confirm::{DeleteDialog, RevokeDialog};
+use super::connect::ConnectWithoutKey;
 use super::generate::GenerateFlow;
 use super::table::KeysTable;
 use crate::api::account::list_people;
@@ -84,6 +86,12 @@ pub fn KeysPanel(
                             })}
                         </Transition>
                     }
+                })}
+            </Suspense>
+            // Connecting an app obeys the same policy as generating a key: offered to those who may do either.
+            <Suspense fallback=|| ()>
+                {move || Suspend::new(async move {
+                    setup.await.ok().filter(|setup| setup.refusal.is_none()).map(|setup| view! { <ConnectWithoutKey mcp_url=setup.mcp_url/> })
                 })}
             </Suspense>
         </section>

@@ -1,5 +1,6 @@
 //! The keys table: Label, Key ID, User (Root Users), Created, Last Used, Expires, Status, Actions. A key whose
-//! owner is deactivated says so beside its status: it is refused whatever the status says.
+//! owner is deactivated says so beside its status: it is refused whatever the status says. An app connected
+//! through OAuth is a row like a key's, named by the client and where it came from instead of a label.
 use chrono::{DateTime, Utc};
 use leptos::prelude::*;
 
@@ -10,6 +11,11 @@ use crate::model::{ApiKeyView, KeyPage, KeyStatus};
 fn days_left(expires_at: Option<DateTime<Utc>>, now: DateTime<Utc>) -> Option<i64> {
     let seconds = (expires_at? - now).num_seconds();
     (seconds > 0).then(|| (seconds + 86_399) / 86_400)
+}
+
+/// What a row is called: a key's label, or a connected app's name.
+pub fn shown_name(key: &ApiKeyView) -> &str {
+    key.connection.as_ref().map_or(key.label.as_str(), |app| app.client_name.as_str())
 }
 
 /// The table of one page of keys. `on_revoke` is offered for active keys; `on_delete`, when given, for dead ones.
@@ -61,7 +67,7 @@ fn KeyRow(
             let target = key.clone();
             Some(
                 view! {
-                    <button type="button" class="button small danger-outline" aria-label=format!("Revoke {}", key.label)
+                    <button type="button" class="button small danger-outline" aria-label=format!("Revoke {}", shown_name(&key))
                         on:click=move |_| on_revoke.run(target.clone())>"Revoke"</button>
                 }
                 .into_any(),
@@ -70,7 +76,7 @@ fn KeyRow(
         _ => on_delete.map(|on_delete| {
             let target = key.clone();
             view! {
-                <button type="button" class="button small icon-text" aria-label=format!("Delete {}", key.label)
+                <button type="button" class="button small icon-text" aria-label=format!("Delete {}", shown_name(&key))
                     on:click=move |_| on_delete.run(target.clone())>
                     <svg aria-hidden="true" viewBox="0 0 24 24" width="16" height="16"><path fill="currentColor" d="M9 3h6l1 2h4v2H4V5h4l1-2zm-3 6h12l-1 12H7L6 9zm4 2v8h2v-8h-2zm4 0v8h2v-8h-2z"/></svg>
                     "Delete"
@@ -81,7 +87,15 @@ fn KeyRow(
     };
     view! {
         <tr data-key-id=key.key_id.clone()>
-            <td class="label-cell">{key.label.clone()}</td>
+            {match key.connection.clone() {
+                Some(app) => view! {
+                    <td class="label-cell">
+                        {app.client_name} " " <span class="badge connected-app">"Connected app"</span>
+                        <span class="muted small-block">{app.origin.describe()}</span>
+                    </td>
+                }.into_any(),
+                None => view! { <td class="label-cell">{key.label.clone()}</td> }.into_any(),
+            }}
             <td class="mono">{key.key_id.clone()}</td>
             {show_owner.then(|| view! {
                 <td>{key.owner_name.clone()}<span class="muted small-block">{key.owner_role.display_name()}</span></td>
@@ -106,6 +120,7 @@ mod tests {
     use chrono::{Duration, TimeZone};
 
     use super::*;
+    use crate::model::{ClientOrigin, ConnectedApp};
 
     #[test]
     fn days_left_round_up_and_stop_at_expiry() {
@@ -114,5 +129,31 @@ mod tests {
         assert_eq!(days_left(Some(now + Duration::hours(1)), now), Some(1));
         assert_eq!(days_left(Some(now), now), None);
         assert_eq!(days_left(None, now), None);
+    }
+
+    #[test]
+    fn a_connected_app_is_shown_by_its_client_name_and_a_key_by_its_label() {
+        let now = Utc.with_ymd_and_hms(2026, 12, 3, 9, 0, 0).unwrap();
+        let mut row = ApiKeyView {
+            key_id: "Ab3dE6gH".to_owned(),
+            label: "Claude on my laptop".to_owned(),
+            owner_id: crate::model::UserId(1),
+            owner_name: "Barbara Lee".to_owned(),
+            owner_role: crate::model::Role::Caregiver,
+            owner_active: true,
+            created_at: now,
+            last_used_at: None,
+            last_used_ip: None,
+            last_used_client: None,
+            expires_at: None,
+            revoked_at: None,
+            status: KeyStatus::Active,
+            scopes: vec![],
+            connection: None,
+        };
+        assert_eq!(shown_name(&row), "Claude on my laptop");
+        row.connection =
+            Some(ConnectedApp { client_name: "ChatGPT".to_owned(), origin: ClientOrigin::Verified { domain: "chatgpt.com".to_owned() } });
+        assert_eq!(shown_name(&row), "ChatGPT");
     }
 }
