@@ -77,8 +77,11 @@ pub fn App() -> impl IntoView {
                 <ParentRoute path=path!("/portal") view=PortalLayout>
                     <Route path=path!("") view=PortalDashboardPage/>
                     <Route path=path!("visits") view=PortalVisitsPage/>
+                    <Route path=path!("open-shifts") view=PortalOpenShiftsPage/>
                     <Route path=path!("schedule") view=PortalSchedulePage/>
                     <Route path=path!("messages") view=PortalMessagesPage/>
+                    <Route path=path!("alerts") view=AlertsPage/>
+                    <Route path=path!("profile") view=PortalProfilePage/>
                     <Route path=path!("settings") view={Lazy::<PortalSettingsRoute>::new()}/>
                 </ParentRoute>
                 <ParentRoute path=path!("") view=OfficeLayout>
@@ -86,6 +89,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("visits") view=OfficeVisitsPage/>
                     <Route path=path!("patients") view=OfficePatientsPage/>
                     <Route path=path!("activity") view=OfficeActivityPage/>
+                    <Route path=path!("alerts") view=AlertsPage/>
                     <Route path=path!("people") view={Lazy::<PeopleRoute>::new()}/>
                     <Route path=path!("settings") view={Lazy::<OfficeSettingsRoute>::new()}/>
                 </ParentRoute>

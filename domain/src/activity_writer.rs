@@ -1,7 +1,8 @@
-//! Writes high-volume activity events (MCP tool calls, refused keys) in batches off the request path.
+//! Writes high-volume activity events (MCP tool calls, refused keys) and per-key usage counts (every
+//! authenticated request, see [`crate::usage`]) in batches off the request path.
 //!
 //! A request hands its event to a bounded queue and goes on; one task per process inserts whatever has queued
-//! up in a single multi-row `INSERT`, at most one every [`PACE`] unless a full batch is waiting (so a busy
+//! up in a single multi-row `INSERT` (and its usage hits, added up, in one upsert per counter table), at most one every [`PACE`] unless a full batch is waiting (so a busy
 //! node commits about ten times a second, not once per request). Nothing is dropped for being busy: when the queue is full, requests wait
 //! for room (backpressure), so memory stays bounded. [`ActivityWriter::flush`] waits until everything queued
 //! before it is stored; the server calls it at shutdown. Only a database that refuses the batch several times
@@ -15,6 +16,7 @@ use tokio::sync::{mpsc, oneshot};
 
 use crate::activity::store::{self, PendingEvent};
 use crate::activity::NewEvent;
+use crate::usage::{self, Tally, UsageHit};
 
 /// Events waiting at most; beyond it `record` waits for the writer.
 const QUEUE_CAPACITY: usize = 10_000;
@@ -27,6 +29,7 @@ const RETRY_PAUSES: [Duration; 3] = [Duration::from_millis(100), Duration::from_
 
 enum Message {
     Event(PendingEvent),
+    Usage(UsageHit),
     Flush(oneshot::Sender<()>),
 }
 
@@ -62,6 +65,14 @@ impl ActivityWriter {
         }
     }
 
+    /// Queues one usage hit; waits only while the queue is full.
+    pub async fn count(&self, hit: UsageHit) {
+        if self.queue.send(Message::Usage(hit)).await.is_err() {
+            self.stats.lost.fetch_add(1, Ordering::Relaxed);
+            tracing::error!("the activity writer has stopped; a key's use was not counted");
+        }
+    }
+
     /// Returns once every event queued before this call is stored (or given up on).
     pub async fn flush(&self) {
         let (done, stored) = oneshot::channel();
@@ -73,6 +84,8 @@ impl ActivityWriter {
 
 async fn run(db: DatabaseConnection, mut inbox: mpsc::Receiver<Message>, stats: Arc<WriterStats>) {
     let mut batch = Vec::with_capacity(MAX_BATCH);
+    let mut tally = Tally::default();
+    let mut hits = 0;
     let mut waiting = Vec::new();
     let mut last_write = tokio::time::Instant::now() - PACE;
     while let Some(first) = inbox.recv().await {
@@ -83,15 +96,23 @@ async fn run(db: DatabaseConnection, mut inbox: mpsc::Receiver<Message>, stats: 
         while let Some(message) = next.take() {
             match message {
                 Message::Event(row) => batch.push(row),
+                Message::Usage(hit) => {
+                    tally.add(hit);
+                    hits += 1;
+                }
                 Message::Flush(done) => waiting.push(done),
             }
-            if batch.len() < MAX_BATCH {
+            if batch.len() + hits < MAX_BATCH {
                 next = inbox.try_recv().ok();
             }
         }
         if !batch.is_empty() {
             last_write = tokio::time::Instant::now();
             write(&db, std::mem::take(&mut batch), &stats).await;
+        }
+        if !tally.is_empty() {
+            last_write = tokio::time::Instant::now();
+            write_usage(&db, std::mem::take(&mut tally), std::mem::take(&mut hits) as u64, &stats).await;
         }
         for done in waiting.drain(..) {
             let _ = done.send(());
@@ -117,6 +138,27 @@ async fn write(db: &impl ConnectionTrait, rows: Vec<PendingEvent>, stats: &Write
                 None => {
                     stats.lost.fetch_add(count, Ordering::Relaxed);
                     tracing::error!(error = %err, events = count, "could not store activity events; they are lost");
+                    return;
+                }
+            },
+        }
+    }
+}
+
+/// Adds a batch's usage counts, retrying as for events; `hits` is how many hits it holds, for the counters.
+async fn write_usage(db: &impl ConnectionTrait, tally: Tally, hits: u64, stats: &WriterStats) {
+    let mut pauses = RETRY_PAUSES.iter();
+    loop {
+        match usage::store::write(db, &tally).await {
+            Ok(()) => return,
+            Err(err) => match pauses.next() {
+                Some(pause) => {
+                    tracing::warn!(error = %err, hits, "could not store usage counts; retrying");
+                    tokio::time::sleep(*pause).await;
+                }
+                None => {
+                    stats.lost.fetch_add(hits, Ordering::Relaxed);
+                    tracing::error!(error = %err, hits, "could not store usage counts; they are lost");
                     return;
                 }
             },

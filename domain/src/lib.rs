@@ -21,6 +21,8 @@ pub mod activity_writer;
 #[cfg(feature = "server")]
 pub mod actor;
 #[cfg(feature = "server")]
+pub mod alerts;
+#[cfg(feature = "server")]
 mod bearer;
 #[cfg(feature = "server")]
 pub mod care;
@@ -54,6 +56,8 @@ pub mod sessions;
 pub mod throttle;
 #[cfg(feature = "server")]
 pub mod two_factor;
+#[cfg(feature = "server")]
+pub mod usage;
 
 #[cfg(feature = "server")]
 pub use error::DomainError;

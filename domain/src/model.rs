@@ -156,10 +156,22 @@ pub enum Action {
     #[serde(rename = "app.connected")]
     #[cfg_attr(feature = "server", sea_orm(string_value = "app.connected"))]
     AppConnected,
+    /// A key or connection revoked because someone reported its token as leaked (the public revocation
+    /// endpoint): nobody is signed in, the reporter is known only by their address.
+    #[serde(rename = "key.reported_leaked")]
+    #[cfg_attr(feature = "server", sea_orm(string_value = "key.reported_leaked"))]
+    KeyReportedLeaked,
+    #[serde(rename = "key.allowlist_changed")]
+    #[cfg_attr(feature = "server", sea_orm(string_value = "key.allowlist_changed"))]
+    KeyAllowlistChanged,
+    /// A key replaced by a new one (the target names both Key IDs); it stops after the chosen overlap.
+    #[serde(rename = "key.rolled")]
+    #[cfg_attr(feature = "server", sea_orm(string_value = "key.rolled"))]
+    KeyRolled,
 }
 
 impl Action {
-    pub const ALL: [Action; 19] = [
+    pub const ALL: [Action; 22] = [
         Action::KeyMinted,
         Action::KeyRevoked,
         Action::KeyDeleted,
@@ -179,6 +191,9 @@ impl Action {
         Action::RecoveryCodesRenewed,
         Action::RecoveryCodeUsed,
         Action::AppConnected,
+        Action::KeyReportedLeaked,
+        Action::KeyAllowlistChanged,
+        Action::KeyRolled,
     ];
 
     /// The stored name.
@@ -203,6 +218,9 @@ impl Action {
             Action::RecoveryCodesRenewed => "two_factor.recovery_codes",
             Action::RecoveryCodeUsed => "two_factor.recovery_code_used",
             Action::AppConnected => "app.connected",
+            Action::KeyReportedLeaked => "key.reported_leaked",
+            Action::KeyAllowlistChanged => "key.allowlist_changed",
+            Action::KeyRolled => "key.rolled",
         }
     }
 
@@ -228,6 +246,9 @@ impl Action {
             Action::RecoveryCodesRenewed => "Made new recovery codes",
             Action::RecoveryCodeUsed => "Signed in with a recovery code",
             Action::AppConnected => "Connected an app (OAuth)",
+            Action::KeyReportedLeaked => "API key revoked: reported as leaked",
+            Action::KeyAllowlistChanged => "Changed an API key's allowed IP addresses",
+            Action::KeyRolled => "Rolled an API key",
         }
     }
 }
@@ -253,7 +274,7 @@ pub struct MessageView {
     pub sent_at: DateTime<Utc>,
 }
 
-pub use crate::keys::policy::{ExpiryChoice, KeyCreators, KeyPolicy, KeyStatus};
+pub use crate::keys::policy::{ExpiryChoice, KeyCreators, KeyPolicy, KeyStatus, RollOverlap};
 
 /// Whose keys a Root User revokes at once.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -286,6 +307,10 @@ pub struct ApiKeyView {
     /// `Some` when this credential is an app connected through OAuth rather than a key: the list shows the
     /// client's name and where it came from instead of a label.
     pub connection: Option<ConnectedApp>,
+    /// The addresses and blocks the key may be used from; empty means anywhere.
+    pub allowed_ips: Vec<String>,
+    /// The Key ID of the key that replaced this one in a roll: it stops at `expires_at`.
+    pub rolled_to: Option<String>,
 }
 
 /// The OAuth client behind a connection, as the keys list and the consent page show it.
@@ -379,6 +404,10 @@ pub struct MintRequest {
     pub expiry: Option<ExpiryChoice>,
     /// Scope names; empty means everything the role allows.
     pub scopes: Vec<String>,
+    /// IP addresses and CIDR blocks the key may be used from (each entry may hold several, comma-separated);
+    /// empty means anywhere.
+    #[serde(default)]
+    pub allowed_ips: Vec<String>,
 }
 
 /// The plaintext token on its one trip to the browser that minted it. Deliberately not `Debug`, so it cannot
@@ -623,6 +652,97 @@ pub struct CaregiverView {
     pub name: String,
     pub email: String,
     pub active: bool,
+}
+
+/// What an alert is about. The stored names are the column's values, read as this type.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "server", derive(sea_orm::EnumIter, sea_orm::DeriveActiveEnum))]
+#[cfg_attr(feature = "server", sea_orm(rs_type = "String", db_type = "Text"))]
+pub enum AlertKind {
+    /// Seven days before a key expires.
+    #[cfg_attr(feature = "server", sea_orm(string_value = "key.expires_soon"))]
+    KeyExpiresSoon,
+    /// On the day a key expires.
+    #[cfg_attr(feature = "server", sea_orm(string_value = "key.expires_today"))]
+    KeyExpiresToday,
+    /// A key reported as leaked was revoked.
+    #[cfg_attr(feature = "server", sea_orm(string_value = "key.reported_leaked"))]
+    KeyReportedLeaked,
+}
+
+impl AlertKind {
+    /// A short heading for the Alerts page.
+    pub fn describe(self) -> &'static str {
+        match self {
+            AlertKind::KeyExpiresSoon => "Key expires soon",
+            AlertKind::KeyExpiresToday => "Key expires today",
+            AlertKind::KeyReportedLeaked => "Key reported as leaked",
+        }
+    }
+}
+
+/// One alert, as its recipient sees it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AlertView {
+    pub id: i32,
+    pub kind: AlertKind,
+    pub key_id: Option<String>,
+    pub message: String,
+    pub created_at: DateTime<Utc>,
+    pub read: bool,
+}
+
+/// One page of a person's alerts, newest first.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AlertPage {
+    pub alerts: Vec<AlertView>,
+    /// Whether an older page exists.
+    pub has_more: bool,
+    pub page: u32,
+    pub per_page: u32,
+}
+
+/// What the sidebar and the dashboard banner show: unread alerts, and the caller's active keys that expire
+/// within seven days.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AlertSummary {
+    pub unread: u64,
+    pub keys_expiring_this_week: u64,
+}
+
+/// Requests on one UTC day.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UsageDay {
+    pub day: chrono::NaiveDate,
+    pub requests: u64,
+}
+
+/// An address and client a key was used from, and when last.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UsageSource {
+    pub ip: Option<String>,
+    /// The client's own name for itself (its `User-Agent`): the outsider's words, shown in quotes.
+    pub client: Option<String>,
+    pub last_seen_at: DateTime<Utc>,
+}
+
+/// Calls of one MCP tool.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ToolCalls {
+    pub tool: String,
+    pub calls: u64,
+}
+
+/// A key's details panel: its settings and how it has been used.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct KeyUsage {
+    pub key: ApiKeyView,
+    /// The last 30 UTC days, oldest first, days without requests included.
+    pub days: Vec<UsageDay>,
+    /// The last 5 distinct (address, client) pairs, most recent first.
+    pub sources: Vec<UsageSource>,
+    /// Tool calls by tool, most called first.
+    pub tools: Vec<ToolCalls>,
 }
 
 #[cfg(test)]

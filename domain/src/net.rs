@@ -48,6 +48,18 @@ impl Cidr {
     }
 }
 
+/// The block as it is written: a single address without its prefix, else `network/prefix`.
+impl std::fmt::Display for Cidr {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let max = if self.network.is_ipv4() { 32 } else { 128 };
+        if self.prefix == max {
+            write!(f, "{}", self.network)
+        } else {
+            write!(f, "{}/{}", self.network, self.prefix)
+        }
+    }
+}
+
 /// Which header the trusted proxies write the client's address into (`CAREGATE_FORWARDED_HEADER`). Only that
 /// one is read: a proxy passes the other one through from the client untouched, so falling back to it would
 /// let a client choose its own address.

@@ -6,7 +6,7 @@ test('a root user signs in and lands on the office dashboard', async ({ page }) 
   await expect(page).toHaveURL(/\/$/);
   await expect(page.getByRole('heading', { name: 'Welcome, Rosa Martinez' })).toBeVisible();
   const nav = page.getByRole('navigation', { name: 'Main' });
-  await expect(nav.getByRole('link')).toHaveText(['Dashboard', 'Visits', 'Patients', 'Activity', 'People', 'Settings']);
+  await expect(nav.getByRole('link')).toHaveText(['Dashboard', 'Visits', 'Patients', 'Activity', 'Alerts', 'People', 'Settings']);
   await expect(page.getByText('Sunrise Home Care').first()).toBeVisible();
 
   await nav.getByRole('link', { name: 'Patients' }).click();
@@ -19,7 +19,7 @@ test('a caregiver lands on the portal and sees only her own visits', async ({ pa
   await expect(page).toHaveURL(/\/portal$/);
   await expect(page.getByRole('heading', { name: 'Hello, Barbara Lee' })).toBeVisible();
   const nav = page.getByRole('navigation', { name: 'Main' });
-  await expect(nav.getByRole('link')).toHaveText(['Dashboard', 'My Visits', 'My Schedule', 'Messages', 'Settings']);
+  await expect(nav.getByRole('link')).toHaveText(['Dashboard', 'My Visits', 'Open Shifts', 'My Schedule', 'Messages', 'Alerts', 'My Profile', 'Settings']);
 
   await nav.getByRole('link', { name: 'My Visits' }).click();
   await expect(page.getByRole('heading', { name: 'My Visits' })).toBeVisible();

@@ -10,6 +10,8 @@ mod m0006_invitations;
 mod m0007_two_factor;
 mod m0008_key_creators;
 mod m0009_oauth;
+mod m0010_key_allowlists_and_rolls;
+mod m0011_alerts_and_usage;
 
 /// Applies caregate's migrations in order; `caregate migrate` and server start-up both run it.
 pub struct Migrator;
@@ -27,6 +29,8 @@ impl MigratorTrait for Migrator {
             Box::new(m0007_two_factor::Migration),
             Box::new(m0008_key_creators::Migration),
             Box::new(m0009_oauth::Migration),
+            Box::new(m0010_key_allowlists_and_rolls::Migration),
+            Box::new(m0011_alerts_and_usage::Migration),
         ]
     }
 }

@@ -9,7 +9,7 @@ use domain::accounts::{self, NewUser};
 use domain::activity::Origin;
 use domain::db::DatabaseConnection;
 use domain::keys::service::{self as key_service, Actor};
-use domain::model::{ExpiryChoice, KeyFilter, MintRequest};
+use domain::model::{ExpiryChoice, KeyFilter, MintRequest, RollOverlap};
 use domain::password::Password;
 use domain::scope::Scope;
 use domain::{demo, invitations, people, Role};
@@ -50,6 +50,9 @@ enum Command {
         #[command(subcommand)]
         command: KeysCommand,
     },
+    /// Raise the expiry reminders that are due now (alerts and e-mails) and exit; the server also does it
+    /// at start-up and every 5 minutes.
+    Reminders,
 }
 
 #[derive(Subcommand)]
@@ -69,6 +72,10 @@ enum KeysCommand {
         /// Every scope the user's role allows, instead of --scopes.
         #[arg(long, conflicts_with = "scopes")]
         all_scopes: bool,
+        /// Comma-separated IP addresses and CIDR blocks the key may be used from, e.g.
+        /// 203.0.113.0/24,2001:db8::/32 (default: anywhere).
+        #[arg(long, value_delimiter = ',')]
+        allow_ip: Vec<String>,
     },
     /// List keys (never their secrets), of one user or of every company.
     List {
@@ -77,6 +84,14 @@ enum KeysCommand {
     },
     /// Revoke a key by its Key ID; the next request with it is refused.
     Revoke { key_id: String },
+    /// Roll a key: mint its successor (same owner, label, scopes and IP allowlist) and print only the new
+    /// token; the old key stops after the overlap, never after its own expiry.
+    Roll {
+        key_id: String,
+        /// How long the old key keeps working: now, 1h, 24h or 7d.
+        #[arg(long, default_value = "24h", value_parser = RollOverlap::parse)]
+        overlap: RollOverlap,
+    },
 }
 
 #[derive(Subcommand)]
@@ -191,6 +206,7 @@ pub async fn run(cli: Cli) -> ExitCode {
         }
         Command::User { command } => user(&config, command).await,
         Command::Keys { command } => keys(&config, command).await,
+        Command::Reminders => reminders(&config).await,
     };
     match outcome {
         Ok(()) => ExitCode::SUCCESS,
@@ -214,6 +230,13 @@ fn explain(err: domain::DomainError) -> String {
     } else {
         err.to_string()
     }
+}
+
+async fn reminders(config: &Config) -> Result<(), String> {
+    let db = open(config).await?;
+    let run = crate::reminders::run_once(&db, &config.mailer, &config.public_url).await.map_err(explain)?;
+    say!("{} reminder(s) raised, {} e-mailed", run.raised, run.mailed);
+    Ok(())
 }
 
 async fn seed_demo(config: &Config) -> Result<(), String> {
@@ -336,14 +359,14 @@ async fn keys(config: &Config, command: KeysCommand) -> Result<(), String> {
     let db = open(config).await?;
     let now = Utc::now();
     match command {
-        KeysCommand::Mint { email, label, days, scopes, all_scopes } => {
+        KeysCommand::Mint { email, label, days, scopes, all_scopes, allow_ip } => {
             let user = accounts::find_user_by_email(&db, &email).await.map_err(explain)?;
             let owner = accounts::current_user(&db, user.id)
                 .await
                 .map_err(explain)?
                 .ok_or_else(|| format!("{} is deactivated and cannot hold keys", user.email))?;
             let scopes = if all_scopes { Scope::allowed_for(owner.role).iter().map(|scope| scope.as_str().to_owned()).collect() } else { scopes };
-            let request = MintRequest { label, expiry: days.map(ExpiryChoice::Days), scopes };
+            let request = MintRequest { label, expiry: days.map(ExpiryChoice::Days), scopes, allowed_ips: allow_ip };
             let (minted, token) = key_service::mint(&db, &Actor::Operator, &owner, request, config.token_environment, &Origin::operator(), now)
                 .await
                 .map_err(explain)?;
@@ -379,6 +402,14 @@ async fn keys(config: &Config, command: KeysCommand) -> Result<(), String> {
                 }
                 filter.page += 1;
             }
+        }
+        KeysCommand::Roll { key_id, overlap } => {
+            let (rolled, token) = key_service::roll(&db, &Actor::Operator, &key_id, overlap, config.token_environment, &Origin::operator(), now)
+                .await
+                .map_err(explain)?;
+            let lost =
+                format!("the new key's token was not shown; revoke it with caregate keys revoke {} (the old key stops as chosen)", rolled.key_id);
+            say_secret!(&lost, "{}", token.expose());
         }
         KeysCommand::Revoke { key_id } => {
             let key = key_service::revoke(&db, &Actor::Operator, &key_id, &Origin::operator(), now).await.map_err(explain)?;

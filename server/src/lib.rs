@@ -10,5 +10,6 @@ mod health;
 pub mod mcp;
 pub mod metrics;
 pub mod oauth;
+pub mod reminders;
 pub mod startup;
 pub mod telemetry;

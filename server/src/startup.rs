@@ -124,6 +124,7 @@ pub async fn serve(config: Config) -> Result<(), String> {
     }
     tokio::spawn(domain::sessions::purge_expired_periodically(state.db.clone()));
     tokio::spawn(domain::oauth::service::purge_expired_periodically(state.db.clone()));
+    tokio::spawn(crate::reminders::remind_periodically(state.db.clone(), state.mailer.clone(), state.public_url.clone()));
     if config.oauth_loopback_clients {
         tracing::warn!("CAREGATE_OAUTH_LOOPBACK_CLIENTS is set: OAuth client documents are fetched from loopback (tests only)");
     }

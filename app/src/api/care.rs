@@ -2,7 +2,7 @@
 use leptos::prelude::*;
 
 use crate::error::AppError;
-use crate::model::{MessageView, PatientView, VisitView};
+use crate::model::{MessageView, OpenShiftView, PatientView, VisitView};
 
 /// Visits the caller may see: the company's for office roles, their own for caregivers.
 #[server(prefix = "/api", endpoint = "care/visits")]
@@ -31,4 +31,11 @@ pub async fn list_patients() -> Result<Vec<PatientView>, AppError> {
 pub async fn list_messages() -> Result<Vec<MessageView>, AppError> {
     let user = crate::api::auth::require_user().await?;
     Ok(domain::care::messages(&crate::state::app_state().db, &user).await?)
+}
+
+/// Open shifts of the caller's company (what the MCP tool `list_open_shifts` returns).
+#[server(prefix = "/api", endpoint = "care/open_shifts")]
+pub async fn list_open_shifts() -> Result<Vec<OpenShiftView>, AppError> {
+    let user = crate::api::auth::require_user().await?;
+    Ok(domain::care::open_shifts(&crate::state::app_state().db, &user).await?)
 }

@@ -1,10 +1,10 @@
-//! API keys: what the generate dialog needs, password confirmation, mint, list, revoke, delete, and the
-//! company's key policy.
+//! API keys: what the generate dialog needs, password confirmation, mint, roll, list, revoke, delete, IP
+//! allowlists, and the company's key policy.
 use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use crate::error::AppError;
-use crate::model::{KeyFilter, KeyPage, KeyPolicy, MintRequest, MintedKey, RevokeAllOf, Scope};
+use crate::model::{ApiKeyView, KeyFilter, KeyPage, KeyPolicy, MintRequest, MintedKey, RevokeAllOf, RollOverlap, Scope};
 
 /// Everything the generate flow needs before it starts.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -74,6 +74,28 @@ pub async fn mint_key(request: MintRequest) -> Result<MintedKey, AppError> {
     let (key, token) =
         domain::keys::service::mint_for_session(&state.db, &session, request, state.token_environment, &origin, chrono::Utc::now()).await?;
     Ok(MintedKey { key, token: domain::model::RevealedToken::new(token.into_revealed()) })
+}
+
+/// Rolls a key the caller may see: a new key with the same label, scopes and IP allowlist, revealed this once;
+/// the old one stops after `overlap` (never after its own expiry). Needs a recent password confirmation.
+#[server(prefix = "/api", endpoint = "keys/roll")]
+pub async fn roll_key(key_id: String, overlap: RollOverlap) -> Result<MintedKey, AppError> {
+    let state = crate::state::app_state();
+    let session = crate::api::auth::require_session().await?;
+    let origin = crate::api::auth::request_origin();
+    let now = chrono::Utc::now();
+    let (key, token) = domain::keys::service::roll_for_session(&state.db, &session, &key_id, overlap, state.token_environment, &origin, now).await?;
+    Ok(MintedKey { key, token: domain::model::RevealedToken::new(token.into_revealed()) })
+}
+
+/// Replaces the IP allowlist of a key the caller may see (owners their own, Root Users their company's);
+/// no entries: anywhere.
+#[server(prefix = "/api", endpoint = "keys/allowlist", input = leptos::server_fn::codec::Json)]
+pub async fn set_key_allowlist(key_id: String, allowed_ips: Vec<String>) -> Result<ApiKeyView, AppError> {
+    let user = crate::api::auth::require_user().await?;
+    let actor = domain::keys::service::Actor::User(&user);
+    let origin = crate::api::auth::request_origin();
+    Ok(domain::keys::service::set_allowlist(&crate::state::app_state().db, &actor, &key_id, &allowed_ips, &origin, chrono::Utc::now()).await?)
 }
 
 /// Keys the caller may see: the company's for Root Users, their own for everyone else.

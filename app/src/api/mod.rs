@@ -1,6 +1,7 @@
 //! Server functions, by concern. Each is thin: resolve the caller, call the domain service, map the error.
 pub mod account;
 pub mod activity;
+pub mod alerts;
 #[cfg(feature = "ssr")]
 pub mod auth;
 pub mod care;
@@ -8,3 +9,4 @@ pub mod keys;
 pub mod oauth;
 pub mod people;
 pub mod session;
+pub mod usage;

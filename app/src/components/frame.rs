@@ -3,7 +3,9 @@
 use leptos::prelude::*;
 use leptos_router::components::{Outlet, A};
 
+use super::alerts::AlertSummaryResource;
 use super::toast::ToastRegion;
+use crate::api::alerts::get_alert_summary;
 use crate::api::session::{get_current_user, Logout};
 use crate::error::AppError;
 use crate::model::{CurrentUser, Role};
@@ -21,23 +23,29 @@ struct NavItem {
     label: &'static str,
     /// Shown to Root Users only (the page guard sends everyone else home from it anyway).
     root_only: bool,
+    /// Carries the unread-alerts count.
+    alerts: bool,
 }
 
 const OFFICE_NAV: &[NavItem] = &[
-    NavItem { href: "/", label: "Dashboard", root_only: false },
-    NavItem { href: "/visits", label: "Visits", root_only: false },
-    NavItem { href: "/patients", label: "Patients", root_only: false },
-    NavItem { href: "/activity", label: "Activity", root_only: false },
-    NavItem { href: "/people", label: "People", root_only: true },
-    NavItem { href: "/settings", label: "Settings", root_only: false },
+    NavItem { href: "/", label: "Dashboard", root_only: false, alerts: false },
+    NavItem { href: "/visits", label: "Visits", root_only: false, alerts: false },
+    NavItem { href: "/patients", label: "Patients", root_only: false, alerts: false },
+    NavItem { href: "/activity", label: "Activity", root_only: false, alerts: false },
+    NavItem { href: "/alerts", label: "Alerts", root_only: false, alerts: true },
+    NavItem { href: "/people", label: "People", root_only: true, alerts: false },
+    NavItem { href: "/settings", label: "Settings", root_only: false, alerts: false },
 ];
 
 const PORTAL_NAV: &[NavItem] = &[
-    NavItem { href: "/portal", label: "Dashboard", root_only: false },
-    NavItem { href: "/portal/visits", label: "My Visits", root_only: false },
-    NavItem { href: "/portal/schedule", label: "My Schedule", root_only: false },
-    NavItem { href: "/portal/messages", label: "Messages", root_only: false },
-    NavItem { href: "/portal/settings", label: "Settings", root_only: false },
+    NavItem { href: "/portal", label: "Dashboard", root_only: false, alerts: false },
+    NavItem { href: "/portal/visits", label: "My Visits", root_only: false, alerts: false },
+    NavItem { href: "/portal/open-shifts", label: "Open Shifts", root_only: false, alerts: false },
+    NavItem { href: "/portal/schedule", label: "My Schedule", root_only: false, alerts: false },
+    NavItem { href: "/portal/messages", label: "Messages", root_only: false, alerts: false },
+    NavItem { href: "/portal/alerts", label: "Alerts", root_only: false, alerts: true },
+    NavItem { href: "/portal/profile", label: "My Profile", root_only: false, alerts: false },
+    NavItem { href: "/portal/settings", label: "Settings", root_only: false, alerts: false },
 ];
 
 /// The office layout (Root Users and Users), at `/`.
@@ -89,6 +97,16 @@ fn reload_when_the_session_ends() {
 fn Frame(area: &'static str, nav: &'static [NavItem]) -> impl IntoView {
     let me: CurrentUserResource = Resource::new(|| (), |_| get_current_user());
     provide_context(me);
+    let location = leptos_router::hooks::use_location();
+    let alerts: AlertSummaryResource = Resource::new(move || location.pathname.get(), |_| get_alert_summary());
+    provide_context(alerts);
+    let unread = move || {
+        Suspend::new(async move {
+            alerts.await.ok().filter(|summary| summary.unread > 0).map(|summary| {
+                view! { <span class="badge amber nav-count" aria-label=format!("{} unread", summary.unread)>{summary.unread.to_string()}</span> }
+            })
+        })
+    };
     reload_when_the_session_ends();
     let logout = ServerAction::<Logout>::new();
     let who = move || {
@@ -114,7 +132,14 @@ fn Frame(area: &'static str, nav: &'static [NavItem]) -> impl IntoView {
                 <nav aria-label="Main">
                     <ul>
                         {nav.iter().map(|item| {
-                            let link = move || view! { <li><A href=item.href exact=true>{item.label}</A></li> };
+                            let link = move || view! {
+                                <li>
+                                    <A href=item.href exact=true>
+                                        {item.label}
+                                        {item.alerts.then(|| view! { <Suspense fallback=|| ()>{unread}</Suspense> })}
+                                    </A>
+                                </li>
+                            };
                             if item.root_only {
                                 view! {
                                     <Suspense fallback=|| ()>

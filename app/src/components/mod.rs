@@ -1,5 +1,6 @@
 //! Display components shared by pages: the two layouts, dialogs, toasts, the keys panel, the People page's
-//! table and dialogs, and small pieces.
+//! table and dialogs, the alert summary, and small pieces.
+mod alerts;
 mod confirm;
 mod copy;
 mod frame;
@@ -12,6 +13,7 @@ mod toast;
 mod two_factor;
 mod visit_table;
 
+pub use alerts::{use_alert_summary, ExpiryBanner};
 pub use confirm::{ConfirmDialog, ConfirmStep};
 pub use frame::{use_current_user, OfficeLayout, PortalLayout};
 pub use keys::{KeysPanel, ReauthStep, ScopePicker};

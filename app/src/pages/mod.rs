@@ -1,4 +1,5 @@
 //! One module per route.
+mod alerts;
 mod invitation;
 mod login;
 mod login_code;
@@ -12,10 +13,13 @@ mod office_visits;
 mod people;
 mod portal_dashboard;
 mod portal_messages;
+mod portal_open_shifts;
+mod portal_profile;
 mod portal_schedule;
 mod portal_settings;
 mod portal_visits;
 
+pub use alerts::AlertsPage;
 pub use invitation::InvitationPage;
 pub use login::LoginPage;
 pub use login_code::LoginCodePage;
@@ -29,6 +33,8 @@ pub use office_visits::OfficeVisitsPage;
 pub use people::PeopleRoute;
 pub use portal_dashboard::PortalDashboardPage;
 pub use portal_messages::PortalMessagesPage;
+pub use portal_open_shifts::PortalOpenShiftsPage;
+pub use portal_profile::PortalProfilePage;
 pub use portal_schedule::PortalSchedulePage;
 pub use portal_settings::PortalSettingsRoute;
 pub use portal_visits::PortalVisitsPage;

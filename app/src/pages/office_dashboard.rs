@@ -2,13 +2,14 @@
 use leptos::prelude::*;
 use leptos_meta::Title;
 
-use crate::components::{use_current_user, ErrorNotice, Loading};
+use crate::components::{use_current_user, ErrorNotice, ExpiryBanner, Loading};
 
 #[component]
 pub fn OfficeDashboardPage() -> impl IntoView {
     let me = use_current_user();
     view! {
         <Title text="Dashboard"/>
+        <ExpiryBanner keys_href="/settings?tab=api-keys"/>
         <Suspense fallback=Loading>
             {move || Suspend::new(async move {
                 match me.await {

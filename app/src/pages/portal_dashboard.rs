@@ -3,7 +3,7 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 
 use crate::api::care::list_schedule;
-use crate::components::{use_current_user, ErrorNotice, Loading};
+use crate::components::{use_current_user, ErrorNotice, ExpiryBanner, Loading};
 use crate::format::{day_and_time, time_range};
 use crate::model::VisitStatus;
 
@@ -13,6 +13,7 @@ pub fn PortalDashboardPage() -> impl IntoView {
     let schedule = Resource::new(|| (), |_| list_schedule());
     view! {
         <Title text="Dashboard"/>
+        <ExpiryBanner keys_href="/portal/settings"/>
         <Suspense fallback=Loading>
             {move || Suspend::new(async move {
                 match me.await {

@@ -52,14 +52,14 @@ pub(crate) fn untrusted(value: &Option<String>, max: usize) -> Option<String> {
 }
 
 /// What kind of actor an event has: a person when one is named; otherwise an unknown client for a refused
-/// key (nobody is known but the Key ID presented), and the operator's command line for everything else. That
-/// rests on an invariant every writer of events keeps: an event without a person is either a refused key or
-/// something done at the command line (`Actor::Operator`); a new way to act without a person needs a kind of
+/// key (nobody is known but the Key ID presented) or a leak report (only the reporter's address is known), and
+/// the operator's command line for everything else. That rests on an invariant every writer of events keeps:
+/// an event without a person is a refused key, a leak report or something done at the command line (`Actor::Operator`); a new way to act without a person needs a kind of
 /// its own here.
 pub fn actor_kind(actor_user_id: Option<UserId>, action: Action) -> ActorKind {
     match actor_user_id {
         Some(_) => ActorKind::Person,
-        None if action == Action::KeyAuthFailed => ActorKind::UnknownClient,
+        None if matches!(action, Action::KeyAuthFailed | Action::KeyReportedLeaked) => ActorKind::UnknownClient,
         None => ActorKind::CommandLine,
     }
 }
@@ -124,6 +124,7 @@ mod tests {
     fn events_without_a_person_are_named_by_what_they_are() {
         assert_eq!(actor_kind(None, Action::KeyAuthFailed), ActorKind::UnknownClient);
         assert_eq!(actor_kind(None, Action::KeyRevoked), ActorKind::CommandLine);
+        assert_eq!(actor_kind(None, Action::KeyReportedLeaked), ActorKind::UnknownClient);
         assert_eq!(actor_kind(Some(UserId(7)), Action::KeyAuthFailed), ActorKind::Person);
     }
 }

@@ -22,6 +22,10 @@ pub struct Model {
     /// `Some` (an `oauth_clients.id`) for a connection made through OAuth: its tokens are in `oauth_tokens`
     /// and `secret_hash` is empty.
     pub oauth_client_id: Option<i32>,
+    /// The key's IP allowlist ([`crate::keys::allowlist::IpAllowlist::stored`]); `None`: anywhere.
+    pub allowed_ips: Option<String>,
+    /// The Key ID of the key that replaced this one in a roll; this key then stops at `expires_at`.
+    pub rolled_to: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

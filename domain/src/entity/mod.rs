@@ -1,8 +1,13 @@
 //! SeaORM entities, one per table; only the domain's repositories and services see them.
 pub mod activity_event;
+pub mod alert;
 pub mod api_key;
 pub mod company;
 pub mod invitation;
+pub mod key_reminder;
+pub mod key_usage_day;
+pub mod key_usage_source;
+pub mod key_usage_tool;
 pub mod message;
 pub mod oauth_authorization;
 pub mod oauth_client;

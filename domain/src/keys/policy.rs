@@ -1,4 +1,5 @@
-//! The rules of a key's life: its label, how long it may live, and its status at a given moment.
+//! The rules of a key's life: its label, how long it may live, its status at a given moment, and how a roll
+//! replaces it (when the old key stops, how long the new one lives).
 use chrono::{DateTime, Duration, NaiveDate, NaiveTime, Utc};
 use serde::{Deserialize, Serialize};
 
@@ -228,11 +229,130 @@ pub enum ExpiryChoice {
     Never,
 }
 
+/// When a rolled key stops working, as its owner chose: the old and the new key both work until then.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RollOverlap {
+    Now,
+    OneHour,
+    OneDay,
+    SevenDays,
+}
+
+impl RollOverlap {
+    pub const ALL: [RollOverlap; 4] = [RollOverlap::Now, RollOverlap::OneHour, RollOverlap::OneDay, RollOverlap::SevenDays];
+
+    pub fn duration(self) -> Duration {
+        match self {
+            RollOverlap::Now => Duration::zero(),
+            RollOverlap::OneHour => Duration::hours(1),
+            RollOverlap::OneDay => Duration::hours(24),
+            RollOverlap::SevenDays => Duration::days(7),
+        }
+    }
+
+    /// The dialog's words.
+    pub fn label(self) -> &'static str {
+        match self {
+            RollOverlap::Now => "Now",
+            RollOverlap::OneHour => "In 1 hour",
+            RollOverlap::OneDay => "In 24 hours",
+            RollOverlap::SevenDays => "In 7 days",
+        }
+    }
+
+    /// The command line's spelling (`now`, `1h`, `24h`, `7d`), also the form's value.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RollOverlap::Now => "now",
+            RollOverlap::OneHour => "1h",
+            RollOverlap::OneDay => "24h",
+            RollOverlap::SevenDays => "7d",
+        }
+    }
+
+    pub fn parse(raw: &str) -> Result<RollOverlap, String> {
+        match raw.trim() {
+            "now" | "0" => Ok(RollOverlap::Now),
+            "1h" => Ok(RollOverlap::OneHour),
+            "24h" | "1d" => Ok(RollOverlap::OneDay),
+            "7d" | "168h" => Ok(RollOverlap::SevenDays),
+            other => Err(format!("{other:?} is not an overlap: use now, 1h, 24h or 7d")),
+        }
+    }
+
+    /// When the old key stops: after the overlap, but never later than its own expiry.
+    pub fn stops_at(self, expires_at: Option<DateTime<Utc>>, now: DateTime<Utc>) -> DateTime<Utc> {
+        let wanted = now + self.duration();
+        expires_at.map_or(wanted, |expiry| expiry.min(wanted))
+    }
+}
+
+/// When the key that replaces a rolled one expires: it lives as long as the old key was made to live (from
+/// its creation to its expiry), within the company's current lifetime; a non-expiring key stays so only while
+/// the company allows that.
+pub fn rolled_expiry(policy: &KeyPolicy, created_at: DateTime<Utc>, expires_at: Option<DateTime<Utc>>, now: DateTime<Utc>) -> Option<DateTime<Utc>> {
+    let longest = now + Duration::days(policy.lifetime_days.into());
+    match expires_at {
+        Some(expiry) => Some((now + (expiry - created_at).max(Duration::days(1))).min(longest)),
+        None if policy.allow_non_expiring => None,
+        None => Some(longest),
+    }
+}
+
+/// How a rolled key that still works says when it stops: "stops in 23 h", "stops in 40 min", "stops in 6 d".
+pub fn stops_in(stops_at: DateTime<Utc>, now: DateTime<Utc>) -> String {
+    let left = stops_at - now;
+    if left >= Duration::days(2) {
+        format!("stops in {} d", left.num_days())
+    } else if left >= Duration::hours(1) {
+        format!("stops in {} h", left.num_hours())
+    } else {
+        format!("stops in {} min", left.num_minutes().max(1))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use chrono::TimeZone;
 
     use super::*;
+
+    #[test]
+    fn a_rolled_key_stops_after_the_overlap_but_never_after_its_own_expiry() {
+        assert_eq!(RollOverlap::OneDay.stops_at(Some(now() + Duration::days(30)), now()), now() + Duration::hours(24));
+        assert_eq!(RollOverlap::SevenDays.stops_at(Some(now() + Duration::days(2)), now()), now() + Duration::days(2));
+        assert_eq!(RollOverlap::OneHour.stops_at(None, now()), now() + Duration::hours(1));
+        assert_eq!(RollOverlap::Now.stops_at(Some(now() + Duration::days(2)), now()), now());
+    }
+
+    #[test]
+    fn overlaps_read_as_the_command_line_writes_them() {
+        for overlap in RollOverlap::ALL {
+            assert_eq!(RollOverlap::parse(overlap.as_str()), Ok(overlap));
+        }
+        assert!(RollOverlap::parse("3h").is_err());
+    }
+
+    #[test]
+    fn the_new_key_lives_as_long_as_the_old_one_was_made_to_within_the_policy() {
+        let policy = KeyPolicy { lifetime_days: 90, allow_non_expiring: false, ..KeyPolicy::default() };
+        let created = now() - Duration::days(20);
+        assert_eq!(rolled_expiry(&policy, created, Some(created + Duration::days(30)), now()), Some(now() + Duration::days(30)));
+        let shorter = KeyPolicy { lifetime_days: 10, ..policy };
+        assert_eq!(rolled_expiry(&shorter, created, Some(created + Duration::days(30)), now()), Some(now() + Duration::days(10)));
+        assert_eq!(rolled_expiry(&policy, created, None, now()), Some(now() + Duration::days(90)));
+        let never = KeyPolicy { allow_non_expiring: true, ..policy };
+        assert_eq!(rolled_expiry(&never, created, None, now()), None);
+    }
+
+    #[test]
+    fn a_rolled_key_says_when_it_stops_in_the_largest_whole_unit() {
+        assert_eq!(stops_in(now() + Duration::hours(24) - Duration::seconds(30), now()), "stops in 23 h");
+        assert_eq!(stops_in(now() + Duration::minutes(59), now()), "stops in 59 min");
+        assert_eq!(stops_in(now() + Duration::days(7), now()), "stops in 7 d");
+        assert_eq!(stops_in(now() + Duration::seconds(5), now()), "stops in 1 min");
+    }
 
     fn now() -> DateTime<Utc> {
         Utc.with_ymd_and_hms(2026, 11, 22, 12, 0, 0).unwrap()

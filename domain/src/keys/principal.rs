@@ -28,6 +28,10 @@ pub enum KeyAuthError {
     /// `inactive_user`: the owner was deactivated.
     #[error("The owner of this API token is no longer active")]
     InactiveUser { key_id: KeyId, company_id: CompanyId },
+    /// `ip_not_allowed` (403): the key has an IP allowlist and the client's address is not on it. Decided
+    /// after the secret matched, so it tells nothing to someone without the key.
+    #[error("This API key may not be used from {ip}")]
+    IpNotAllowed { key_id: KeyId, company_id: CompanyId, ip: String },
     /// `too_many_attempts` (429): too many wrong secrets for this Key ID or from this address lately;
     /// decided without argon2 work.
     #[error("Too many failed attempts; try again in {retry_after} seconds")]
@@ -70,7 +74,8 @@ impl KeyAuthError {
             KeyAuthError::Invalid { known: Some((key_id, company_id)) }
             | KeyAuthError::Expired { key_id, company_id }
             | KeyAuthError::Revoked { key_id, company_id }
-            | KeyAuthError::InactiveUser { key_id, company_id } => Some((key_id, *company_id)),
+            | KeyAuthError::InactiveUser { key_id, company_id }
+            | KeyAuthError::IpNotAllowed { key_id, company_id, .. } => Some((key_id, *company_id)),
             _ => None,
         }
     }

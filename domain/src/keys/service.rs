@@ -7,7 +7,8 @@ use crate::db::{ConnectionTrait, DatabaseConnection, TransactionTrait};
 use chrono::{DateTime, Utc};
 
 use crate::activity::{self, Action, NewEvent, Origin};
-use crate::keys::policy::{KeyLabel, KeyPolicy, KeyStatus};
+use crate::keys::allowlist::IpAllowlist;
+use crate::keys::policy::{self, KeyLabel, KeyPolicy, KeyStatus, RollOverlap};
 use crate::keys::store::{self, NewKey, StoredKey, Visibility};
 use crate::keys::token::{self, KeyId, Token, TokenEnvironment};
 use crate::model::{ApiKeyView, CompanyId, CurrentUser, KeyFilter, KeyPage, MintRequest, RevokeAllOf, UserId};
@@ -56,6 +57,7 @@ pub async fn mint(
 ) -> Result<(ApiKeyView, Token), DomainError> {
     let label = KeyLabel::parse(&request.label).map_err(DomainError::Invalid)?;
     let scopes = Scope::parse_request(&request.scopes, owner.role).map_err(DomainError::Invalid)?;
+    let allowed_ips = IpAllowlist::parse(&request.allowed_ips).map_err(DomainError::Invalid)?;
     let policy = store::policy(db, owner.company_id).await?;
     if !policy.creators.allows(owner.role) {
         return Err(DomainError::Forbidden(policy.creators.refusal().to_owned()));
@@ -88,6 +90,7 @@ pub async fn mint(
             created_at: now,
             expires_at,
             oauth_client: None,
+            allowed_ips: allowed_ips.as_ref().map(IpAllowlist::stored),
         },
     )
     .await?;
@@ -128,9 +131,114 @@ pub async fn mint_for_session(
     mint(db, &Actor::User(&session.user), &session.user, request, environment, origin, now).await
 }
 
+/// Rolls a key: mints its successor (same owner, label, scopes and IP allowlist; the lifetime the old key was
+/// made with, within the policy) and makes the old key stop at the end of `overlap`, never later than its own
+/// expiry; until then both work. Owners their own keys, Root Users any they can see, the operator any; not
+/// for OAuth connections. The pair counts once against the active-key limit. Returns the new key and its
+/// token.
+pub async fn roll(
+    db: &DatabaseConnection,
+    actor: &Actor<'_>,
+    key_id: &str,
+    overlap: RollOverlap,
+    environment: TokenEnvironment,
+    origin: &Origin,
+    now: DateTime<Utc>,
+) -> Result<(ApiKeyView, Token), DomainError> {
+    let old = find_visible(db, actor, key_id).await?;
+    if old.is_connection() {
+        return Err(DomainError::Invalid("A connected app cannot be rolled: connect it again instead".to_owned()));
+    }
+    if old.status(now) != KeyStatus::Active {
+        return Err(DomainError::Conflict("Only a working key can be rolled".to_owned()));
+    }
+    if let Some(successor) = old.rolled_to() {
+        return Err(DomainError::Conflict(format!("This key was already rolled (its successor is {successor})")));
+    }
+    let owner = crate::accounts::current_user(db, old.owner_id())
+        .await?
+        .ok_or_else(|| DomainError::Conflict("The owner of this key is deactivated".to_owned()))?;
+    let policy = store::policy(db, owner.company_id).await?;
+    if matches!(actor, Actor::User(user) if user.id == owner.id) && !policy.creators.allows(owner.role) {
+        return Err(DomainError::Forbidden(policy.creators.refusal().to_owned()));
+    }
+    let expires_at = policy::rolled_expiry(&policy, old.created_at(), old.expires_at(), now);
+    let stops_at = overlap.stops_at(old.expires_at(), now);
+
+    let (token, new_id) = Token::generate(environment);
+    let parsed = token::parse(token.expose(), environment).map_err(|err| DomainError::Internal(format!("fresh token does not parse: {err}")))?;
+    let secret = parsed.secret().to_vec();
+    let secret_hash = password::run_bounded(move || password::hash_blocking(&secret)).await??;
+
+    let txn = db.begin().await?;
+    store::lock_owner(&txn, owner.id).await?;
+    let new = store::insert(
+        &txn,
+        NewKey {
+            key_id: new_id.as_str(),
+            owner: &owner,
+            label: old.label(),
+            secret_hash: secret_hash.as_str(),
+            scopes: &old.scopes(),
+            created_at: now,
+            expires_at,
+            oauth_client: None,
+            allowed_ips: old.allowed_ips().map(str::to_owned),
+        },
+    )
+    .await?;
+    if !store::mark_rolled(&txn, old.id(), new_id.as_str(), stops_at, now).await? {
+        return Err(DomainError::Conflict("This key was rolled or revoked meanwhile".to_owned()));
+    }
+    let stops = if stops_at <= now { "now".to_owned() } else { format!("at {}", stops_at.format("%Y-%m-%d %H:%M UTC")) };
+    for (key_id, action, target) in [
+        (
+            old.key_id(),
+            Action::KeyRolled,
+            format!("API key \"{}\" of {} ({}) rolled to {}; it stops {stops}", old.label(), owner.name, old.key_id(), new_id.as_str()),
+        ),
+        (
+            new_id.as_str(),
+            Action::KeyMinted,
+            format!("API key \"{}\" for {} ({}), replacing {}", old.label(), owner.name, new_id.as_str(), old.key_id()),
+        ),
+    ] {
+        let event = NewEvent { company_id: owner.company_id, actor_user_id: actor.user_id(), key_id: Some(key_id), action, target, origin, at: now };
+        activity::record(&txn, event).await?;
+    }
+    txn.commit().await?;
+    Ok((new.view(now), token))
+}
+
+/// Rolls a key for the signed-in person of `session`, who must have confirmed their password within
+/// [`crate::sessions::REAUTH_WINDOW`] (else 401 asking for it), as minting does.
+pub async fn roll_for_session(
+    db: &DatabaseConnection,
+    session: &ActiveSession,
+    key_id: &str,
+    overlap: RollOverlap,
+    environment: TokenEnvironment,
+    origin: &Origin,
+    now: DateTime<Utc>,
+) -> Result<(ApiKeyView, Token), DomainError> {
+    if !session.recently_reauthenticated(now) {
+        return Err(DomainError::ReauthenticationRequired);
+    }
+    let policy = store::policy(db, session.user.company_id).await?;
+    if policy.require_two_factor && !crate::two_factor::is_enabled(db, session.user.id).await? {
+        return Err(DomainError::Forbidden(TWO_FACTOR_REQUIRED.to_owned()));
+    }
+    roll(db, &Actor::User(&session.user), key_id, overlap, environment, origin, now).await
+}
+
 /// Keys the actor may see, newest first. Non-root users always get only their own.
 pub async fn list(db: &DatabaseConnection, actor: &Actor<'_>, filter: KeyFilter, now: DateTime<Utc>) -> Result<KeyPage, DomainError> {
     store::list(db, actor.visibility(), &filter, now).await
+}
+
+/// One key as `actor` may see it (owners their own, Root Users any of their company's); otherwise "not found".
+pub async fn get(db: &DatabaseConnection, actor: &Actor<'_>, key_id: &str, now: DateTime<Utc>) -> Result<ApiKeyView, DomainError> {
+    Ok(find_visible(db, actor, key_id).await?.view(now))
 }
 
 async fn find_visible(db: &DatabaseConnection, actor: &Actor<'_>, key_id: &str) -> Result<StoredKey, DomainError> {
@@ -186,6 +294,43 @@ pub async fn revoke(
     let mut view = key.view(now);
     view.status = KeyStatus::Revoked;
     view.revoked_at = Some(now);
+    Ok(view)
+}
+
+/// Replaces a key's IP allowlist (`entries` as typed; none: anywhere): owners their own keys, Root Users any of
+/// their company's. Not for OAuth connections. Applies on the key's next request.
+pub async fn set_allowlist(
+    db: &DatabaseConnection,
+    actor: &Actor<'_>,
+    key_id: &str,
+    entries: &[String],
+    origin: &Origin,
+    now: DateTime<Utc>,
+) -> Result<ApiKeyView, DomainError> {
+    let allowed_ips = IpAllowlist::parse(entries).map_err(DomainError::Invalid)?;
+    let key = find_visible(db, actor, key_id).await?;
+    if key.is_connection() {
+        return Err(DomainError::Invalid("A connected app has no IP allowlist".to_owned()));
+    }
+    if key.status(now) != KeyStatus::Active {
+        return Err(DomainError::Conflict("This key no longer works".to_owned()));
+    }
+    let txn = db.begin().await?;
+    store::set_allowlist(&txn, key.id(), allowed_ips.as_ref().map(IpAllowlist::stored)).await?;
+    let list = allowed_ips.as_ref().map_or_else(|| "anywhere".to_owned(), ToString::to_string);
+    let event = NewEvent {
+        company_id: key.company_id(),
+        actor_user_id: actor.user_id(),
+        key_id: Some(key.key_id()),
+        action: Action::KeyAllowlistChanged,
+        target: format!("API key \"{}\" of {}: usable from {list}", key.label(), key.owner_name()),
+        origin,
+        at: now,
+    };
+    activity::record(&txn, event).await?;
+    txn.commit().await?;
+    let mut view = key.view(now);
+    view.allowed_ips = allowed_ips.map(|list| list.entries()).unwrap_or_default();
     Ok(view)
 }
 

@@ -2,7 +2,7 @@
 use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
-use sea_orm::sea_query::{Expr, Func};
+use sea_orm::sea_query::{Expr, Func, Query};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, EntityTrait, FromQueryResult, JoinType, PaginatorTrait, QueryFilter, QueryOrder,
     QuerySelect, RelationTrait, Set,
@@ -26,13 +26,14 @@ pub struct StoredKey {
 /// What a key listing says about a key's owner.
 struct Owner {
     name: String,
+    email: String,
     role: Role,
     active: bool,
 }
 
 impl From<user::Model> for Owner {
     fn from(row: user::Model) -> Self {
-        Owner { name: row.name, role: row.role, active: row.active }
+        Owner { name: row.name, email: row.email, role: row.role, active: row.active }
     }
 }
 
@@ -62,12 +63,45 @@ impl StoredKey {
         &self.owner.name
     }
 
+    /// Where mail to the owner goes, or `None` when the owner is deactivated (nobody reads it).
+    pub fn owner_email(&self) -> Option<&str> {
+        self.owner.active.then_some(self.owner.email.as_str())
+    }
+
+    /// The key's argon2id hash, for a check outside the verifier (a leak report); empty for a connection.
+    pub(crate) fn secret_hash(&self) -> crate::password::PasswordHash {
+        crate::password::PasswordHash::from_stored(self.row.secret_hash.clone())
+    }
+
     pub fn status(&self, now: DateTime<Utc>) -> KeyStatus {
         KeyStatus::at(self.row.revoked_at, self.row.expires_at, now)
     }
 
     pub fn view(&self, now: DateTime<Utc>) -> ApiKeyView {
         to_view(&self.row, &self.owner, self.connection.clone(), now)
+    }
+
+    /// The key's scopes as stored.
+    pub fn scopes(&self) -> Vec<Scope> {
+        Scope::split(&self.row.scopes)
+    }
+
+    pub fn created_at(&self) -> DateTime<Utc> {
+        self.row.created_at
+    }
+
+    pub fn expires_at(&self) -> Option<DateTime<Utc>> {
+        self.row.expires_at
+    }
+
+    /// The stored IP allowlist, as [`NewKey::allowed_ips`] takes it.
+    pub fn allowed_ips(&self) -> Option<&str> {
+        self.row.allowed_ips.as_deref()
+    }
+
+    /// The Key ID of the key that replaced this one, once rolled.
+    pub fn rolled_to(&self) -> Option<&str> {
+        self.row.rolled_to.as_deref()
     }
 
     /// Whether this row is an app connected through OAuth.
@@ -94,6 +128,8 @@ fn to_view(row: &api_key::Model, owner: &Owner, connection: Option<ConnectedApp>
         status: KeyStatus::at(row.revoked_at, row.expires_at, now),
         scopes: Scope::split(&row.scopes),
         connection,
+        allowed_ips: row.allowed_ips.as_deref().map(|stored| stored.split(',').map(str::to_owned).collect()).unwrap_or_default(),
+        rolled_to: row.rolled_to.clone(),
     }
 }
 
@@ -108,6 +144,8 @@ pub struct KeyForCheck {
     pub scopes: String,
     pub expires_at: Option<DateTime<Utc>>,
     pub revoked_at: Option<DateTime<Utc>>,
+    /// The key's stored IP allowlist; `None` (and always for a connection): anywhere.
+    pub allowed_ips: Option<String>,
     owner_name: String,
     owner_email: String,
     owner_role: Role,
@@ -138,6 +176,7 @@ impl KeyForCheck {
             scopes,
             expires_at,
             revoked_at,
+            allowed_ips: None,
             owner_name,
             owner_email,
             owner_role,
@@ -187,6 +226,7 @@ pub async fn find_for_check(db: &impl ConnectionTrait, key_id: &str) -> Result<O
             api_key::Column::Scopes,
             api_key::Column::ExpiresAt,
             api_key::Column::RevokedAt,
+            api_key::Column::AllowedIps,
         ])
         .column_as(user::Column::Name, "owner_name")
         .column_as(user::Column::Email, "owner_email")
@@ -267,6 +307,13 @@ fn active_at(now: DateTime<Utc>) -> Condition {
         .add(Condition::any().add(api_key::Column::ExpiresAt.is_null()).add(api_key::Column::ExpiresAt.gt(now)))
 }
 
+/// The keys that count against the active-key limit: working keys, except a rolled key whose successor
+/// works (the pair is one key in transition).
+fn counted_at(now: DateTime<Utc>) -> Condition {
+    let working_successors = Query::select().column(api_key::Column::KeyId).from(api_key::Entity).cond_where(active_at(now)).to_owned();
+    active_at(now).add(Condition::any().add(api_key::Column::RolledTo.is_null()).add(api_key::Column::RolledTo.not_in_subquery(working_successors)))
+}
+
 fn status_condition(status: KeyStatus, now: DateTime<Utc>) -> Condition {
     match status {
         KeyStatus::Active => active_at(now),
@@ -287,7 +334,7 @@ pub async fn count_active_by_owner(db: &impl ConnectionTrait, user_ids: &[UserId
         .column(api_key::Column::UserId)
         .column_as(api_key::Column::Id.count(), "keys")
         .filter(api_key::Column::UserId.is_in(user_ids.iter().map(|id| id.0)))
-        .filter(active_at(now))
+        .filter(counted_at(now))
         .group_by(api_key::Column::UserId)
         .into_model::<Count>()
         .all(db)
@@ -296,7 +343,7 @@ pub async fn count_active_by_owner(db: &impl ConnectionTrait, user_ids: &[UserId
 }
 
 pub async fn count_active(db: &impl ConnectionTrait, user_id: UserId, now: DateTime<Utc>) -> Result<u64, DomainError> {
-    Ok(api_key::Entity::find().filter(api_key::Column::UserId.eq(user_id.0)).filter(active_at(now)).count(db).await?)
+    Ok(api_key::Entity::find().filter(api_key::Column::UserId.eq(user_id.0)).filter(counted_at(now)).count(db).await?)
 }
 
 /// What a new key row holds; the owner decides its company.
@@ -310,6 +357,8 @@ pub struct NewKey<'a> {
     pub expires_at: Option<DateTime<Utc>>,
     /// The OAuth client of a connection (which then has no key secret); `None` for a key.
     pub oauth_client: Option<(i32, ConnectedApp)>,
+    /// The stored IP allowlist ([`crate::keys::allowlist::IpAllowlist::stored`]); `None`: anywhere.
+    pub allowed_ips: Option<String>,
 }
 
 pub async fn insert(db: &impl ConnectionTrait, new: NewKey<'_>) -> Result<StoredKey, DomainError> {
@@ -323,12 +372,13 @@ pub async fn insert(db: &impl ConnectionTrait, new: NewKey<'_>) -> Result<Stored
         created_at: Set(new.created_at),
         expires_at: Set(new.expires_at),
         oauth_client_id: Set(new.oauth_client.as_ref().map(|(id, _)| *id)),
+        allowed_ips: Set(new.allowed_ips),
         ..Default::default()
     }
     .insert(db)
     .await
     .map_err(|err| DomainError::conflict_on_unique(err, "Key ID collision; please try again"))?;
-    let owner = Owner { name: new.owner.name.clone(), role: new.owner.role, active: true };
+    let owner = Owner { name: new.owner.name.clone(), email: new.owner.email.clone(), role: new.owner.role, active: true };
     Ok(StoredKey { row, owner, connection: new.oauth_client.map(|(_, app)| app) })
 }
 
@@ -352,6 +402,36 @@ pub async fn revoke(db: &impl ConnectionTrait, id: i32, at: DateTime<Utc>) -> Re
         .exec(db)
         .await?;
     Ok(result.rows_affected == 1)
+}
+
+/// Marks a working key rolled: replaced by `successor`, stopping at `stops_at`. Returns whether this call did
+/// it (a key already rolled, revoked or expired is left alone).
+pub async fn mark_rolled(
+    db: &impl ConnectionTrait,
+    id: i32,
+    successor: &str,
+    stops_at: DateTime<Utc>,
+    now: DateTime<Utc>,
+) -> Result<bool, DomainError> {
+    let result = api_key::Entity::update_many()
+        .col_expr(api_key::Column::RolledTo, Expr::value(successor))
+        .col_expr(api_key::Column::ExpiresAt, Expr::value(Some(stops_at)))
+        .filter(api_key::Column::Id.eq(id))
+        .filter(api_key::Column::RolledTo.is_null())
+        .filter(active_at(now))
+        .exec(db)
+        .await?;
+    Ok(result.rows_affected == 1)
+}
+
+/// Replaces a key's IP allowlist (`None`: anywhere).
+pub async fn set_allowlist(db: &impl ConnectionTrait, id: i32, allowed_ips: Option<String>) -> Result<(), DomainError> {
+    api_key::Entity::update_many()
+        .col_expr(api_key::Column::AllowedIps, Expr::value(allowed_ips))
+        .filter(api_key::Column::Id.eq(id))
+        .exec(db)
+        .await?;
+    Ok(())
 }
 
 /// Sets Last Used (time, IP, client) of a key.

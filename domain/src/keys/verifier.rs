@@ -14,6 +14,8 @@
 //!   from a shared address does not lock out a running client.
 //! * **Fresh decisions**: a cold check reads the key again after argon2, so a revocation that committed while
 //!   the request waited for a slot is seen.
+//! * **IP allowlists**: a key with an allowlist is refused (`ip_not_allowed`) from any other client address,
+//!   decided on every request from the row read with the key, after the secret matched.
 //! * **Budgets**: each key may make the company's `requests_per_minute` per process and minute (read with the
 //!   key, so a policy change applies on the next request); Last Used is written at most once a minute per key
 //!   and process.
@@ -30,6 +32,7 @@ use hmac::{Hmac, Mac};
 use rand::RngCore;
 use sha2::Sha256;
 
+use crate::keys::allowlist::IpAllowlist;
 use crate::keys::policy::KeyStatus;
 use crate::keys::principal::{Credential, KeyAuthError, KeyPrincipal};
 use crate::keys::store;
@@ -180,7 +183,7 @@ impl Verifier {
         if self.is_warm(&digest, key_id.as_str()) {
             let key = self.find(db, &key_id, ip).await?;
             self.observer.checked(Check::Warm);
-            return self.finish(key, key_id, now);
+            return self.finish(key, key_id, ip, now);
         }
         // An address over its failure bound costs no lookup and learns nothing more.
         if let Some(retry_after) = self.failures().ip_blocked(ip, Instant::now()) {
@@ -218,7 +221,7 @@ impl Verifier {
         // The row read above may be older than a revocation (or expiry, deactivation…) that committed while this
         // request waited for its slot or ran argon2: the decision is made on a fresh read.
         let key = self.find(db, &key_id, ip).await?;
-        self.finish(key, key_id, now)
+        self.finish(key, key_id, ip, now)
     }
 
     /// The key's row with its owner and company, now. An unknown Key ID counts as a failure against the
@@ -233,13 +236,23 @@ impl Verifier {
         }
     }
 
-    /// The checks every verified token passes on every request: status, owner, budget; then the principal.
-    fn finish(&self, key: store::KeyForCheck, key_id: KeyId, now: DateTime<Utc>) -> Result<KeyPrincipal, KeyAuthError> {
+    /// The checks every verified token passes on every request: status, the key's IP allowlist, owner,
+    /// budget; then the principal.
+    fn finish(&self, key: store::KeyForCheck, key_id: KeyId, ip: Option<&str>, now: DateTime<Utc>) -> Result<KeyPrincipal, KeyAuthError> {
         let company_id = key.company_id();
         match key.status(now) {
             KeyStatus::Revoked => return Err(KeyAuthError::Revoked { key_id, company_id }),
             KeyStatus::Expired => return Err(KeyAuthError::Expired { key_id, company_id }),
             KeyStatus::Active => {}
+        }
+        if let Some(stored) = key.allowed_ips.as_deref() {
+            let allowed = IpAllowlist::from_stored(stored).unwrap_or_else(|err| {
+                tracing::error!(key_id = %key_id, error = %err, "a stored IP allowlist does not parse: the key is refused everywhere");
+                IpAllowlist::nowhere()
+            });
+            if !allowed.allows(ip) {
+                return Err(KeyAuthError::IpNotAllowed { key_id, company_id, ip: ip.unwrap_or("an unknown address").to_owned() });
+            }
         }
         let Some(user) = key.owner() else {
             return Err(KeyAuthError::InactiveUser { key_id, company_id });
@@ -289,7 +302,7 @@ impl Verifier {
             return Err(KeyAuthError::Expired { key_id, company_id: connection.company_id() });
         }
         self.observer.checked(Check::Warm);
-        let mut principal = self.finish(connection, key_id, now)?;
+        let mut principal = self.finish(connection, key_id, ip, now)?;
         principal.credential = Credential::Connection;
         Ok(principal)
     }

@@ -537,6 +537,7 @@ async fn redeem_code(
             created_at: now,
             expires_at: authorization.connection_expires_at,
             oauth_client: Some((client.id, client.app())),
+            allowed_ips: None,
         },
     )
     .await?;
@@ -686,6 +687,21 @@ pub async fn revoke(
         }
     }
     Ok(())
+}
+
+/// The Key ID of the connection a presented access or refresh token belongs to, when the token is real (its
+/// digest matches, compared in constant time), whatever the token's own state: a leaked token of either kind
+/// revokes its connection ([`crate::keys::leaks`]).
+pub async fn connection_of(db: &impl ConnectionTrait, presented: &str, environment: TokenEnvironment) -> Result<Option<String>, DomainError> {
+    for kind in [TokenKind::Access, TokenKind::Refresh] {
+        let Some(parsed) = oauth_token::parse(presented.trim(), kind, environment) else { continue };
+        let Some(token) = store::find_token(db, &parsed.token_id).await? else { return Ok(None) };
+        if token.kind == kind && super::constant_time_eq(token.secret_hash.as_bytes(), parsed.digest.as_bytes()) {
+            return Ok(Some(token.key_id));
+        }
+        return Ok(None);
+    }
+    Ok(None)
 }
 
 /// Forgets expired requests, codes, tokens and unused registrations every 15 minutes, for as long as the

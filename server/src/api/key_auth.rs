@@ -53,6 +53,7 @@ fn code_of(error: &KeyAuthError) -> &'static str {
         KeyAuthError::Expired { .. } => "expired_key",
         KeyAuthError::Revoked { .. } => "revoked_key",
         KeyAuthError::InactiveUser { .. } => "inactive_user",
+        KeyAuthError::IpNotAllowed { .. } => "ip_not_allowed",
         KeyAuthError::TooManyAttempts { .. } => "too_many_attempts",
         KeyAuthError::RateLimited { .. } => "rate_limited",
         KeyAuthError::Internal(_) => "internal_error",
@@ -77,6 +78,7 @@ fn refusal(error: &KeyAuthError) -> ApiError {
             api_error
         }
         KeyAuthError::Malformed(_) => ApiError::new(StatusCode::UNAUTHORIZED, "malformed_key", "The API key is malformed"),
+        KeyAuthError::IpNotAllowed { .. } => ApiError::new(StatusCode::FORBIDDEN, code_of(error), error.to_string()),
         other => ApiError::new(StatusCode::UNAUTHORIZED, code_of(other), other.to_string()),
     }
 }
@@ -148,6 +150,7 @@ async fn authenticate(state: &AppState, headers: &HeaderMap, origin: Origin, for
         }
     }
     state.metrics.key_verified("ok");
+    domain::usage::count_request(&state.activity, &principal.key_id, &origin, now).await;
     if state.verifier.should_record_use(principal.key_id.as_str()) {
         if let Err(err) = service::record_use(&state.db, &principal.key_id, &origin, now).await {
             tracing::warn!(error = %err, key_id = %principal.key_id, "could not record the key's use");

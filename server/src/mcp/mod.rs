@@ -78,20 +78,24 @@ async fn require_scope_for_connections(State(state): State<AppState>, request: R
 
 /// The scope a `tools/call` in this body needs and the principal lacks, if any.
 fn missing_scope(body: &[u8], principal: &KeyPrincipal) -> Option<Scope> {
+    /// Only what the check needs, borrowed from the body (no copies on the request path).
     #[derive(serde::Deserialize)]
-    struct Call {
-        method: Option<String>,
-        params: Option<Params>,
+    struct Call<'a> {
+        #[serde(borrow)]
+        method: Option<&'a str>,
+        #[serde(borrow)]
+        params: Option<Params<'a>>,
     }
     #[derive(serde::Deserialize)]
-    struct Params {
-        name: Option<String>,
+    struct Params<'a> {
+        #[serde(borrow)]
+        name: Option<&'a str>,
     }
     let call: Call = serde_json::from_slice(body).ok()?;
-    if call.method.as_deref() != Some("tools/call") {
+    if call.method != Some("tools/call") {
         return None;
     }
-    let scope = Tool::from_name(call.params?.name.as_deref()?)?.required_scope()?;
+    let scope = Tool::from_name(call.params?.name?)?.required_scope()?;
     (!principal.allows(scope)).then_some(scope)
 }
 

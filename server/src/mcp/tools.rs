@@ -246,6 +246,7 @@ impl ServerHandler for CaregateMcp {
         }
         self.state.metrics.tool_called(&name);
         principal::record_tool_call(&self.state.activity, &principal, &name, &origin_of(&context), Utc::now()).await;
+        domain::usage::count_tool_call(&self.state.activity, &principal.key_id, &name).await;
         match permits(&name, |scope| principal.allows(scope)) {
             Ok(()) => {}
             Err(Denied::MissingScope(scope)) => {

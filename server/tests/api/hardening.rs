@@ -5,7 +5,8 @@ use std::time::Duration;
 
 use app::api::account::{BeginTwoFactorSetup, GetNotificationPreferences, GetTwoFactorStatus, ListPeople};
 use app::api::activity::ListActivity;
-use app::api::care::{ListMessages, ListPatients, ListSchedule, ListVisits};
+use app::api::alerts::{GetAlertSummary, MarkAllAlertsRead};
+use app::api::care::{ListMessages, ListOpenShifts, ListPatients, ListSchedule, ListVisits};
 use app::api::keys::{ConfirmPassword, GetKeySetup, ListKeys, RevokeKey, UpdateKeyPolicy};
 use app::api::session::{GetCurrentUser, Login, Logout};
 use app::error::AppError;
@@ -133,7 +134,7 @@ async fn sign_in_redirects_only_to_this_sites_pages_and_never_panics(app: TestAp
 }
 
 /// Server functions that take no arguments: anything decodes as their (empty) arguments.
-const WITHOUT_ARGUMENTS: [&str; 11] = [
+const WITHOUT_ARGUMENTS: [&str; 14] = [
     <GetTwoFactorStatus as ServerFn>::PATH,
     <BeginTwoFactorSetup as ServerFn>::PATH,
     <Logout as ServerFn>::PATH,
@@ -145,6 +146,9 @@ const WITHOUT_ARGUMENTS: [&str; 11] = [
     <ListSchedule as ServerFn>::PATH,
     <ListPatients as ServerFn>::PATH,
     <ListMessages as ServerFn>::PATH,
+    <ListOpenShifts as ServerFn>::PATH,
+    <GetAlertSummary as ServerFn>::PATH,
+    <MarkAllAlertsRead as ServerFn>::PATH,
 ];
 
 backend_test!(every_server_function_answers_arguments_it_cannot_decode_with_400_not_500);

@@ -431,7 +431,7 @@ impl TestApp {
         } else {
             vec!["read:visits".to_owned()]
         };
-        self.call(MintKey { request: MintRequest { label: label.to_owned(), expiry: None, scopes } }, Some(cookie)).await
+        self.call(MintKey { request: MintRequest { label: label.to_owned(), expiry: None, scopes, allowed_ips: vec![] } }, Some(cookie)).await
     }
 
     /// Mints a key and returns (Key ID, token).
@@ -500,5 +500,12 @@ pub fn forge_secret(token: &str) -> String {
 
 /// The arguments of minting a key with `label`, `expiry` (`None`: the company's default) and `scopes` by name.
 pub fn new_key(label: &str, expiry: Option<ExpiryChoice>, scopes: &[&str]) -> MintKey {
-    MintKey { request: MintRequest { label: label.to_owned(), expiry, scopes: scopes.iter().map(|scope| (*scope).to_owned()).collect() } }
+    MintKey {
+        request: MintRequest {
+            label: label.to_owned(),
+            expiry,
+            scopes: scopes.iter().map(|scope| (*scope).to_owned()).collect(),
+            allowed_ips: vec![],
+        },
+    }
 }

@@ -10,15 +10,19 @@ use app::api::account::{
     RenewRecoveryCodes, SetNotificationPreferences,
 };
 use app::api::activity::ListActivity;
-use app::api::care::{ListMessages, ListPatients, ListSchedule, ListVisits};
-use app::api::keys::{ConfirmCode, ConfirmPassword, DeleteKey, GetKeySetup, ListKeys, MintKey, RevokeAllKeys, RevokeKey, UpdateKeyPolicy};
+use app::api::alerts::{GetAlertSummary, ListAlerts, MarkAlertRead, MarkAllAlertsRead};
+use app::api::care::{ListMessages, ListOpenShifts, ListPatients, ListSchedule, ListVisits};
+use app::api::keys::{
+    ConfirmCode, ConfirmPassword, DeleteKey, GetKeySetup, ListKeys, MintKey, RevokeAllKeys, RevokeKey, RollKey, SetKeyAllowlist, UpdateKeyPolicy,
+};
 use app::api::oauth::{DecideConsent, GetConsent};
 use app::api::people::{
     AcceptInvitation, ActivatePerson, CancelInvitation, DeactivatePerson, GetInvitation, InvitePerson, ListPeoplePage, RenewInvitation, SetPersonRole,
 };
 use app::api::session::{GetCurrentUser, Logout, SubmitSignInCode};
+use app::api::usage::GetKeyUsage;
 use app::model::{
-    ActivityFilter, ConsentDecision, KeyFilter, KeyPolicy, MintRequest, NotificationPreferences, PeopleFilter, RevokeAllOf, Role, UserId,
+    ActivityFilter, ConsentDecision, KeyFilter, KeyPolicy, MintRequest, NotificationPreferences, PeopleFilter, RevokeAllOf, Role, RollOverlap, UserId,
 };
 use axum::body::Body;
 use http::{Request, StatusCode};
@@ -62,8 +66,9 @@ async fn world(app: &TestApp) -> World {
         World { cookies: vec![], full_keys: vec![], narrow_keys: vec![], live: vec![], revoked: vec![], visits: BTreeMap::new(), user_ids: vec![] };
     for email in PEOPLE {
         let cookie = app.login_for_keys(email).await;
-        let mint =
-            |scopes: Vec<String>| app.call(MintKey { request: MintRequest { label: "Isolation".to_owned(), expiry: None, scopes } }, Some(&cookie));
+        let mint = |scopes: Vec<String>| {
+            app.call(MintKey { request: MintRequest { label: "Isolation".to_owned(), expiry: None, scopes, allowed_ips: vec![] } }, Some(&cookie))
+        };
         let every_scope = app.allowed_scopes(&cookie).await;
         let full = mint(every_scope.clone()).await.output();
         let narrow = mint(vec!["read:profile".to_owned()]).await.output();
@@ -180,6 +185,14 @@ async fn probe_server_fn(app: &TestApp, world: &World, via: Via, case: &str) -> 
             let revoke = RevokeKey { key_id: world.revoked[who_target(target)].clone() };
             outcome(&server_fn(app, world, via, endpoint, revoke).await, |_| String::new())
         }
+        "keys/roll" => {
+            let roll = RollKey { key_id: world.revoked[who_target(target)].clone(), overlap: RollOverlap::OneHour };
+            outcome(&server_fn(app, world, via, endpoint, roll).await, |_| String::new())
+        }
+        "keys/allowlist" => {
+            let allowlist = SetKeyAllowlist { key_id: world.revoked[who_target(target)].clone(), allowed_ips: vec![] };
+            outcome(&server_fn(app, world, via, endpoint, allowlist).await, |_| String::new())
+        }
         "keys/delete" => {
             let delete = DeleteKey { key_id: world.live[who_target(target)].clone() };
             outcome(&server_fn(app, world, via, endpoint, delete).await, |_| String::new())
@@ -209,6 +222,15 @@ async fn probe_server_fn(app: &TestApp, world: &World, via: Via, case: &str) -> 
         "care/messages" => outcome(&server_fn(app, world, via, endpoint, ListMessages {}).await, |messages| {
             first_names(messages.iter().flat_map(|m| [m.sender_name.as_str(), m.recipient_name.as_str()]))
         }),
+        "keys/usage" => {
+            let usage = GetKeyUsage { key_id: world.live[who_target(target)].clone() };
+            outcome(&server_fn(app, world, via, endpoint, usage).await, |usage| format!("{} days", usage.days.len()))
+        }
+        "care/open_shifts" => outcome(&server_fn(app, world, via, endpoint, ListOpenShifts {}).await, |shifts| format!("n={}", shifts.len())),
+        "alerts/list" => outcome(&server_fn(app, world, via, endpoint, ListAlerts { page: 1 }).await, |page| format!("n={}", page.alerts.len())),
+        "alerts/summary" => outcome(&server_fn(app, world, via, endpoint, GetAlertSummary {}).await, |summary| format!("unread={}", summary.unread)),
+        "alerts/read" => outcome(&server_fn(app, world, via, endpoint, MarkAlertRead { alert_id: 999_999 }).await, |_| String::new()),
+        "alerts/read_all" => outcome(&server_fn(app, world, via, endpoint, MarkAllAlertsRead {}).await, |_| String::new()),
         "account/two-factor" => {
             outcome(&server_fn(app, world, via, endpoint, GetTwoFactorStatus {}).await, |status| format!("on={}", status.enabled))
         }
@@ -420,10 +442,21 @@ const ROWS: &[Row] = &[
     Row { surface: "fn", case: "keys/revoke office", outcomes: "401 | 409, 409, 404, 404 | 401 ×4 | 401 ×4" },
     Row { surface: "fn", case: "keys/revoke barbara", outcomes: "401 | 409, 404, 409, 404 | 401 ×4 | 401 ×4" },
     Row { surface: "fn", case: "keys/revoke root@harbor", outcomes: "401 | 404, 404, 404, 409 | 401 ×4 | 401 ×4" },
+    // Rolling and allowlists: what revoking allows, aimed at revoked keys (so nothing changes): 409 where the key is visible.
+    Row { surface: "fn", case: "keys/roll root", outcomes: "401 | 409, 404, 404, 404 | 401 ×4 | 401 ×4" },
+    Row { surface: "fn", case: "keys/roll office", outcomes: "401 | 409, 409, 404, 404 | 401 ×4 | 401 ×4" },
+    Row { surface: "fn", case: "keys/roll barbara", outcomes: "401 | 409, 404, 409, 404 | 401 ×4 | 401 ×4" },
+    Row { surface: "fn", case: "keys/roll root@harbor", outcomes: "401 | 404, 404, 404, 409 | 401 ×4 | 401 ×4" },
+    Row { surface: "fn", case: "keys/allowlist root", outcomes: "401 | 409, 404, 404, 404 | 401 ×4 | 401 ×4" },
+    Row { surface: "fn", case: "keys/allowlist office", outcomes: "401 | 409, 409, 404, 404 | 401 ×4 | 401 ×4" },
+    Row { surface: "fn", case: "keys/allowlist barbara", outcomes: "401 | 409, 404, 409, 404 | 401 ×4 | 401 ×4" },
+    Row { surface: "fn", case: "keys/allowlist root@harbor", outcomes: "401 | 404, 404, 404, 409 | 401 ×4 | 401 ×4" },
     Row { surface: "fn", case: "keys/delete root", outcomes: "401 | 409, 403, 403, 404 | 401 ×4 | 401 ×4" },
     Row { surface: "fn", case: "keys/delete office", outcomes: "401 | 409, 403, 403, 404 | 401 ×4 | 401 ×4" },
     Row { surface: "fn", case: "keys/delete barbara", outcomes: "401 | 409, 403, 403, 404 | 401 ×4 | 401 ×4" },
     Row { surface: "fn", case: "keys/delete root@harbor", outcomes: "401 | 404, 403, 403, 409 | 401 ×4 | 401 ×4" },
+    Row { surface: "fn", case: "keys/usage barbara", outcomes: "401 | 200 30 days, 404, 200 30 days, 404 | 401 ×4 | 401 ×4" },
+    Row { surface: "fn", case: "keys/usage root@harbor", outcomes: "401 | 404, 404, 404, 200 30 days | 401 ×4 | 401 ×4" },
     Row { surface: "fn", case: "keys/revoke-all", outcomes: "401 | 200 n=0, 403, 403, 200 n=0 | 401 ×4 | 401 ×4" },
     Row { surface: "fn", case: "keys/policy", outcomes: "401 | 200, 403, 403, 200 | 401 ×4 | 401 ×4" },
     Row { surface: "fn", case: "keys/mint", outcomes: "401 | 422 ×4 | 401 ×4 | 401 ×4" },
@@ -450,6 +483,12 @@ const ROWS: &[Row] = &[
     // password confirmation), and API keys never reach it.
     Row { surface: "fn", case: "oauth/consent", outcomes: "401 | 404 ×4 | 401 ×4 | 401 ×4" },
     Row { surface: "fn", case: "oauth/decide", outcomes: "401 | 404 ×4 | 401 ×4 | 401 ×4" },
+    Row { surface: "fn", case: "care/open_shifts", outcomes: "401 | 200 n=2, 200 n=2, 200 n=2, 200 n=1 | 401 ×4 | 401 ×4" },
+    // Alerts: each person only their own (nobody has any here; the alerts tests raise and hide them); an id nobody owns is 404.
+    Row { surface: "fn", case: "alerts/list", outcomes: "401 | 200 n=0 ×4 | 401 ×4 | 401 ×4" },
+    Row { surface: "fn", case: "alerts/summary", outcomes: "401 | 200 unread=0 ×4 | 401 ×4 | 401 ×4" },
+    Row { surface: "fn", case: "alerts/read", outcomes: "401 | 404 ×4 | 401 ×4 | 401 ×4" },
+    Row { surface: "fn", case: "alerts/read_all", outcomes: "401 | 200 ×4 | 401 ×4 | 401 ×4" },
     Row { surface: "fn", case: "care/messages", outcomes: "401 | 200, 200 barbara,carl,owen, 200 barbara,owen, 200 hank,hugo | 401 ×4 | 401 ×4" },
     // MCP: API keys only; a session cookie never opens it.
     Row { surface: "mcp", case: "tools/list", outcomes: "401 | 401 ×4 | tools=10, tools=9, tools=7, tools=10 | tools=2 ×4" },
@@ -477,6 +516,8 @@ const ROWS: &[Row] = &[
     },
     Row { surface: "http", case: "/healthz", outcomes: "200 | 200 ×4 | 200 ×4 | 200 ×4" },
     Row { surface: "http", case: "/readyz", outcomes: "200 | 200 ×4 | 200 ×4 | 200 ×4" },
+    // The public leak report takes only POST (its own tests send reports).
+    Row { surface: "http", case: "/api/v1/credentials/revoke", outcomes: "405 | 405 ×4 | 405 ×4 | 405 ×4" },
     Row { surface: "http", case: "/metrics", outcomes: "404 | 404 ×4 | 404 ×4 | 404 ×4" },
     // OAuth discovery documents are public; OpenID Connect discovery is a JSON 404.
     Row { surface: "http", case: "/.well-known/oauth-authorization-server", outcomes: "200 | 200 ×4 | 200 ×4 | 200 ×4" },
@@ -496,6 +537,7 @@ const ROWS: &[Row] = &[
     Row { surface: "page", case: "/patients", outcomes: "login | 200, 200, to /portal, 200 | login ×4 | login ×4" },
     Row { surface: "page", case: "/activity", outcomes: "login | 200, 200, to /portal, 200 | login ×4 | login ×4" },
     Row { surface: "page", case: "/settings", outcomes: "login | 200, 200, to /portal, 200 | login ×4 | login ×4" },
+    Row { surface: "page", case: "/alerts", outcomes: "login | 200, 200, to /portal, 200 | login ×4 | login ×4" },
     Row { surface: "page", case: "/people", outcomes: "login | 200, to /, to /portal, 200 | login ×4 | login ×4" },
     // Open to anyone, the link being the credential; an unknown link's page says so with the server function's 404.
     Row { surface: "page", case: "/invite/{secret}", outcomes: "404 | 404 ×4 | 404 ×4 | 404 ×4" },
@@ -505,6 +547,9 @@ const ROWS: &[Row] = &[
     Row { surface: "page", case: "/portal/visits", outcomes: "login | to /, to /, 200, to / | login ×4 | login ×4" },
     Row { surface: "page", case: "/portal/schedule", outcomes: "login | to /, to /, 200, to / | login ×4 | login ×4" },
     Row { surface: "page", case: "/portal/messages", outcomes: "login | to /, to /, 200, to / | login ×4 | login ×4" },
+    Row { surface: "page", case: "/portal/open-shifts", outcomes: "login | to /, to /, 200, to / | login ×4 | login ×4" },
+    Row { surface: "page", case: "/portal/alerts", outcomes: "login | to /, to /, 200, to / | login ×4 | login ×4" },
+    Row { surface: "page", case: "/portal/profile", outcomes: "login | to /, to /, 200, to / | login ×4 | login ×4" },
     Row { surface: "page", case: "/portal/settings", outcomes: "login | to /, to /, 200, to / | login ×4 | login ×4" },
     // Last: it ends the sessions the rows above use.
     Row { surface: "fn", case: "session/logout", outcomes: "200 | 200 ×4 | 200 ×4 | 200 ×4" },

@@ -42,7 +42,7 @@ async fn who_may_create_keys_follows_the_company_policy_and_existing_keys_keep_w
             .await
             .unwrap()
             .unwrap(),
-        domain::model::MintRequest { label: "Operator".to_owned(), expiry: None, scopes: vec!["read:visits".to_owned()] },
+        domain::model::MintRequest { label: "Operator".to_owned(), expiry: None, scopes: vec!["read:visits".to_owned()], allowed_ips: vec![] },
         domain::keys::token::TokenEnvironment::Test,
         &domain::activity::Origin::operator(),
         chrono::Utc::now(),

@@ -13,13 +13,13 @@ use crate::helpers::{backend_test, spawn_app_with, Backend};
 
 /// One message as the SMTP server received it.
 #[derive(Debug, Clone)]
-struct Received {
-    recipients: Vec<String>,
-    data: String,
+pub struct Received {
+    pub recipients: Vec<String>,
+    pub data: String,
 }
 
-/// An SMTP server on a loopback port that accepts every message and keeps it.
-async fn smtp_server() -> (String, Arc<Mutex<Vec<Received>>>) {
+/// An SMTP server on a loopback port that accepts every message and keeps it (the alerts tests use it too).
+pub async fn smtp_server() -> (String, Arc<Mutex<Vec<Received>>>) {
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let url = format!("smtp://{}", listener.local_addr().unwrap());
     let inbox = Arc::new(Mutex::new(Vec::new()));
@@ -65,7 +65,7 @@ async fn smtp_server() -> (String, Arc<Mutex<Vec<Received>>>) {
 }
 
 /// The text of a quoted-printable body, with its soft line breaks and `=3D` undone.
-fn unfold(data: &str) -> String {
+pub fn unfold(data: &str) -> String {
     data.replace("=\n", "").replace("=3D", "=")
 }
 

@@ -1,6 +1,7 @@
 //! Integration tests through the real router and real migrations, each once on SQLite and once on PostgreSQL
 //! (`some_test::sqlite`, `some_test::postgres`); see `helpers` for setting up the PostgreSQL server.
 mod activity_writer;
+mod alerts;
 mod care_data;
 mod cli;
 mod crash;
@@ -11,6 +12,7 @@ mod helpers;
 mod hostile_input;
 mod isolation;
 mod key_creators;
+mod key_lifecycle;
 mod keys;
 mod keys_cli;
 mod mail;

@@ -38,7 +38,8 @@ async fn call(app: &TestApp, token: &str, tool: &str, arguments: Value) -> Value
 async fn key_for(app: &TestApp, email: &str, scopes: &[&str]) -> String {
     let cookie = app.login_for_keys(email).await;
     let scopes = if scopes.is_empty() { app.allowed_scopes(&cookie).await } else { scopes.iter().map(|scope| (*scope).to_owned()).collect() };
-    let minted = app.call(MintKey { request: MintRequest { label: "MCP".to_owned(), expiry: None, scopes } }, Some(&cookie)).await;
+    let minted =
+        app.call(MintKey { request: MintRequest { label: "MCP".to_owned(), expiry: None, scopes, allowed_ips: vec![] } }, Some(&cookie)).await;
     assert_eq!(minted.status, StatusCode::OK, "{}", minted.body);
     minted.output().token.expose().to_owned()
 }

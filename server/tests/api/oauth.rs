@@ -119,7 +119,7 @@ async fn refresh(app: &TestApp, client_id: &str, refresh_token: &str) -> TestRes
 }
 
 /// A whole dance for `email`, granting `scopes`: (client_id, token response).
-async fn connect(app: &TestApp, email: &str, scopes: &[Scope]) -> (String, Value) {
+pub(crate) async fn connect(app: &TestApp, email: &str, scopes: &[Scope]) -> (String, Value) {
     let client_id = register(app, REDIRECT).await;
     let (verifier, challenge) = pkce();
     let request = request_id(&authorize(app, &client_id, &challenge, &[]).await);
@@ -133,7 +133,7 @@ async fn connect(app: &TestApp, email: &str, scopes: &[Scope]) -> (String, Value
     (client_id, response.json())
 }
 
-async fn mcp(app: &TestApp, access_token: &str, method: &str, params: Value) -> TestResponse {
+pub(crate) async fn mcp(app: &TestApp, access_token: &str, method: &str, params: Value) -> TestResponse {
     let body = json!({ "jsonrpc": "2.0", "id": 1, "method": method, "params": params }).to_string();
     app.mcp_post(Some(&format!("Bearer {access_token}")), body, &[]).await
 }

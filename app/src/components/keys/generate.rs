@@ -82,7 +82,7 @@ pub fn GenerateFlow(on_close: Callback<()>, on_minted: Callback<()>) -> impl Int
                                 }.into_any(),
                                 Step::Name => view! { <NameStep setup=setup.get_value() step on_close on_minted/> }.into_any(),
                                 Step::Reveal(minted) => view! {
-                                    <RevealStep minted=*minted mcp_url=setup.get_value().mcp_url copied confirm_leave on_done=on_close/>
+                                    <RevealStep minted=*minted mcp_url=setup.get_value().mcp_url title_id="generate-title" copied confirm_leave on_done=on_close/>
                                 }.into_any(),
                             }).into_any()
                         }
@@ -175,6 +175,7 @@ fn NameStep(setup: KeySetup, step: RwSignal<Step>, on_close: Callback<()>, on_mi
     };
     let expiry = RwSignal::new(default_days);
     let custom_date = RwSignal::new(String::new());
+    let allowed_ips = RwSignal::new(String::new());
     let allowed = setup.allowed_scopes.clone();
     let selected = RwSignal::new(allowed.clone());
     let local_error = RwSignal::new(None::<String>);
@@ -197,7 +198,8 @@ fn NameStep(setup: KeySetup, step: RwSignal<Step>, on_close: Callback<()>, on_mi
             (None, Ok(choice)) => {
                 local_error.set(None);
                 let scopes = checked.iter().map(|s| s.as_str().to_owned()).collect();
-                mint.dispatch(MintRequest { label: label.get_untracked(), expiry: Some(choice), scopes });
+                let allowed_ips = vec![allowed_ips.get_untracked()];
+                mint.dispatch(MintRequest { label: label.get_untracked(), expiry: Some(choice), scopes, allowed_ips });
             }
         }
     };
@@ -228,6 +230,12 @@ fn NameStep(setup: KeySetup, step: RwSignal<Step>, on_close: Callback<()>, on_mi
                 })}
             </div>
             <ScopePicker allowed=allowed.clone() selected/>
+            <div class="field">
+                <label for="key-allowed-ips">"Allowed IP addresses (optional)"</label>
+                <input id="key-allowed-ips" type="text" maxlength="2000" autocomplete="off" spellcheck="false" aria-describedby="key-allowed-ips-help"
+                    prop:value=move || allowed_ips.get() on:input=move |ev| allowed_ips.set(event_target_value(&ev))/>
+                <span id="key-allowed-ips-help" class="muted small">"Comma-separated addresses or ranges, like 203.0.113.0/24, 2001:db8::/32. Empty: any address."</span>
+            </div>
             {move || local_error.get().or_else(server_error).map(|message| view! { <p class="form-error" role="alert">{message}</p> })}
             <div class="dialog-actions">
                 <button type="button" class="button" on:click=move |_| on_close.run(())>"Cancel"</button>

@@ -2,9 +2,11 @@
 //! without a key" for people who may create credentials.
 use leptos::prelude::*;
 
+use super::allowlist::AllowlistDialog;
 use super::confirm::{DeleteDialog, RevokeDialog};
 use super::connect::ConnectWithoutKey;
 use super::generate::GenerateFlow;
+use super::roll::RollFlow;
 use super::table::KeysTable;
 use crate::api::account::list_people;
 use crate::api::keys::{get_key_setup, list_keys};
@@ -18,6 +20,8 @@ enum OpenDialog {
     None,
     Generate,
     Revoke(ApiKeyView),
+    Roll(ApiKeyView),
+    Allowlist(ApiKeyView),
     Delete(ApiKeyView),
 }
 
@@ -75,9 +79,11 @@ pub fn KeysPanel(
                                     }.into_any(),
                                     Ok(page) => {
                                         let on_revoke = Callback::new(move |key| dialog.set(OpenDialog::Revoke(key)));
+                                        let on_roll = Callback::new(move |key| dialog.set(OpenDialog::Roll(key)));
+                                        let on_allowlist = Callback::new(move |key| dialog.set(OpenDialog::Allowlist(key)));
                                         let on_delete = is_root.then(|| Callback::new(move |key| dialog.set(OpenDialog::Delete(key))));
                                         view! {
-                                            <KeysTable page=page.clone() show_owner=is_root on_revoke on_delete/>
+                                            <KeysTable page=page.clone() show_owner=is_root on_revoke on_roll on_allowlist on_delete/>
                                             <Pagination total=page.total page=page.page per_page=page.per_page filter/>
                                         }.into_any()
                                     }
@@ -99,6 +105,8 @@ pub fn KeysPanel(
             OpenDialog::None => ().into_any(),
             OpenDialog::Generate => view! { <GenerateFlow on_close=close on_minted=refresh/> }.into_any(),
             OpenDialog::Revoke(key) => view! { <RevokeDialog key on_close=close on_done=refresh/> }.into_any(),
+            OpenDialog::Roll(key) => view! { <RollFlow key on_close=close on_rolled=refresh/> }.into_any(),
+            OpenDialog::Allowlist(key) => view! { <AllowlistDialog key on_close=close on_done=refresh/> }.into_any(),
             OpenDialog::Delete(key) => view! { <DeleteDialog key on_close=close on_done=refresh/> }.into_any(),
         }}
     }

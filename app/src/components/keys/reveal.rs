@@ -6,8 +6,16 @@ use crate::components::copy::{announce_copied, CopyButton};
 use crate::model::MintedKey;
 use crate::setup_snippets::{Client, SetupBlock};
 
+/// The one-time reveal. `title_id` is its heading's id (the dialog around it, generate or roll, is labelled by it).
 #[component]
-pub fn RevealStep(minted: MintedKey, mcp_url: String, copied: RwSignal<bool>, confirm_leave: RwSignal<bool>, on_done: Callback<()>) -> impl IntoView {
+pub fn RevealStep(
+    minted: MintedKey,
+    mcp_url: String,
+    title_id: &'static str,
+    copied: RwSignal<bool>,
+    confirm_leave: RwSignal<bool>,
+    on_done: Callback<()>,
+) -> impl IntoView {
     let token = minted.token.expose().to_owned();
     let tab = RwSignal::new(Client::ClaudeCode);
     let announcement = RwSignal::new(String::new());
@@ -29,7 +37,7 @@ pub fn RevealStep(minted: MintedKey, mcp_url: String, copied: RwSignal<bool>, co
     };
     let panels: Vec<(Client, Vec<SetupBlock>)> = Client::ALL.into_iter().map(|client| (client, client.setup(&mcp_url, &token))).collect();
     view! {
-        <h2 id="generate-title">"Your API Key"</h2>
+        <h2 id=title_id>"Your API Key"</h2>
         <p class="muted">{format!("\"{}\" · Key ID ", minted.key.label)}<span class="mono">{minted.key.key_id.clone()}</span></p>
         <div class="code-block token-block">
             <code class="token-strip" aria-label="Your API key">{token.clone()}</code>

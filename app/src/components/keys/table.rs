@@ -4,6 +4,7 @@
 use chrono::{DateTime, Utc};
 use leptos::prelude::*;
 
+use super::details::KeyDetails;
 use crate::format::short_date;
 use crate::model::{ApiKeyView, KeyPage, KeyStatus};
 
@@ -18,9 +19,25 @@ pub fn shown_name(key: &ApiKeyView) -> &str {
     key.connection.as_ref().map_or(key.label.as_str(), |app| app.client_name.as_str())
 }
 
-/// The table of one page of keys. `on_revoke` is offered for active keys; `on_delete`, when given, for dead ones.
+/// What the Status column says: a rolled key that still works says when it stops.
+fn status_text(key: &ApiKeyView, now: DateTime<Utc>) -> String {
+    match (key.status, key.rolled_to.as_ref(), key.expires_at) {
+        (KeyStatus::Active, Some(_), Some(stops_at)) => format!("Rolled · {}", domain::keys::policy::stops_in(stops_at, now)),
+        (status, _, _) => status.as_str().to_owned(),
+    }
+}
+
+/// The table of one page of keys. `on_revoke` is offered for active keys, and for active keys that are not
+/// connected apps `on_roll` (unless already rolled) and `on_allowlist`; `on_delete`, when given, for dead ones.
 #[component]
-pub fn KeysTable(page: KeyPage, show_owner: bool, on_revoke: Callback<ApiKeyView>, on_delete: Option<Callback<ApiKeyView>>) -> impl IntoView {
+pub fn KeysTable(
+    page: KeyPage,
+    show_owner: bool,
+    on_revoke: Callback<ApiKeyView>,
+    on_roll: Callback<ApiKeyView>,
+    on_allowlist: Callback<ApiKeyView>,
+    on_delete: Option<Callback<ApiKeyView>>,
+) -> impl IntoView {
     let now = Utc::now();
     view! {
         <div class="table-wrap">
@@ -34,11 +51,11 @@ pub fn KeysTable(page: KeyPage, show_owner: bool, on_revoke: Callback<ApiKeyView
                         <th scope="col">"Last Used"</th>
                         <th scope="col">"Expires"</th>
                         <th scope="col">"Status"</th>
-                        <th scope="col"><span class="visually-hidden">"Actions"</span></th>
+                        <th scope="col">"Actions"</th>
                     </tr>
                 </thead>
                 <tbody>
-                    {page.keys.into_iter().map(|key| view! { <KeyRow key show_owner on_revoke on_delete now/> }).collect_view()}
+                    {page.keys.into_iter().map(|key| view! { <KeyRow key show_owner on_revoke on_roll on_allowlist on_delete now/> }).collect_view()}
                 </tbody>
             </table>
         </div>
@@ -50,6 +67,8 @@ fn KeyRow(
     key: ApiKeyView,
     show_owner: bool,
     on_revoke: Callback<ApiKeyView>,
+    on_roll: Callback<ApiKeyView>,
+    on_allowlist: Callback<ApiKeyView>,
     on_delete: Option<Callback<ApiKeyView>>,
     now: DateTime<Utc>,
 ) -> impl IntoView {
@@ -65,8 +84,18 @@ fn KeyRow(
     let action = match key.status {
         KeyStatus::Active => {
             let target = key.clone();
+            let is_key = key.connection.is_none();
+            let (roll_target, allowlist_target) = (key.clone(), key.clone());
             Some(
                 view! {
+                    {(is_key && key.rolled_to.is_none()).then(|| view! {
+                        <button type="button" class="button small" aria-label=format!("Roll {}", shown_name(&key))
+                            on:click=move |_| on_roll.run(roll_target.clone())>"Roll"</button>
+                    })}
+                    {is_key.then(|| view! {
+                        <button type="button" class="button small" aria-label=format!("Allowed IPs of {}", shown_name(&key))
+                            on:click=move |_| on_allowlist.run(allowlist_target.clone())>"Allowed IPs"</button>
+                    })}
                     <button type="button" class="button small danger-outline" aria-label=format!("Revoke {}", shown_name(&key))
                         on:click=move |_| on_revoke.run(target.clone())>"Revoke"</button>
                 }
@@ -85,6 +114,8 @@ fn KeyRow(
             .into_any()
         }),
     };
+    let details_open = RwSignal::new(false);
+    let (name, details_key) = (shown_name(&key).to_owned(), key.key_id.clone());
     view! {
         <tr data-key-id=key.key_id.clone()>
             {match key.connection.clone() {
@@ -107,10 +138,18 @@ fn KeyRow(
             </td>
             <td>{key.expires_at.map(short_date).unwrap_or_else(|| "Never".to_owned())} " " {expiry_badge}</td>
             <td>
-                <span class=status_class>{key.status.as_str()}</span>
+                <span class=status_class>{status_text(&key, now)}</span>
                 {(!key.owner_active).then(|| view! { " " <span class="badge status-deactivated owner-deactivated">"Owner deactivated"</span> })}
             </td>
-            <td class="actions">{action}</td>
+            <td class="actions">
+                <button type="button" class="button small" on:click=move |_| details_open.set(true)>
+                    "Details"<span class="visually-hidden">" of " {name.clone()}</span>
+                </button>
+                {action}
+                {move || details_open.get().then(|| view! {
+                    <KeyDetails key_id=details_key.clone() title=name.clone() on_close=Callback::new(move |()| details_open.set(false))/>
+                })}
+            </td>
         </tr>
     }
 }
@@ -150,10 +189,18 @@ mod tests {
             status: KeyStatus::Active,
             scopes: vec![],
             connection: None,
+            allowed_ips: vec![],
+            rolled_to: None,
         };
         assert_eq!(shown_name(&row), "Claude on my laptop");
         row.connection =
             Some(ConnectedApp { client_name: "ChatGPT".to_owned(), origin: ClientOrigin::Verified { domain: "chatgpt.com".to_owned() } });
         assert_eq!(shown_name(&row), "ChatGPT");
+        assert_eq!(status_text(&row, now), "Active");
+        row.rolled_to = Some("Zz9yX8wV".to_owned());
+        row.expires_at = Some(now + Duration::hours(24) - Duration::seconds(30));
+        assert_eq!(status_text(&row, now), "Rolled · stops in 23 h", "a rolled key says when it stops");
+        row.status = KeyStatus::Expired;
+        assert_eq!(status_text(&row, now), "Expired", "and then that it expired");
     }
 }

@@ -1,0 +1,131 @@
+//! Per-key usage for a key's details panel: requests per UTC day, MCP tool calls per tool, and the addresses and
+//! clients a key was used from. Cheap to keep: every authenticated request and tool call becomes a [`UsageHit`]
+//! on the [`ActivityWriter`]'s queue, and each batch adds up its hits in memory ([`Tally`]) and writes one
+//! upsert per table — no write on the request path, no scan of the activity feed.
+use std::collections::HashMap;
+
+use chrono::{DateTime, Duration, NaiveDate, Utc};
+
+use crate::activity::{untrusted_text, Origin};
+use crate::activity_writer::ActivityWriter;
+use crate::db::DatabaseConnection;
+use crate::keys::service::{self, Actor};
+use crate::keys::token::KeyId;
+use crate::model::{CurrentUser, KeyUsage, UsageDay};
+use crate::DomainError;
+
+pub(crate) mod store;
+
+/// Days the panel's chart covers.
+pub const CHART_DAYS: i64 = 30;
+/// Distinct (address, client) pairs the panel lists.
+const SOURCES_SHOWN: u64 = 5;
+/// The longest tool name kept (its column's size); a longer one is not a tool of ours anyway.
+const TOOL_MAX: usize = 64;
+/// The longest client name kept (its column's size), as for Last Used.
+const CLIENT_MAX: usize = 200;
+/// The longest address kept (its column's size).
+const IP_MAX: usize = 64;
+
+/// One thing to count.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum UsageHit {
+    /// An authenticated request with a key (or an OAuth connection's token).
+    Request { key_id: String, at: DateTime<Utc>, ip: Option<String>, client: Option<String> },
+    /// An MCP tool call (its request is counted as a request too).
+    ToolCall { key_id: String, tool: String },
+}
+
+/// The hits of one batch, added up: what the store writes.
+#[derive(Debug, Default, PartialEq, Eq)]
+pub(crate) struct Tally {
+    pub days: HashMap<(String, NaiveDate), i64>,
+    pub tools: HashMap<(String, String), i64>,
+    /// (key, address or "", client or "") → last seen.
+    pub sources: HashMap<(String, String, String), DateTime<Utc>>,
+}
+
+impl Tally {
+    pub fn add(&mut self, hit: UsageHit) {
+        match hit {
+            UsageHit::Request { key_id, at, ip, client } => {
+                *self.days.entry((key_id.clone(), at.date_naive())).or_default() += 1;
+                let ip: String = ip.unwrap_or_default().chars().take(IP_MAX).collect();
+                let client = untrusted_text(&client.unwrap_or_default(), CLIENT_MAX);
+                let seen = self.sources.entry((key_id, ip, client)).or_insert(at);
+                *seen = (*seen).max(at);
+            }
+            UsageHit::ToolCall { key_id, tool } => {
+                *self.tools.entry((key_id, tool.chars().take(TOOL_MAX).collect())).or_default() += 1;
+            }
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.days.is_empty() && self.tools.is_empty() && self.sources.is_empty()
+    }
+}
+
+/// Counts an authenticated request of `key_id` (batched, see [`ActivityWriter`]).
+pub async fn count_request(writer: &ActivityWriter, key_id: &KeyId, origin: &Origin, at: DateTime<Utc>) {
+    writer.count(UsageHit::Request { key_id: key_id.as_str().to_owned(), at, ip: origin.ip.clone(), client: origin.user_agent.clone() }).await;
+}
+
+/// Counts an MCP tool call of `key_id` (batched, see [`ActivityWriter`]).
+pub async fn count_tool_call(writer: &ActivityWriter, key_id: &KeyId, tool: &str) {
+    writer.count(UsageHit::ToolCall { key_id: key_id.as_str().to_owned(), tool: tool.to_owned() }).await;
+}
+
+/// A key's details panel: owners their own keys, Root Users any of their company's; anything else is "not found".
+pub async fn for_key(db: &DatabaseConnection, viewer: &CurrentUser, key_id: &str, now: DateTime<Utc>) -> Result<KeyUsage, DomainError> {
+    let key = service::get(db, &Actor::User(viewer), key_id, now).await?;
+    let first_day = now.date_naive() - Duration::days(CHART_DAYS - 1);
+    let counted: HashMap<NaiveDate, i64> = store::days(db, &key.key_id, first_day).await?.into_iter().collect();
+    let days = (0..CHART_DAYS)
+        .map(|offset| {
+            let day = first_day + Duration::days(offset);
+            UsageDay { day, requests: counted.get(&day).copied().unwrap_or(0).max(0) as u64 }
+        })
+        .collect();
+    let sources = store::sources(db, &key.key_id, SOURCES_SHOWN).await?;
+    let tools = store::tools(db, &key.key_id).await?;
+    Ok(KeyUsage { key, days, sources, tools })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::TimeZone;
+
+    fn request(key: &str, hour: u32, ip: &str, client: &str) -> UsageHit {
+        let at = Utc.with_ymd_and_hms(2026, 12, 3, hour, 0, 0).unwrap();
+        UsageHit::Request { key_id: key.to_owned(), at, ip: Some(ip.to_owned()), client: Some(client.to_owned()) }
+    }
+
+    #[test]
+    fn a_batch_adds_up_requests_per_key_and_day_and_keeps_each_sources_latest_time() {
+        let mut tally = Tally::default();
+        tally.add(request("Key00001", 9, "10.0.0.1", "claude-code"));
+        tally.add(request("Key00001", 11, "10.0.0.1", "claude-code"));
+        tally.add(request("Key00001", 10, "10.0.0.2", "codex"));
+        tally.add(request("Key00002", 10, "10.0.0.2", "codex"));
+        let day = NaiveDate::from_ymd_opt(2026, 12, 3).unwrap();
+        assert_eq!(tally.days[&("Key00001".to_owned(), day)], 3);
+        assert_eq!(tally.days[&("Key00002".to_owned(), day)], 1);
+        let latest = tally.sources[&("Key00001".to_owned(), "10.0.0.1".to_owned(), "claude-code".to_owned())];
+        assert_eq!(latest, Utc.with_ymd_and_hms(2026, 12, 3, 11, 0, 0).unwrap());
+        assert_eq!(tally.sources.len(), 3);
+    }
+
+    #[test]
+    fn tool_calls_are_counted_per_tool_and_a_clients_name_loses_its_control_characters() {
+        let mut tally = Tally::default();
+        for tool in ["list_visits", "list_visits", "get_profile"] {
+            tally.add(UsageHit::ToolCall { key_id: "Key00001".to_owned(), tool: tool.to_owned() });
+        }
+        tally.add(request("Key00001", 9, "10.0.0.1", "evil\u{1b}[31m"));
+        assert_eq!(tally.tools[&("Key00001".to_owned(), "list_visits".to_owned())], 2);
+        assert_eq!(tally.tools[&("Key00001".to_owned(), "get_profile".to_owned())], 1);
+        assert!(tally.sources.keys().any(|(_, _, client)| client == "evil[31m"));
+    }
+}
