@@ -1,5 +1,6 @@
 """Helpers for bench/run.sh: bulk-loading 100 000 keys and 1 000 000 activity events into SQLite (PostgreSQL
-uses generate_series in run.sh), and connecting an app through OAuth for the access-token row (the whole
+uses generate_series in run.sh), and 1 000 000 disclosures of the company's patients (scale-disclosures-sqlite,
+after scale-sqlite: they name its keys), and connecting an app through OAuth for the access-token row (the whole
 dance over HTTP: registration, the authorization request, sign-in, password confirmation, consent, code
 exchange). Wrong secrets are forged by domain's `forge_secret` example, the token format's one implementation."""
 import base64
@@ -28,6 +29,35 @@ def scale_sqlite(path: str) -> None:
                SELECT 1, 1 + (i % 4), printf('S%07d', 1 + (i % 100000)), 'key.used', 'MCP tool whoami', '127.0.0.1', 'bench',
                       strftime('%Y-%m-%dT%H:%M:%fZ', 'now', '-' || (i + 3600) || ' seconds') FROM n"""
         )
+    db.close()
+
+
+def scale_disclosures_sqlite(path: str) -> None:
+    """1 000 000 tool calls of company 1, each disclosing one of its patients (spread evenly), one per second
+    back from an hour ago; ids are made as the writer makes them (time in microseconds x 1024)."""
+    db = sqlite3.connect(path)
+    db.execute("PRAGMA journal_mode=WAL")
+    patients = [row[0] for row in db.execute("SELECT id FROM patients WHERE company_id = 1 ORDER BY id")]
+    if not patients:
+        raise SystemExit("no patients in company 1: seed the demo data first")
+    now = int(db.execute("SELECT strftime('%s', 'now')").fetchone()[0])
+    db.execute("CREATE TEMP TABLE bench_patients (n INTEGER PRIMARY KEY, id INTEGER NOT NULL)")
+    db.executemany("INSERT INTO bench_patients (n, id) VALUES (?, ?)", list(enumerate(patients)))
+    count = len(patients)
+    with db:
+        db.execute(
+            f"""WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 1000000)
+                INSERT INTO disclosures (id, company_id, key_id, owner_user_id, label, credential, client, tool, at)
+                SELECT ({now} - 3600 - i) * 1024000000, 1, printf('S%07d', 1 + (i % 100000)), 1 + (i % 4), 'Scale key', 'key',
+                       'bench', 'list_visits', strftime('%Y-%m-%dT%H:%M:%fZ', 'now', '-' || (i + 3600) || ' seconds') FROM n"""
+        )
+        db.execute(
+            f"""INSERT INTO disclosure_patients (disclosure_id, patient_id, company_id, key_id, owner_user_id, at)
+                SELECT d.id, p.id, d.company_id, d.key_id, d.owner_user_id, d.at
+                FROM disclosures d JOIN bench_patients p ON p.n = (d.id / 1024000000) % {count}
+                WHERE d.client = 'bench'"""
+        )
+    db.execute("ANALYZE")
     db.close()
 
 
@@ -73,5 +103,7 @@ def oauth_access_token(port: int, email: str) -> str:
 if __name__ == "__main__":
     if sys.argv[1] == "scale-sqlite":
         scale_sqlite(sys.argv[2])
+    elif sys.argv[1] == "scale-disclosures-sqlite":
+        scale_disclosures_sqlite(sys.argv[2])
     elif sys.argv[1] == "oauth-token":
         print(oauth_access_token(int(sys.argv[2]), sys.argv[3]))

@@ -40,6 +40,7 @@ wrk_run() {
   p95="$(sed -n 's/.*p95_ms=\([0-9.]*\).*/\1/p' <<<"$line")"
   p99="$(sed -n 's/.*p99_ms=\([0-9.]*\).*/\1/p' <<<"$line")"
   LAST_REQUESTS="$requests"; LAST_NON2XX="$non2xx"; LAST_P95="$p95"
+  LAST_RATE="$(awk -v r="$requests" -v s="$secs" 'BEGIN { printf "%.0f", r / s }')"
   row "$backend" "$name" "$(awk -v r="$requests" -v s="$secs" 'BEGIN { printf "%.0f", r / s }')" "$p50" "$p99" "$non2xx" "${4:-}"
 }
 
@@ -93,6 +94,14 @@ bench_backend() {
   rows[-1]="${rows[-1]% |} target p99 <= 50 ms |"
   BENCH_BODY="$list_visits" BENCH_AUTH="Bearer $caregiver_key" warm_up http://127.0.0.1:3400/api/mcp
   BENCH_BODY="$list_visits" BENCH_AUTH="Bearer $caregiver_key" wrk_run "4 MCP list_visits, warm caregiver key" http://127.0.0.1:3400/api/mcp 64
+  if [ "$backend" = sqlite ]; then
+    # 4b: the same with disclosure recording off (CAREGATE_DISCLOSURES=off exists only for this comparison).
+    local recording_rate="$LAST_RATE"
+    start_server 3403 "$url" CAREGATE_DISCLOSURES=off
+    BENCH_BODY="$list_visits" BENCH_AUTH="Bearer $caregiver_key" warm_up http://127.0.0.1:3403/api/mcp
+    BENCH_BODY="$list_visits" BENCH_AUTH="Bearer $caregiver_key" wrk_run "4b MCP list_visits, disclosures not recorded" http://127.0.0.1:3403/api/mcp 64
+    rows[-1]="${rows[-1]% |} recording costs $(awk -v on="$recording_rate" -v off="$LAST_RATE" 'BEGIN { printf "%.1f%%", 100 * (1 - on / off) }') of req/s (target <= 10%) |"
+  fi
 
   local cold_before cold_after
   cold_before="$(metric 3400 'caregate_key_checks_total{path="cold"}')"
@@ -119,6 +128,7 @@ bench_backend() {
   if [ "$backend" = sqlite ]; then
     local file="${url#sqlite://}"
     python3 bench/helpers.py scale-sqlite "${file%%\?*}"
+    python3 bench/helpers.py scale-disclosures-sqlite "${file%%\?*}"
   else
     psql -q "$url" <<'SQL'
 INSERT INTO api_keys (key_id, company_id, user_id, label, secret_hash, scopes, created_at, expires_at)
@@ -138,6 +148,12 @@ SQL
   rows[-1]="${rows[-1]% |} p95 ${LAST_P95} ms (target < 100) |"
   BENCH_BODY='{"filter":{"user_id":null,"key_id":null,"page":1,"per_page":50}}' wrk_run "7c Root activity feed page (1M events)" http://127.0.0.1:3400/api/activity/list 8
   rows[-1]="${rows[-1]% |} p95 ${LAST_P95} ms (target < 100) |"
+  if [ "$backend" = sqlite ]; then
+    local patient; patient="$(python3 -c 'import sqlite3, sys; print(sqlite3.connect(sys.argv[1]).execute("SELECT min(id) FROM patients WHERE company_id = 1").fetchone()[0])' "${file%%\?*}")"
+    BENCH_BODY="{\"filter\":{\"patient_id\":$patient,\"key_id\":null,\"from\":null,\"to\":null,\"page\":1,\"per_page\":50}}" \
+      wrk_run "7d Disclosures panel, one patient (1M disclosures)" http://127.0.0.1:3400/api/disclosures/list 8
+    rows[-1]="${rows[-1]% |} p95 ${LAST_P95} ms (target < 100) |"
+  fi
   unset BENCH_COOKIE BENCH_BODY BENCH_AUTH BENCH_METHOD
   for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
   pids=()

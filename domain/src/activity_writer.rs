@@ -1,5 +1,6 @@
 //! Writes high-volume activity events (MCP tool calls, refused keys) and per-key usage counts (every
-//! authenticated request, see [`crate::usage`]) in batches off the request path.
+//! authenticated request, see [`crate::usage`]) and disclosures (which patients a tool call returned, see
+//! [`crate::disclosures`]) in batches off the request path.
 //!
 //! A request hands its event to a bounded queue and goes on; one task per process inserts whatever has queued
 //! up in a single multi-row `INSERT` (and its usage hits, added up, in one upsert per counter table), at most one every [`PACE`] unless a full batch is waiting (so a busy
@@ -16,6 +17,8 @@ use tokio::sync::{mpsc, oneshot};
 
 use crate::activity::store::{self, PendingEvent};
 use crate::activity::NewEvent;
+use crate::disclosures::store::{self as disclosure_store, PendingDisclosure};
+use crate::disclosures::NewDisclosure;
 use crate::usage::{self, Tally, UsageHit};
 
 /// Events waiting at most; beyond it `record` waits for the writer.
@@ -30,6 +33,7 @@ const RETRY_PAUSES: [Duration; 3] = [Duration::from_millis(100), Duration::from_
 enum Message {
     Event(PendingEvent),
     Usage(UsageHit),
+    Disclosure(PendingDisclosure),
     Flush(oneshot::Sender<()>),
 }
 
@@ -46,6 +50,8 @@ pub struct WriterStats {
 pub struct ActivityWriter {
     queue: mpsc::Sender<Message>,
     pub stats: Arc<WriterStats>,
+    /// Whether disclosures are recorded; off only for the benchmark's comparison (`CAREGATE_DISCLOSURES=off`).
+    disclosures: bool,
 }
 
 impl ActivityWriter {
@@ -54,7 +60,12 @@ impl ActivityWriter {
         let (queue, inbox) = mpsc::channel(QUEUE_CAPACITY);
         let stats = Arc::new(WriterStats::default());
         tokio::spawn(run(db, inbox, stats.clone()));
-        ActivityWriter { queue, stats }
+        ActivityWriter { queue, stats, disclosures: true }
+    }
+
+    /// The same writer, recording disclosures or not.
+    pub fn recording_disclosures(self, on: bool) -> ActivityWriter {
+        ActivityWriter { disclosures: on, ..self }
     }
 
     /// Queues one event; waits only while the queue is full.
@@ -73,6 +84,17 @@ impl ActivityWriter {
         }
     }
 
+    /// Queues one disclosure (unless recording them is off); waits only while the queue is full.
+    pub async fn disclose(&self, disclosure: NewDisclosure) {
+        if !self.disclosures {
+            return;
+        }
+        if self.queue.send(Message::Disclosure(disclosure.into())).await.is_err() {
+            self.stats.lost.fetch_add(1, Ordering::Relaxed);
+            tracing::error!("the activity writer has stopped; a disclosure was not recorded");
+        }
+    }
+
     /// Returns once every event queued before this call is stored (or given up on).
     pub async fn flush(&self) {
         let (done, stored) = oneshot::channel();
@@ -84,6 +106,7 @@ impl ActivityWriter {
 
 async fn run(db: DatabaseConnection, mut inbox: mpsc::Receiver<Message>, stats: Arc<WriterStats>) {
     let mut batch = Vec::with_capacity(MAX_BATCH);
+    let mut disclosures = Vec::new();
     let mut tally = Tally::default();
     let mut hits = 0;
     let mut waiting = Vec::new();
@@ -96,19 +119,24 @@ async fn run(db: DatabaseConnection, mut inbox: mpsc::Receiver<Message>, stats: 
         while let Some(message) = next.take() {
             match message {
                 Message::Event(row) => batch.push(row),
+                Message::Disclosure(disclosure) => disclosures.push(disclosure),
                 Message::Usage(hit) => {
                     tally.add(hit);
                     hits += 1;
                 }
                 Message::Flush(done) => waiting.push(done),
             }
-            if batch.len() + hits < MAX_BATCH {
+            if batch.len() + hits + disclosures.len() < MAX_BATCH {
                 next = inbox.try_recv().ok();
             }
         }
         if !batch.is_empty() {
             last_write = tokio::time::Instant::now();
             write(&db, std::mem::take(&mut batch), &stats).await;
+        }
+        if !disclosures.is_empty() {
+            last_write = tokio::time::Instant::now();
+            write_disclosures(&db, std::mem::take(&mut disclosures), &stats).await;
         }
         if !tally.is_empty() {
             last_write = tokio::time::Instant::now();
@@ -138,6 +166,28 @@ async fn write(db: &impl ConnectionTrait, rows: Vec<PendingEvent>, stats: &Write
                 None => {
                     stats.lost.fetch_add(count, Ordering::Relaxed);
                     tracing::error!(error = %err, events = count, "could not store activity events; they are lost");
+                    return;
+                }
+            },
+        }
+    }
+}
+
+/// Stores a batch's disclosures, retrying as for events.
+async fn write_disclosures(db: &DatabaseConnection, batch: Vec<PendingDisclosure>, stats: &WriterStats) {
+    let count = batch.len() as u64;
+    let mut pauses = RETRY_PAUSES.iter();
+    loop {
+        match disclosure_store::insert_batch(db, batch.clone()).await {
+            Ok(()) => return,
+            Err(err) => match pauses.next() {
+                Some(pause) => {
+                    tracing::warn!(error = %err, disclosures = count, "could not store disclosures; retrying");
+                    tokio::time::sleep(*pause).await;
+                }
+                None => {
+                    stats.lost.fetch_add(count, Ordering::Relaxed);
+                    tracing::error!(error = %err, disclosures = count, "could not store disclosures; they are lost");
                     return;
                 }
             },

@@ -31,6 +31,8 @@ pub mod db;
 #[cfg(feature = "server")]
 pub mod demo;
 #[cfg(feature = "server")]
+pub mod disclosures;
+#[cfg(feature = "server")]
 mod entity;
 #[cfg(feature = "server")]
 pub mod error;

@@ -54,6 +54,7 @@ pub struct CurrentUser {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct VisitView {
     pub id: i32,
+    pub patient_id: i32,
     pub patient_name: String,
     pub patient_address: String,
     pub caregiver_id: UserId,
@@ -168,10 +169,14 @@ pub enum Action {
     #[serde(rename = "key.rolled")]
     #[cfg_attr(feature = "server", sea_orm(string_value = "key.rolled"))]
     KeyRolled,
+    /// The company's retention of activity and disclosure records changed (the target says to how many years).
+    #[serde(rename = "record_retention.changed")]
+    #[cfg_attr(feature = "server", sea_orm(string_value = "record_retention.changed"))]
+    RecordRetentionChanged,
 }
 
 impl Action {
-    pub const ALL: [Action; 22] = [
+    pub const ALL: [Action; 23] = [
         Action::KeyMinted,
         Action::KeyRevoked,
         Action::KeyDeleted,
@@ -194,6 +199,7 @@ impl Action {
         Action::KeyReportedLeaked,
         Action::KeyAllowlistChanged,
         Action::KeyRolled,
+        Action::RecordRetentionChanged,
     ];
 
     /// The stored name.
@@ -221,6 +227,7 @@ impl Action {
             Action::KeyReportedLeaked => "key.reported_leaked",
             Action::KeyAllowlistChanged => "key.allowlist_changed",
             Action::KeyRolled => "key.rolled",
+            Action::RecordRetentionChanged => "record_retention.changed",
         }
     }
 
@@ -249,6 +256,7 @@ impl Action {
             Action::KeyReportedLeaked => "API key revoked: reported as leaked",
             Action::KeyAllowlistChanged => "Changed an API key's allowed IP addresses",
             Action::KeyRolled => "Rolled an API key",
+            Action::RecordRetentionChanged => "Changed how long records are kept",
         }
     }
 }
@@ -639,6 +647,7 @@ pub struct NotificationPreferences {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct OpenShiftView {
     pub id: i32,
+    pub patient_id: i32,
     pub patient_name: String,
     pub starts_at: DateTime<Utc>,
     pub ends_at: DateTime<Utc>,
@@ -743,6 +752,57 @@ pub struct KeyUsage {
     pub sources: Vec<UsageSource>,
     /// Tool calls by tool, most called first.
     pub tools: Vec<ToolCalls>,
+    /// Distinct patients this key's calls disclosed over the last 30 days.
+    pub patients_read: u64,
+    /// The key's most-read patients over the last 30 days, at most 5, most reads first.
+    pub top_patients: Vec<PatientReads>,
+}
+
+/// One disclosure: a patient's records returned to an AI client through a key or a connection.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DisclosureView {
+    pub at: DateTime<Utc>,
+    pub patient_id: i32,
+    pub patient_name: String,
+    pub owner_id: UserId,
+    pub owner_name: String,
+    pub key_id: String,
+    /// The key's label, or the connected app's name.
+    pub key_label: String,
+    /// `Some` when the credential is a connected app (OAuth).
+    pub connection: Option<ConnectedApp>,
+    /// The MCP client's name (from `initialize`), else its User-Agent, as untrusted text.
+    pub client: Option<String>,
+    pub tool: String,
+}
+
+/// Which disclosures to list: one patient's, or one key's, within an optional date range (UTC days, inclusive).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DisclosureFilter {
+    pub patient_id: Option<i32>,
+    pub key_id: Option<String>,
+    pub from: Option<chrono::NaiveDate>,
+    pub to: Option<chrono::NaiveDate>,
+    /// 1-based.
+    pub page: u32,
+    pub per_page: u32,
+}
+
+/// One page of disclosures, newest first.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DisclosurePage {
+    pub rows: Vec<DisclosureView>,
+    pub total: u64,
+    pub page: u32,
+    pub per_page: u32,
+}
+
+/// The most-read patients of a key over 30 days (for its details panel).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PatientReads {
+    pub patient_id: i32,
+    pub patient_name: String,
+    pub reads: u64,
 }
 
 #[cfg(test)]

@@ -11,7 +11,7 @@ test('a root user signs in and lands on the office dashboard', async ({ page }) 
 
   await nav.getByRole('link', { name: 'Patients' }).click();
   await expect(page.getByRole('heading', { name: 'Patients' })).toBeVisible();
-  await expect(page.getByRole('cell', { name: 'Margaret Ellis' })).toBeVisible();
+  await expect(page.getByRole('cell', { name: 'Margaret Ellis', exact: true })).toBeVisible();
 });
 
 test('a caregiver lands on the portal and sees only her own visits', async ({ page }) => {

@@ -22,6 +22,9 @@ pub struct Config {
     /// `CAREGATE_WARM_PATH`: `off` checks argon2id on every API request (a baseline for benchmarks);
     /// anything else or unset keeps the warm path on.
     pub warm_path: bool,
+    /// `CAREGATE_DISCLOSURES`: `off` stops recording which patients MCP tool calls returned — only for the
+    /// benchmark's comparison; anything else or unset records them.
+    pub disclosures: bool,
     /// `CAREGATE_OAUTH_LOOPBACK_CLIENTS=1`, for tests only: OAuth client metadata documents may be served over
     /// http from loopback. Never set it in production (it lets a client_id name this machine).
     pub oauth_loopback_clients: bool,
@@ -62,6 +65,7 @@ impl Config {
         };
         let token_environment = token_environment(non_empty_var("CAREGATE_ENV").as_deref(), &public_url)?;
         let warm_path = non_empty_var("CAREGATE_WARM_PATH").as_deref() != Some("off");
+        let disclosures = non_empty_var("CAREGATE_DISCLOSURES").as_deref() != Some("off");
         let oauth_loopback_clients = non_empty_var("CAREGATE_OAUTH_LOOPBACK_CLIENTS").as_deref() == Some("1");
         let oauth_test_authority = match non_empty_var("CAREGATE_OAUTH_TEST_CA") {
             Some(_) if !oauth_loopback_clients => {
@@ -92,6 +96,7 @@ impl Config {
             leptos,
             token_environment,
             warm_path,
+            disclosures,
             oauth_loopback_clients,
             oauth_test_authority,
             trusted_proxies,
@@ -110,6 +115,7 @@ impl Config {
             leptos,
             token_environment: TokenEnvironment::Test,
             warm_path: true,
+            disclosures: true,
             oauth_loopback_clients: true,
             oauth_test_authority: None,
             trusted_proxies: TrustedProxies::default(),

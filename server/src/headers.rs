@@ -14,9 +14,10 @@ use http::HeaderValue;
 
 pub const CONTENT_SECURITY_POLICY_VALUE: &str = "frame-ancestors 'none'; base-uri 'self'; form-action 'self'; object-src 'none'";
 
-/// Static assets (the WebAssembly bundle, styles, icons): the only responses a cache may keep.
+/// Static assets (the WebAssembly bundle, styles, icons): the only responses a cache may keep. Nothing under
+/// `/api/` is one, whatever its name (`/api/disclosures.csv` carries care data).
 fn is_static_asset(path: &str) -> bool {
-    path.starts_with("/pkg/") || path.rsplit('/').next().is_some_and(|last| last.contains('.'))
+    !path.starts_with("/api/") && (path.starts_with("/pkg/") || path.rsplit('/').next().is_some_and(|last| last.contains('.')))
 }
 
 pub async fn security_headers(request: Request, next: Next) -> Response {

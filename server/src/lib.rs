@@ -11,5 +11,6 @@ pub mod mcp;
 pub mod metrics;
 pub mod oauth;
 pub mod reminders;
+pub mod retention;
 pub mod startup;
 pub mod telemetry;

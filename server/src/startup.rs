@@ -26,7 +26,7 @@ use crate::{api, cross_site, guard, headers, health, oauth};
 pub async fn build_state(config: &Config) -> Result<AppState, String> {
     let db = domain::db::connect(&config.database_url).await.map_err(|err| format!("cannot open the database: {err}"))?;
     domain::db::migrate(&db).await.map_err(|err| format!("cannot apply migrations: {err}"))?;
-    let activity = ActivityWriter::start(db.clone());
+    let activity = ActivityWriter::start(db.clone()).recording_disclosures(config.disclosures);
     let (verifier, metrics) = key_verification(config.token_environment, config.warm_path, &activity);
     Ok(AppState {
         leptos_options: Arc::new(config.leptos.clone()),
@@ -125,6 +125,7 @@ pub async fn serve(config: Config) -> Result<(), String> {
     tokio::spawn(domain::sessions::purge_expired_periodically(state.db.clone()));
     tokio::spawn(domain::oauth::service::purge_expired_periodically(state.db.clone()));
     tokio::spawn(crate::reminders::remind_periodically(state.db.clone(), state.mailer.clone(), state.public_url.clone()));
+    tokio::spawn(crate::retention::purge_periodically(state.db.clone()));
     if config.oauth_loopback_clients {
         tracing::warn!("CAREGATE_OAUTH_LOOPBACK_CLIENTS is set: OAuth client documents are fetched from loopback (tests only)");
     }

@@ -5,6 +5,7 @@ pub mod alerts;
 #[cfg(feature = "ssr")]
 pub mod auth;
 pub mod care;
+pub mod disclosures;
 pub mod keys;
 pub mod oauth;
 pub mod people;

@@ -1,11 +1,12 @@
-//! `/settings`: Business Settings (company, key policy), API Keys, and Account (change password, two-factor),
-//! as tabs.
+//! `/settings`: Business Settings (company, key policy, how long records are kept), API Keys, and Account
+//! (change password, two-factor), as tabs.
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::{use_navigate, use_query_map};
 
 use crate::api::account::list_people;
 use crate::api::account::ChangePassword;
+use crate::api::disclosures::{get_record_retention, update_record_retention};
 use crate::api::keys::{get_key_setup, revoke_all_keys, update_key_policy};
 use crate::components::{use_current_user, ErrorNotice, KeysPanel, Loading, TwoFactorCard};
 use crate::model::{KeyCreators, KeyPolicy, PersonView, RevokeAllOf, Role};
@@ -94,11 +95,12 @@ fn BusinessSettings() -> impl IntoView {
     let me = use_current_user();
     let setup = Resource::new(|| (), |_| get_key_setup());
     let people = Resource::new(|| (), |_| list_people());
+    let retention = Resource::new(|| (), |_| get_record_retention());
     view! {
         <Suspense fallback=Loading>
             {move || Suspend::new(async move {
-                match (me.await, setup.await, people.await) {
-                    (Ok(user), Ok(setup), Ok(people)) => view! {
+                match (me.await, setup.await, people.await, retention.await) {
+                    (Ok(user), Ok(setup), Ok(people), Ok(years)) => view! {
                         <section class="card" aria-labelledby="company-title">
                             <h2 id="company-title">"Company"</h2>
                             <dl class="facts">
@@ -107,12 +109,14 @@ fn BusinessSettings() -> impl IntoView {
                             </dl>
                         </section>
                         {if user.role == Role::Root {
-                            view! { <KeyPolicyForm policy=setup.policy/> <RevokeInBulk people/> }.into_any()
+                            view! { <KeyPolicyForm policy=setup.policy/> <RetentionForm years/> <RevokeInBulk people/> }.into_any()
                         } else {
-                            view! { <KeyPolicySummary policy=setup.policy/> }.into_any()
+                            view! { <KeyPolicySummary policy=setup.policy/> <RetentionSummary years/> }.into_any()
                         }}
                     }.into_any(),
-                    (Err(error), _, _) | (_, Err(error), _) | (_, _, Err(error)) => view! { <ErrorNotice error/> }.into_any(),
+                    (Err(error), _, _, _) | (_, Err(error), _, _) | (_, _, Err(error), _) | (_, _, _, Err(error)) => {
+                        view! { <ErrorNotice error/> }.into_any()
+                    }
                 }
             })}
         </Suspense>
@@ -207,6 +211,62 @@ fn KeyPolicyForm(policy: KeyPolicy) -> impl IntoView {
                 }}
                 {move || matches!(save.value().get(), Some(Ok(_))).then(|| view! { <p class="form-ok" role="status">"Policy saved."</p> })}
                 <button type="submit" class="button teal" disabled=move || save.pending().get()>"Save policy"</button>
+            </form>
+        </section>
+    }
+}
+
+/// The years a company may keep activity and disclosure records (the server refuses anything else).
+const RETENTION_YEARS: std::ops::RangeInclusive<u32> = 1..=10;
+
+/// "1 year", "6 years".
+fn years_text(years: u32) -> String {
+    if years == 1 {
+        "1 year".to_owned()
+    } else {
+        format!("{years} years")
+    }
+}
+
+#[component]
+fn RetentionSummary(years: u32) -> impl IntoView {
+    view! {
+        <section class="card" aria-labelledby="retention-title">
+            <h2 id="retention-title">"Record retention"</h2>
+            <p>{format!("Activity and disclosure records are kept for {}; older ones are deleted daily.", years_text(years))}</p>
+            <p class="muted">"Root Users can change this."</p>
+        </section>
+    }
+}
+
+#[component]
+fn RetentionForm(years: u32) -> impl IntoView {
+    let chosen = RwSignal::new(years);
+    let save = Action::new(|years: &u32| update_record_retention(*years));
+    let submit = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        save.dispatch(chosen.get_untracked());
+    };
+    view! {
+        <section class="card" aria-labelledby="retention-title">
+            <h2 id="retention-title">"Record retention"</h2>
+            <form on:submit=submit class="policy-form">
+                <div class="field">
+                    <label for="retention-years">"Keep activity and disclosure records for"</label>
+                    <select id="retention-years" on:change=move |ev| {
+                        if let Ok(years) = event_target_value(&ev).parse() { chosen.set(years); }
+                    }>
+                        {RETENTION_YEARS.map(|option| view! {
+                            <option value=option.to_string() selected=move || chosen.get() == option>{years_text(option)}</option>
+                        }).collect_view()}
+                    </select>
+                </div>
+                <p class="muted">"Older records are deleted daily. Privacy rules for health data often ask for six years."</p>
+                {move || save.value().get().map(|result| match result {
+                    Ok(years) => view! { <p class="form-ok" role="status">{format!("Records are kept for {}.", years_text(years))}</p> }.into_any(),
+                    Err(error) => view! { <p class="form-error" role="alert">{error.to_string()}</p> }.into_any(),
+                })}
+                <button type="submit" class="button teal" disabled=move || save.pending().get()>"Save retention"</button>
             </form>
         </section>
     }

@@ -53,6 +53,7 @@ pub(super) async fn visits(db: &impl ConnectionTrait, query: VisitQuery) -> Resu
             let patient = patients.get(&row.patient_id);
             VisitView {
                 id: row.id,
+                patient_id: row.patient_id,
                 patient_name: patient.map(|p| p.name.clone()).unwrap_or_default(),
                 patient_address: patient.map(|p| p.address.clone()).unwrap_or_default(),
                 caregiver_id: UserId(row.caregiver_id),
@@ -107,6 +108,7 @@ pub(super) async fn open_shifts(db: &impl ConnectionTrait, company_id: CompanyId
         .into_iter()
         .map(|row| OpenShiftView {
             id: row.id,
+            patient_id: row.patient_id,
             patient_name: names.get(&row.patient_id).cloned().unwrap_or_default(),
             starts_at: row.starts_at,
             ends_at: row.ends_at,

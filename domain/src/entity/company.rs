@@ -15,6 +15,7 @@ pub struct Model {
     pub key_requests_per_minute: i32,
     pub key_creators: crate::keys::policy::KeyCreators,
     pub keys_require_two_factor: bool,
+    pub record_retention_years: i32,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -3,6 +3,8 @@ pub mod activity_event;
 pub mod alert;
 pub mod api_key;
 pub mod company;
+pub mod disclosure;
+pub mod disclosure_patient;
 pub mod invitation;
 pub mod key_reminder;
 pub mod key_usage_day;

@@ -215,19 +215,10 @@ impl KeyForCheck {
     }
 }
 
-pub async fn find_for_check(db: &impl ConnectionTrait, key_id: &str) -> Result<Option<KeyForCheck>, DomainError> {
-    Ok(api_key::Entity::find()
-        .select_only()
-        .columns([
-            api_key::Column::CompanyId,
-            api_key::Column::UserId,
-            api_key::Column::Label,
-            api_key::Column::SecretHash,
-            api_key::Column::Scopes,
-            api_key::Column::ExpiresAt,
-            api_key::Column::RevokedAt,
-            api_key::Column::AllowedIps,
-        ])
+/// Adds what every credential check reads besides the key row — the owner as they are now and the owner's
+/// company with its request budget — to a query that selects from `api_keys` (or joins it).
+pub(crate) fn with_owner_and_company<Q: QuerySelect>(query: Q) -> Q {
+    query
         .column_as(user::Column::Name, "owner_name")
         .column_as(user::Column::Email, "owner_email")
         .column_as(user::Column::Role, "owner_role")
@@ -237,6 +228,20 @@ pub async fn find_for_check(db: &impl ConnectionTrait, key_id: &str) -> Result<O
         .column_as(company::Column::KeyRequestsPerMinute, "requests_per_minute")
         .join(JoinType::InnerJoin, api_key::Relation::Owner.def())
         .join(JoinType::InnerJoin, user::Relation::Company.def())
+}
+
+pub async fn find_for_check(db: &impl ConnectionTrait, key_id: &str) -> Result<Option<KeyForCheck>, DomainError> {
+    let query = api_key::Entity::find().select_only().columns([
+        api_key::Column::CompanyId,
+        api_key::Column::UserId,
+        api_key::Column::Label,
+        api_key::Column::SecretHash,
+        api_key::Column::Scopes,
+        api_key::Column::ExpiresAt,
+        api_key::Column::RevokedAt,
+        api_key::Column::AllowedIps,
+    ]);
+    Ok(with_owner_and_company(query)
         .filter(api_key::Column::KeyId.eq(key_id))
         // A connection has no key secret: its Key ID never authenticates a `cg_…` token.
         .filter(api_key::Column::OauthClientId.is_null())

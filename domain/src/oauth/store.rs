@@ -2,9 +2,9 @@
 //! and the connection check, returning domain types (no row leaves this module).
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::Expr;
-use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, FromQueryResult, JoinType, QueryFilter, QuerySelect, RelationTrait, Set};
+use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, FromQueryResult, JoinType, QueryFilter, QuerySelect, Set};
 
-use crate::entity::{api_key, company, oauth_authorization, oauth_client, oauth_token, user};
+use crate::entity::{api_key, oauth_authorization, oauth_client, oauth_token, user};
 use crate::keys::store::KeyForCheck;
 use crate::model::{ClientOrigin, ConnectedApp, UserId};
 use crate::oauth::{ClientKind, TokenKind};
@@ -386,7 +386,7 @@ impl AccessForCheck {
 }
 
 pub async fn find_access_for_check(db: &impl ConnectionTrait, token_id: &str) -> Result<Option<AccessForCheck>, DomainError> {
-    Ok(oauth_token::Entity::find()
+    let query = oauth_token::Entity::find()
         .select_only()
         .column_as(oauth_token::Column::SecretHash, "token_secret_hash")
         .column_as(oauth_token::Column::Kind, "token_kind")
@@ -399,19 +399,11 @@ pub async fn find_access_for_check(db: &impl ConnectionTrait, token_id: &str) ->
         .column_as(api_key::Column::Scopes, "scopes")
         .column_as(api_key::Column::ExpiresAt, "expires_at")
         .column_as(api_key::Column::RevokedAt, "revoked_at")
-        .column_as(user::Column::Name, "owner_name")
-        .column_as(user::Column::Email, "owner_email")
-        .column_as(user::Column::Role, "owner_role")
-        .column_as(user::Column::Active, "owner_active")
-        .column_as(company::Column::Name, "company_name")
-        .column_as(company::Column::AccountNumber, "company_account")
-        .column_as(company::Column::KeyRequestsPerMinute, "requests_per_minute")
         .join(
             JoinType::InnerJoin,
             oauth_token::Entity::belongs_to(api_key::Entity).from(oauth_token::Column::KeyId).to(api_key::Column::KeyId).into(),
-        )
-        .join(JoinType::InnerJoin, api_key::Relation::Owner.def())
-        .join(JoinType::InnerJoin, user::Relation::Company.def())
+        );
+    Ok(crate::keys::store::with_owner_and_company(query)
         .filter(oauth_token::Column::TokenId.eq(token_id))
         .filter(api_key::Column::OauthClientId.is_not_null())
         .into_model::<AccessForCheck>()

@@ -89,7 +89,8 @@ pub async fn for_key(db: &DatabaseConnection, viewer: &CurrentUser, key_id: &str
         .collect();
     let sources = store::sources(db, &key.key_id, SOURCES_SHOWN).await?;
     let tools = store::tools(db, &key.key_id).await?;
-    Ok(KeyUsage { key, days, sources, tools })
+    let (patients_read, top_patients) = crate::disclosures::key_reads(db, viewer.company_id, &key.key_id, now).await?;
+    Ok(KeyUsage { key, days, sources, tools, patients_read, top_patients })
 }
 
 #[cfg(test)]

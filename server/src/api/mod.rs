@@ -1,7 +1,9 @@
-//! The HTTP API for API-key holders: the key layer, JSON errors, `GET /api/v1/me` and the MCP route; the public
+//! The HTTP API for API-key holders: the key layer, JSON errors, `GET /api/v1/me` and the MCP route; the
+//! accounting-of-disclosures CSV for signed-in people (`GET /api/disclosures.csv`, session cookie); the public
 //! leak report (`POST /api/v1/credentials/revoke`, no key); the OAuth
 //! authorization server's endpoints (`crate::oauth`); and plain JSON 404s at the other paths OAuth-probing
 //! clients try (never the HTML app, which a client would take for something it is not).
+mod disclosures;
 mod error;
 mod key_auth;
 mod leaks;
@@ -22,7 +24,11 @@ pub fn routes(state: &AppState) -> Router<AppState> {
         .merge(crate::mcp::routes(state))
         .route_layer(middleware::from_fn_with_state(state.clone(), key_auth::require_api_key));
     let leak_reports = Router::new().route("/api/v1/credentials/revoke", post(leaks::revoke)).layer(Extension(leaks::ReportCounts::default()));
-    let mut router = keyed.merge(leak_reports).merge(crate::oauth::routes()).route("/.well-known/{*path}", any(no_oauth));
+    let mut router = keyed
+        .merge(leak_reports)
+        .merge(crate::oauth::routes())
+        .route("/api/disclosures.csv", get(disclosures::csv))
+        .route("/.well-known/{*path}", any(no_oauth));
     for path in NO_OAUTH_PATHS {
         router = router.route(path, any(no_oauth));
     }

@@ -9,6 +9,7 @@ use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use chrono::Utc;
+use domain::mail::escape_html;
 use domain::oauth::service::{self, AuthorizeError, AuthorizeParams, RegistrationRequest, TokenRequest};
 use domain::oauth::{all_scope_names, mcp_resource, OAuthError};
 use domain::scope::Scope;
@@ -271,19 +272,6 @@ fn refusal_page_with_link(status: StatusCode, message: &str, back_to_client: Opt
     let mut response = (status, Html(body)).into_response();
     response.headers_mut().insert(CONTENT_TYPE, HeaderValue::from_static("text/html; charset=utf-8"));
     response
-}
-
-fn escape_html(text: &str) -> String {
-    text.chars()
-        .map(|c| match c {
-            '&' => "&amp;".to_owned(),
-            '<' => "&lt;".to_owned(),
-            '>' => "&gt;".to_owned(),
-            '"' => "&quot;".to_owned(),
-            '\'' => "&#39;".to_owned(),
-            c => c.to_string(),
-        })
-        .collect()
 }
 
 #[cfg(test)]

@@ -7,6 +7,7 @@ use app::api::account::{BeginTwoFactorSetup, GetNotificationPreferences, GetTwoF
 use app::api::activity::ListActivity;
 use app::api::alerts::{GetAlertSummary, MarkAllAlertsRead};
 use app::api::care::{ListMessages, ListOpenShifts, ListPatients, ListSchedule, ListVisits};
+use app::api::disclosures::GetRecordRetention;
 use app::api::keys::{ConfirmPassword, GetKeySetup, ListKeys, RevokeKey, UpdateKeyPolicy};
 use app::api::session::{GetCurrentUser, Login, Logout};
 use app::error::AppError;
@@ -134,7 +135,7 @@ async fn sign_in_redirects_only_to_this_sites_pages_and_never_panics(app: TestAp
 }
 
 /// Server functions that take no arguments: anything decodes as their (empty) arguments.
-const WITHOUT_ARGUMENTS: [&str; 14] = [
+const WITHOUT_ARGUMENTS: [&str; 15] = [
     <GetTwoFactorStatus as ServerFn>::PATH,
     <BeginTwoFactorSetup as ServerFn>::PATH,
     <Logout as ServerFn>::PATH,
@@ -149,6 +150,7 @@ const WITHOUT_ARGUMENTS: [&str; 14] = [
     <ListOpenShifts as ServerFn>::PATH,
     <GetAlertSummary as ServerFn>::PATH,
     <MarkAllAlertsRead as ServerFn>::PATH,
+    <GetRecordRetention as ServerFn>::PATH,
 ];
 
 backend_test!(every_server_function_answers_arguments_it_cannot_decode_with_400_not_500);

@@ -12,6 +12,7 @@ use app::api::account::{
 use app::api::activity::ListActivity;
 use app::api::alerts::{GetAlertSummary, ListAlerts, MarkAlertRead, MarkAllAlertsRead};
 use app::api::care::{ListMessages, ListOpenShifts, ListPatients, ListSchedule, ListVisits};
+use app::api::disclosures::{GetRecordRetention, ListDisclosures, UpdateRecordRetention};
 use app::api::keys::{
     ConfirmCode, ConfirmPassword, DeleteKey, GetKeySetup, ListKeys, MintKey, RevokeAllKeys, RevokeKey, RollKey, SetKeyAllowlist, UpdateKeyPolicy,
 };
@@ -22,7 +23,8 @@ use app::api::people::{
 use app::api::session::{GetCurrentUser, Logout, SubmitSignInCode};
 use app::api::usage::GetKeyUsage;
 use app::model::{
-    ActivityFilter, ConsentDecision, KeyFilter, KeyPolicy, MintRequest, NotificationPreferences, PeopleFilter, RevokeAllOf, Role, RollOverlap, UserId,
+    ActivityFilter, ConsentDecision, DisclosureFilter, KeyFilter, KeyPolicy, MintRequest, NotificationPreferences, PeopleFilter, RevokeAllOf, Role,
+    RollOverlap, UserId,
 };
 use axum::body::Body;
 use http::{Request, StatusCode};
@@ -58,12 +60,22 @@ struct World {
     revoked: Vec<String>,
     /// Visits of barbara, of her colleague carl, and of Harbor's hank.
     visits: BTreeMap<&'static str, i64>,
+    /// A patient of each company: Sunrise's whose visit is barbara's, Harbor's whose is hank's.
+    patients: BTreeMap<&'static str, i32>,
     user_ids: Vec<UserId>,
 }
 
 async fn world(app: &TestApp) -> World {
-    let mut world =
-        World { cookies: vec![], full_keys: vec![], narrow_keys: vec![], live: vec![], revoked: vec![], visits: BTreeMap::new(), user_ids: vec![] };
+    let mut world = World {
+        cookies: vec![],
+        full_keys: vec![],
+        narrow_keys: vec![],
+        live: vec![],
+        revoked: vec![],
+        visits: BTreeMap::new(),
+        patients: BTreeMap::new(),
+        user_ids: vec![],
+    };
     for email in PEOPLE {
         let cookie = app.login_for_keys(email).await;
         let mint = |scopes: Vec<String>| {
@@ -87,6 +99,7 @@ async fn world(app: &TestApp) -> World {
         for name in wanted {
             let visit = visits.iter().find(|v| v.caregiver_name == *name).expect("a visit");
             world.visits.insert(first_name(name), i64::from(visit.id));
+            world.patients.insert(first_name(name), visit.patient_id);
         }
     }
     world
@@ -298,6 +311,22 @@ async fn probe_server_fn(app: &TestApp, world: &World, via: Via, case: &str) -> 
             };
             outcome(&server_fn(app, world, via, endpoint, accept).await, |_| String::new())
         }
+        "disclosures/list" => {
+            // After the MCP rows: the calls they made are in the writer's queue until flushed.
+            app.state.activity.flush().await;
+            let (patient_id, key_id) = match target.strip_suffix("-key") {
+                Some(owner) => (None, Some(world.live[who_target(owner)].clone())),
+                None => (Some(world.patients[target]), None),
+            };
+            let filter = DisclosureFilter { patient_id, key_id, from: None, to: None, page: 1, per_page: 200 };
+            outcome(&server_fn(app, world, via, endpoint, ListDisclosures { filter }).await, |page| {
+                first_names(page.rows.iter().map(|row| row.owner_name.as_str()))
+            })
+        }
+        "disclosures/retention" => outcome(&server_fn(app, world, via, endpoint, GetRecordRetention {}).await, |years| format!("{years}y")),
+        "disclosures/retention/update" => {
+            outcome(&server_fn(app, world, via, endpoint, UpdateRecordRetention { years: 6 }).await, |years| format!("{years}y"))
+        }
         "oauth/consent" => outcome(&server_fn(app, world, via, endpoint, GetConsent { request: unknown_request() }).await, |_| String::new()),
         "oauth/decide" => {
             let decide = DecideConsent { request: unknown_request(), decision: ConsentDecision { allow: true, scopes: vec![] } };
@@ -355,9 +384,14 @@ async fn probe_mcp(app: &TestApp, world: &World, via: Via, case: &str) -> String
         cookie = world.cookies[who].clone();
         headers.push(("cookie", cookie.as_str()));
     }
+    if tool == "list_disclosures" {
+        // The calls of the MCP rows above are in the writer's queue until flushed.
+        app.state.activity.flush().await;
+    }
     let arguments = match (tool, target) {
         ("get_visit", who) => json!({ "id": world.visits[who] }),
         ("list_visits", _) => json!({ "from": "2000-01-01", "to": "2100-01-01" }),
+        ("list_disclosures", who) => json!({ "patient_id": world.patients[who] }),
         _ => json!({}),
     };
     let body = if tool == "tools/list" {
@@ -388,12 +422,21 @@ async fn probe_mcp(app: &TestApp, world: &World, via: Via, case: &str) -> String
         "list_patients" => format!("ok n={}", data["patients"].as_array().unwrap().len()),
         "list_caregivers" => format!("ok {}", names(&data["caregivers"], &["name"])),
         "list_activity" => format!("ok {}", names(&data["events"], &["actor_name"])),
+        "list_disclosures" => format!("ok {}", names(&data["disclosures"], &["owner_name"])),
         other => panic!("no probe for MCP tool {other}"),
     }
 }
 
 async fn probe_http(app: &TestApp, world: &World, via: Via, path: &str) -> String {
-    let mut request = Request::get(path);
+    let patient = |who: &str| world.patients[who].to_string();
+    let target = match path.split_once(' ') {
+        Some(("/api/disclosures.csv", who)) => {
+            app.state.activity.flush().await;
+            format!("/api/disclosures.csv?patient_id={}", patient(who))
+        }
+        _ => path.to_owned(),
+    };
+    let mut request = Request::get(target);
     request = match via {
         Via::Anonymous => request,
         Via::Session(who) => request.header(http::header::COOKIE, &world.cookies[who]),
@@ -403,6 +446,7 @@ async fn probe_http(app: &TestApp, world: &World, via: Via, path: &str) -> Strin
     let response = app.send(request.body(Body::empty()).unwrap()).await;
     match (path, response.status) {
         ("/api/v1/me", StatusCode::OK) => format!("200 {}", first_name(response.json()["user"]["name"].as_str().unwrap())),
+        (csv, StatusCode::OK) if csv.starts_with("/api/disclosures.csv") => format!("200 rows={}", response.body.lines().count() - 1),
         (_, status) => status.as_u16().to_string(),
     }
 }
@@ -491,7 +535,7 @@ const ROWS: &[Row] = &[
     Row { surface: "fn", case: "alerts/read_all", outcomes: "401 | 200 ×4 | 401 ×4 | 401 ×4" },
     Row { surface: "fn", case: "care/messages", outcomes: "401 | 200, 200 barbara,carl,owen, 200 barbara,owen, 200 hank,hugo | 401 ×4 | 401 ×4" },
     // MCP: API keys only; a session cookie never opens it.
-    Row { surface: "mcp", case: "tools/list", outcomes: "401 | 401 ×4 | tools=10, tools=9, tools=7, tools=10 | tools=2 ×4" },
+    Row { surface: "mcp", case: "tools/list", outcomes: "401 | 401 ×4 | tools=11, tools=9, tools=7, tools=11 | tools=2 ×4" },
     Row { surface: "mcp", case: "whoami", outcomes: "401 | 401 ×4 | ok rosa, ok owen, ok barbara, ok hugo | ok rosa, ok owen, ok barbara, ok hugo" },
     Row {
         surface: "mcp",
@@ -507,6 +551,14 @@ const ROWS: &[Row] = &[
     Row { surface: "mcp", case: "list_open_shifts", outcomes: "401 | 401 ×4 | ok ×4 | scope ×4" },
     Row { surface: "mcp", case: "list_patients", outcomes: "401 | 401 ×4 | ok n=4, ok n=4, scope, ok n=1 | scope ×4" },
     Row { surface: "mcp", case: "list_caregivers", outcomes: "401 | 401 ×4 | ok barbara,carl, ok barbara,carl, scope, ok hank | scope ×4" },
+    // Disclosures, after the MCP rows whose calls they list: Root Users the company's, everyone else their own keys'.
+    Row { surface: "mcp", case: "list_disclosures barbara", outcomes: "401 | 401 ×4 | ok barbara,owen,rosa, scope, scope, refused | scope ×4" },
+    Row { surface: "fn", case: "disclosures/list barbara", outcomes: "401 | 200 barbara,owen,rosa, 200 owen, 200 barbara, 404 | 401 ×4 | 401 ×4" },
+    Row { surface: "fn", case: "disclosures/list hank", outcomes: "401 | 404, 404, 404, 200 hugo | 401 ×4 | 401 ×4" },
+    Row { surface: "fn", case: "disclosures/list barbara-key", outcomes: "401 | 200 barbara, 404, 200 barbara, 404 | 401 ×4 | 401 ×4" },
+    Row { surface: "fn", case: "disclosures/retention", outcomes: "401 | 200 6y ×4 | 401 ×4 | 401 ×4" },
+    Row { surface: "fn", case: "disclosures/retention/update", outcomes: "401 | 200 6y, 403, 403, 200 6y | 401 ×4 | 401 ×4" },
+    Row { surface: "http", case: "/api/disclosures.csv barbara", outcomes: "401 | 200 rows=10, 200 rows=3, 200 rows=3, 404 | 401 ×4 | 401 ×4" },
     Row { surface: "mcp", case: "list_activity", outcomes: "401 | 401 ×4 | ok barbara,owen,rosa, scope, scope, ok hugo | scope ×4" },
     // Other HTTP routes.
     Row {

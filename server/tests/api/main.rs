@@ -5,6 +5,7 @@ mod alerts;
 mod care_data;
 mod cli;
 mod crash;
+mod disclosures;
 mod faults;
 mod hardening;
 mod health;

@@ -78,7 +78,7 @@ async fn tools_list_shows_only_what_the_keys_effective_scopes_allow(app: TestApp
         tool_names(&app, &caregiver).await,
         ["get_profile", "get_schedule", "get_visit", "list_messages", "list_open_shifts", "list_visits", "whoami"]
     );
-    assert_eq!(tool_names(&app, &root).await.len(), 10);
+    assert_eq!(tool_names(&app, &root).await.len(), 11);
     assert_eq!(tool_names(&app, &narrow).await, ["get_visit", "list_visits", "whoami"]);
     let listed = rpc(&app, &root, "tools/list", json!({})).await;
     for tool in listed["result"]["tools"].as_array().unwrap() {

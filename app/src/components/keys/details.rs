@@ -1,5 +1,6 @@
 //! A key's details panel, opened from its row: requests per day over the last 30 days (a bar chart drawn as
-//! inline SVG), the last addresses and clients it was used from, its tool calls by tool, and its settings.
+//! inline SVG), the last addresses and clients it was used from, its tool calls by tool, the patients whose
+//! records it read, and its settings.
 use leptos::prelude::*;
 
 use crate::api::usage::get_key_usage;
@@ -93,6 +94,19 @@ fn UsageView(usage: KeyUsage) -> impl IntoView {
                     </table>
                 }.into_any()
             }}
+        </section>
+        <section aria-labelledby="usage-patients-title">
+            <h3 id="usage-patients-title">"Patient records"</h3>
+            <p>"Patients read (30 days): " {usage.patients_read}</p>
+            {(!usage.top_patients.is_empty()).then(|| view! {
+                <table class="table">
+                    <caption class="visually-hidden">"Most-read patients over the last 30 days"</caption>
+                    <thead><tr><th scope="col">"Patient"</th><th scope="col">"Reads"</th></tr></thead>
+                    <tbody>
+                        {usage.top_patients.into_iter().map(|patient| view! { <tr><td>{patient.patient_name}</td><td>{patient.reads}</td></tr> }).collect_view()}
+                    </tbody>
+                </table>
+            })}
         </section>
         <section aria-labelledby="usage-settings-title">
             <h3 id="usage-settings-title">"Settings"</h3>
