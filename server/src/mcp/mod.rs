@@ -57,8 +57,12 @@ pub fn routes(state: &AppState) -> Router<AppState> {
 /// (An API key gets a tool error instead, as before: its holder cannot re-consent.) Only connections' bodies
 /// are read here, up to the endpoint's limit.
 async fn require_scope_for_connections(State(state): State<AppState>, request: Request, next: Next) -> Response {
-    let is_connection = request.extensions().get::<KeyPrincipal>().is_some_and(|principal| principal.credential == Credential::Connection);
-    if !is_connection {
+    // Only a connection that lacks a scope some tool needs can be refused here; the others pass unread.
+    let may_lack_a_scope = request.extensions().get::<KeyPrincipal>().is_some_and(|principal| {
+        principal.credential == Credential::Connection
+            && Tool::ALL.iter().filter_map(|tool| tool.required_scope()).any(|scope| !principal.allows(scope))
+    });
+    if !may_lack_a_scope {
         return next.run(request).await;
     }
     let (parts, body) = request.into_parts();
