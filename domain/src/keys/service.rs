@@ -111,6 +111,19 @@ pub async fn mint(
     Ok((stored.view(now), token))
 }
 
+/// What a session needs before it makes a new key (minting or rolling): a password or code confirmation within
+/// [`crate::sessions::REAUTH_WINDOW`] (else 401 asking for it), and two-factor when the company requires it.
+async fn require_fresh_session(db: &DatabaseConnection, session: &ActiveSession, now: DateTime<Utc>) -> Result<(), DomainError> {
+    if !session.recently_reauthenticated(now) {
+        return Err(DomainError::ReauthenticationRequired);
+    }
+    let policy = store::policy(db, session.user.company_id).await?;
+    if policy.require_two_factor && !crate::two_factor::is_enabled(db, session.user.id).await? {
+        return Err(DomainError::Forbidden(TWO_FACTOR_REQUIRED.to_owned()));
+    }
+    Ok(())
+}
+
 /// Mints a key for the signed-in person of `session`, who must have confirmed their password within
 /// [`crate::sessions::REAUTH_WINDOW`] (else 401 asking for it).
 pub async fn mint_for_session(
@@ -121,13 +134,7 @@ pub async fn mint_for_session(
     origin: &Origin,
     now: DateTime<Utc>,
 ) -> Result<(ApiKeyView, Token), DomainError> {
-    if !session.recently_reauthenticated(now) {
-        return Err(DomainError::ReauthenticationRequired);
-    }
-    let policy = store::policy(db, session.user.company_id).await?;
-    if policy.require_two_factor && !crate::two_factor::is_enabled(db, session.user.id).await? {
-        return Err(DomainError::Forbidden(TWO_FACTOR_REQUIRED.to_owned()));
-    }
+    require_fresh_session(db, session, now).await?;
     mint(db, &Actor::User(&session.user), &session.user, request, environment, origin, now).await
 }
 
@@ -221,13 +228,7 @@ pub async fn roll_for_session(
     origin: &Origin,
     now: DateTime<Utc>,
 ) -> Result<(ApiKeyView, Token), DomainError> {
-    if !session.recently_reauthenticated(now) {
-        return Err(DomainError::ReauthenticationRequired);
-    }
-    let policy = store::policy(db, session.user.company_id).await?;
-    if policy.require_two_factor && !crate::two_factor::is_enabled(db, session.user.id).await? {
-        return Err(DomainError::Forbidden(TWO_FACTOR_REQUIRED.to_owned()));
-    }
+    require_fresh_session(db, session, now).await?;
     roll(db, &Actor::User(&session.user), key_id, overlap, environment, origin, now).await
 }
 
