@@ -30,20 +30,29 @@ fn challenge_cookie(response: &TestResponse) -> Option<String> {
         .map(|value| value.split(';').next().unwrap_or_default().to_owned())
 }
 
-/// The code of `seed` `steps` steps from now.
-pub(crate) fn code(seed: &[u8], steps: i64) -> String {
-    totp::code(seed, totp::step_at(Utc::now()) + steps)
+/// An authenticator app after set-up: its seed and the time step whose code turned two-factor on. Codes are
+/// counted from that step, not from the clock at the moment of asking, so a test that crosses a 30-second
+/// boundary still sends the codes it means (the server accepts one step either side of its own clock).
+pub(crate) struct Authenticator {
+    seed: Vec<u8>,
+    enrolled_step: i64,
 }
 
-/// Turns two-factor on for `email` through the Account tab's server functions; returns the seed (read from
-/// the text shown for typing by hand), the session cookie and the recovery codes.
-pub(crate) async fn enroll(app: &TestApp, email: &str) -> (Vec<u8>, String, Vec<String>) {
+/// The code of `app` `steps` steps after the one that turned two-factor on.
+pub(crate) fn code(app: &Authenticator, steps: i64) -> String {
+    totp::code(&app.seed, app.enrolled_step + steps)
+}
+
+/// Turns two-factor on for `email` through the Account tab's server functions; returns the authenticator (its
+/// seed read from the text shown for typing by hand), the session cookie and the recovery codes.
+pub(crate) async fn enroll(app: &TestApp, email: &str) -> (Authenticator, String, Vec<String>) {
     let cookie = app.login(email).await;
     let setup = app.call(BeginTwoFactorSetup {}, Some(&cookie)).await.output();
     assert!(setup.qr_svg.starts_with("<svg") && setup.qr_svg.trim_end().ends_with("</svg>"), "a QR code drawn by the server");
     assert!(setup.otpauth_uri.expose().starts_with("otpauth://totp/caregate:"), "{}", setup.otpauth_uri.expose());
     let seed = totp::base32_decode(setup.secret.expose()).expect("base32");
     assert_eq!(seed.len(), totp::SEED_BYTES);
+    let seed = Authenticator { seed, enrolled_step: totp::step_at(Utc::now()) };
     let password = || domain::demo::DEMO_PASSWORD.to_owned();
     let wrong = app.call(ConfirmTwoFactorSetup { password: password(), code: "000000".to_owned() }, Some(&cookie)).await;
     assert_eq!(wrong.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", wrong.body);
@@ -197,7 +206,7 @@ async fn the_database_alone_does_not_reveal_a_seed(app: TestApp) {
         .unwrap();
     assert_eq!(rows.len(), 1);
     let stored: String = rows[0].try_get("", "totp_secret").unwrap();
-    for revealing in [totp::base32(&seed), domain::hex::encode(&seed)] {
+    for revealing in [totp::base32(&seed.seed), domain::hex::encode(&seed.seed)] {
         assert!(!stored.to_uppercase().contains(&revealing.to_uppercase()), "the stored seed is sealed");
     }
     let codes = app.state.db.query_all(Statement::from_string(backend, "SELECT code_hash FROM recovery_codes".to_owned())).await.unwrap();
@@ -210,6 +219,6 @@ async fn the_database_alone_does_not_reveal_a_seed(app: TestApp) {
         bytes.extend(std::fs::read(format!("{}-wal", file.display())).unwrap_or_default());
         let text = String::from_utf8_lossy(&bytes).to_uppercase();
         assert!(text.contains(&stored.to_uppercase()), "the check reads where the rows are");
-        assert!(!text.contains(&totp::base32(&seed)) && !text.contains(&domain::hex::encode(&seed).to_uppercase()), "nor does the database file");
+        assert!(!text.contains(&totp::base32(&seed.seed)) && !text.contains(&domain::hex::encode(&seed.seed).to_uppercase()), "nor does the database file");
     }
 }
