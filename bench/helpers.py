@@ -2,7 +2,10 @@
 uses generate_series in run.sh), and 1 000 000 disclosures of the company's patients (scale-disclosures-sqlite,
 after scale-sqlite: they name its keys), and connecting an app through OAuth for the access-token row (the whole
 dance over HTTP: registration, the authorization request, sign-in, password confirmation, consent, code
-exchange). Wrong secrets are forged by domain's `forge_secret` example, the token format's one implementation."""
+exchange). Wrong secrets are forged by domain's `forge_secret` example, the token format's one implementation.
+For the memory row: 100 000 extra keys of one known secret (warm-keys-sqlite, warm-keys-postgres), their tokens
+(warm-tokens) and a client that presents each token once (drive)."""
+import asyncio
 import base64
 import hashlib
 import http.client
@@ -10,7 +13,9 @@ import json
 import secrets
 import sqlite3
 import sys
+import time
 import urllib.parse
+import zlib
 
 
 def scale_sqlite(path: str) -> None:
@@ -100,6 +105,123 @@ def oauth_access_token(port: int, email: str) -> str:
     return json.loads(tokens)["access_token"]
 
 
+# The memory row's keys share one secret, hashed with argon2id at the cheapest parameters argon2 allows (8 KiB,
+# one pass): the PHC string carries its parameters and caregate verifies with the stored ones, so 100 000 cold
+# checks cost microseconds of argon2 each instead of ~20 ms, and the row measures what keeping them warm costs.
+# Made with the argon2 crate caregate uses (0.5.3): Argon2id, v=19, Params::new(8, 1, 1), salt
+# "caregate-bench-salt"; it verifies under caregate's own argon2id() (checked when it was made).
+WARM_SECRET = "BenchWarmSecret0000000"
+WARM_PHC = "$argon2id$v=19$m=8,t=1,p=1$Y2FyZWdhdGUtYmVuY2gtc2FsdA$6SgV+eGLudewbgidnM12vBSGZITrhQOu+3LdcKeDSRI"
+BASE62 = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+
+
+def warm_key_id(i: int) -> str:
+    return f"W{i:07d}"
+
+
+def checksum(body: str) -> str:
+    """The token's checksum: CRC32 (zlib) of the first 38 characters as six base62 digits (domain::keys::token)."""
+    value = zlib.crc32(body.encode())
+    digits = []
+    for _ in range(6):
+        digits.append(BASE62[value % 62])
+        value //= 62
+    return "".join(reversed(digits))
+
+
+def warm_tokens(prefix: str, count: int, path: str) -> None:
+    """The tokens of the memory row's keys (prefix cg_test_ or cg_live_, as the server mints), one a line."""
+    with open(path, "w") as out:
+        for i in range(1, count + 1):
+            body = f"{prefix}{warm_key_id(i)}{WARM_SECRET}"
+            out.write(f"{body}{checksum(body)}\n")
+
+
+def warm_keys_sqlite(path: str, count: int, like_key_id: str) -> None:
+    """`count` keys of the same owner and company as `like_key_id`, all with WARM_SECRET."""
+    db = sqlite3.connect(path, timeout=30)
+    with db:
+        db.execute(
+            f"""WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < {count})
+                INSERT INTO api_keys (key_id, company_id, user_id, label, secret_hash, scopes, created_at, expires_at)
+                SELECT printf('W%07d', i), k.company_id, k.user_id, 'Warm key ' || i, ?, 'read:visits',
+                       strftime('%Y-%m-%dT%H:%M:%fZ', 'now', '-' || (i + 3600) || ' seconds'), NULL
+                FROM n, api_keys k WHERE k.key_id = ?""",
+            (WARM_PHC, like_key_id),
+        )
+    db.close()
+
+
+def warm_keys_postgres(count: int, like_key_id: str) -> None:
+    """The same for PostgreSQL, as SQL on stdout (for psql)."""
+    print(
+        f"""INSERT INTO api_keys (key_id, company_id, user_id, label, secret_hash, scopes, created_at, expires_at)
+SELECT 'W' || lpad(i::text, 7, '0'), k.company_id, k.user_id, 'Warm key ' || i, '{WARM_PHC}', 'read:visits',
+       now() - (i + 3600) * interval '1 second', NULL
+FROM generate_series(1, {count}) AS i, api_keys k WHERE k.key_id = '{like_key_id}';"""
+    )
+
+
+async def drive_async(port: int, path: str, tokens: list, connections: int, source: str) -> str:
+    """GET `path` once with each token over `connections` keep-alive connections; a summary line as wrk.lua's."""
+    queue = iter(tokens)
+    latencies = []
+    statuses = {}
+
+    async def read_response(reader) -> int:
+        head = await reader.readuntil(b"\r\n\r\n")
+        lines = head.decode("latin-1").split("\r\n")
+        status = int(lines[0].split(" ", 2)[1])
+        headers = {}
+        for line in lines[1:]:
+            if ":" in line:
+                name, value = line.split(":", 1)
+                headers[name.strip().lower()] = value.strip()
+        if "content-length" in headers:
+            await reader.readexactly(int(headers["content-length"]))
+        elif headers.get("transfer-encoding", "").lower() == "chunked":
+            while True:
+                size = int((await reader.readuntil(b"\r\n")).split(b";")[0], 16)
+                await reader.readexactly(size + 2)
+                if size == 0:
+                    break
+        return status
+
+    async def worker() -> None:
+        reader, writer = await asyncio.open_connection("127.0.0.1", port, local_addr=(source, 0))
+        for token in queue:
+            started = time.perf_counter()
+            writer.write(
+                f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nAccept: application/json\r\n"
+                f"Authorization: Bearer {token}\r\n\r\n".encode()
+            )
+            status = await read_response(reader)
+            latencies.append(time.perf_counter() - started)
+            statuses[status] = statuses.get(status, 0) + 1
+        writer.close()
+
+    started = time.perf_counter()
+    await asyncio.gather(*(worker() for _ in range(connections)))
+    seconds = time.perf_counter() - started
+    latencies.sort()
+
+    def percentile(p: float) -> float:
+        return 1000 * latencies[min(len(latencies) - 1, max(0, int(round(p / 100 * len(latencies) + 0.5)) - 1))]
+
+    non2xx = sum(count for status, count in statuses.items() if not 200 <= status < 300)
+    others = " ".join(f"{status}:{count}" for status, count in sorted(statuses.items()) if not 200 <= status < 300)
+    return (
+        f"BENCH requests={len(latencies)} seconds={seconds:.3f} non2xx={non2xx} socket_errors=0 p50_ms={percentile(50):.2f} "
+        f"p95_ms={percentile(95):.2f} p99_ms={percentile(99):.2f} statuses={others or 'none'}"
+    )
+
+
+def drive(port: int, path: str, token_file: str, connections: int, source: str) -> None:
+    with open(token_file) as lines:
+        tokens = [line.strip() for line in lines if line.strip()]
+    print(asyncio.run(drive_async(port, path, tokens, connections, source)))
+
+
 if __name__ == "__main__":
     if sys.argv[1] == "scale-sqlite":
         scale_sqlite(sys.argv[2])
@@ -107,3 +229,13 @@ if __name__ == "__main__":
         scale_disclosures_sqlite(sys.argv[2])
     elif sys.argv[1] == "oauth-token":
         print(oauth_access_token(int(sys.argv[2]), sys.argv[3]))
+    elif sys.argv[1] == "warm-tokens":
+        warm_tokens(sys.argv[2], int(sys.argv[3]), sys.argv[4])
+    elif sys.argv[1] == "warm-keys-sqlite":
+        warm_keys_sqlite(sys.argv[2], int(sys.argv[3]), sys.argv[4])
+    elif sys.argv[1] == "warm-keys-postgres":
+        warm_keys_postgres(int(sys.argv[2]), sys.argv[3])
+    elif sys.argv[1] == "drive":
+        drive(int(sys.argv[2]), sys.argv[3], sys.argv[4], int(sys.argv[5]), sys.argv[6] if len(sys.argv) > 6 else "127.0.0.1")
+    else:
+        raise SystemExit(f"unknown command {sys.argv[1]}")

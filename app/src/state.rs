@@ -13,10 +13,33 @@ use domain::oauth::service::OAuthServer;
 use domain::secret_box::SecretKey;
 use domain::throttle::PasswordAttempts;
 
-/// Built once at start-up by the server from its `Config`.
+/// Built once at start-up by the server from its `Config`; what every request shares, behind one `Arc`, so the
+/// clones each request's layers and extractors make cost a reference count, not a copy of every field.
 #[derive(Clone)]
-pub struct AppState {
-    /// Behind an `Arc`: the state is cloned for every request's extractors and this is its biggest part.
+pub struct AppState(Arc<SharedState>);
+
+impl std::ops::Deref for AppState {
+    type Target = SharedState;
+
+    fn deref(&self) -> &SharedState {
+        &self.0
+    }
+}
+
+impl AppState {
+    pub fn new(shared: SharedState) -> Self {
+        AppState(Arc::new(shared))
+    }
+
+    /// A copy of the fields, to build a state that differs in some (tests standing up another process).
+    pub fn to_shared(&self) -> SharedState {
+        (*self.0).clone()
+    }
+}
+
+/// The fields of [`AppState`].
+#[derive(Clone)]
+pub struct SharedState {
     pub leptos_options: Arc<LeptosOptions>,
     pub db: DatabaseConnection,
     /// Whether cookies carry `Secure` (the public URL is https).

@@ -3,13 +3,15 @@
 //! [`crate::disclosures`]) in batches off the request path.
 //!
 //! A request hands its event to a bounded queue and goes on; one task per process inserts whatever has queued
-//! up in a single multi-row `INSERT` (and its usage hits, added up, in one upsert per counter table), at most one every [`PACE`] unless a full batch is waiting (so a busy
-//! node commits about ten times a second, not once per request). Nothing is dropped for being busy: when the queue is full, requests wait
+//! up in a single multi-row `INSERT`, at most one every [`PACE`] unless a full batch is waiting (so a busy
+//! node commits about ten times a second, not once per request). Usage hits are not queued one by one: a
+//! request adds its hit to this process's running [`Tally`] (a short lock, no wake-up of the writer), and the
+//! writer stores the tally, one upsert per counter table, every [`PACE`]. Nothing is dropped for being busy: when the queue is full, requests wait
 //! for room (backpressure), so memory stays bounded. [`ActivityWriter::flush`] waits until everything queued
 //! before it is stored; the server calls it at shutdown. Only a database that refuses the batch several times
 //! in a row loses it, and that is logged and counted.
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use crate::db::{ConnectionTrait, DatabaseConnection};
@@ -32,7 +34,6 @@ const RETRY_PAUSES: [Duration; 3] = [Duration::from_millis(100), Duration::from_
 
 enum Message {
     Event(PendingEvent),
-    Usage(UsageHit),
     Disclosure(PendingDisclosure),
     Flush(oneshot::Sender<()>),
 }
@@ -45,10 +46,18 @@ pub struct WriterStats {
     pub lost: AtomicU64,
 }
 
+/// Usage hits added up since the writer last stored them, and how many they were.
+#[derive(Default)]
+struct PendingUsage {
+    tally: Tally,
+    hits: u64,
+}
+
 /// The sending side, cheap to clone; the task ends when every clone is gone.
 #[derive(Clone)]
 pub struct ActivityWriter {
     queue: mpsc::Sender<Message>,
+    usage: Arc<Mutex<PendingUsage>>,
     pub stats: Arc<WriterStats>,
     /// Whether disclosures are recorded; off only for the benchmark's comparison (`CAREGATE_DISCLOSURES=off`).
     disclosures: bool,
@@ -59,8 +68,9 @@ impl ActivityWriter {
     pub fn start(db: DatabaseConnection) -> ActivityWriter {
         let (queue, inbox) = mpsc::channel(QUEUE_CAPACITY);
         let stats = Arc::new(WriterStats::default());
-        tokio::spawn(run(db, inbox, stats.clone()));
-        ActivityWriter { queue, stats, disclosures: true }
+        let usage = Arc::new(Mutex::new(PendingUsage::default()));
+        tokio::spawn(run(db, inbox, stats.clone(), usage.clone()));
+        ActivityWriter { queue, usage, stats, disclosures: true }
     }
 
     /// The same writer, recording disclosures or not.
@@ -76,12 +86,12 @@ impl ActivityWriter {
         }
     }
 
-    /// Queues one usage hit; waits only while the queue is full.
-    pub async fn count(&self, hit: UsageHit) {
-        if self.queue.send(Message::Usage(hit)).await.is_err() {
-            self.stats.lost.fetch_add(1, Ordering::Relaxed);
-            tracing::error!("the activity writer has stopped; a key's use was not counted");
-        }
+    /// Adds one usage hit to the running tally the writer stores every [`PACE`]. Its memory is bounded by the
+    /// keys, days, tools and (address, client) pairs seen in one [`PACE`].
+    pub fn count(&self, hit: UsageHit) {
+        let mut pending = self.usage.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        pending.tally.add(hit);
+        pending.hits += 1;
     }
 
     /// Queues one disclosure (unless recording them is off); waits only while the queue is full.
@@ -104,43 +114,56 @@ impl ActivityWriter {
     }
 }
 
-async fn run(db: DatabaseConnection, mut inbox: mpsc::Receiver<Message>, stats: Arc<WriterStats>) {
+async fn run(db: DatabaseConnection, mut inbox: mpsc::Receiver<Message>, stats: Arc<WriterStats>, usage: Arc<Mutex<PendingUsage>>) {
     let mut batch = Vec::with_capacity(MAX_BATCH);
     let mut disclosures = Vec::new();
-    let mut tally = Tally::default();
-    let mut hits = 0;
     let mut waiting = Vec::new();
     let mut last_write = tokio::time::Instant::now() - PACE;
-    while let Some(first) = inbox.recv().await {
-        if inbox.len() + 1 < MAX_BATCH {
-            tokio::time::sleep_until(last_write + PACE).await;
-        }
-        let mut next = Some(first);
-        while let Some(message) = next.take() {
-            match message {
-                Message::Event(row) => batch.push(row),
-                Message::Disclosure(disclosure) => disclosures.push(disclosure),
-                Message::Usage(hit) => {
-                    tally.add(hit);
-                    hits += 1;
+    let mut ticks = tokio::time::interval(PACE);
+    ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let take_usage = || std::mem::take(&mut *usage.lock().unwrap_or_else(std::sync::PoisonError::into_inner));
+    loop {
+        let first = tokio::select! {
+            message = inbox.recv() => match message {
+                Some(message) => Some(message),
+                None => {
+                    // Every sender is gone (shutdown): store what was counted last.
+                    let pending = take_usage();
+                    if !pending.tally.is_empty() {
+                        write_usage(&db, pending.tally, pending.hits, &stats).await;
+                    }
+                    return;
                 }
-                Message::Flush(done) => waiting.push(done),
+            },
+            _ = ticks.tick() => None,
+        };
+        if let Some(first) = first {
+            if inbox.len() + 1 < MAX_BATCH {
+                tokio::time::sleep_until(last_write + PACE).await;
             }
-            if batch.len() + hits + disclosures.len() < MAX_BATCH {
-                next = inbox.try_recv().ok();
+            let mut next = Some(first);
+            while let Some(message) = next.take() {
+                match message {
+                    Message::Event(row) => batch.push(row),
+                    Message::Disclosure(disclosure) => disclosures.push(disclosure),
+                    Message::Flush(done) => waiting.push(done),
+                }
+                if batch.len() + disclosures.len() < MAX_BATCH {
+                    next = inbox.try_recv().ok();
+                }
+            }
+            if !batch.is_empty() {
+                last_write = tokio::time::Instant::now();
+                write(&db, std::mem::take(&mut batch), &stats).await;
+            }
+            if !disclosures.is_empty() {
+                last_write = tokio::time::Instant::now();
+                write_disclosures(&db, std::mem::take(&mut disclosures), &stats).await;
             }
         }
-        if !batch.is_empty() {
-            last_write = tokio::time::Instant::now();
-            write(&db, std::mem::take(&mut batch), &stats).await;
-        }
-        if !disclosures.is_empty() {
-            last_write = tokio::time::Instant::now();
-            write_disclosures(&db, std::mem::take(&mut disclosures), &stats).await;
-        }
-        if !tally.is_empty() {
-            last_write = tokio::time::Instant::now();
-            write_usage(&db, std::mem::take(&mut tally), std::mem::take(&mut hits) as u64, &stats).await;
+        let pending = take_usage();
+        if !pending.tally.is_empty() {
+            write_usage(&db, pending.tally, pending.hits, &stats).await;
         }
         for done in waiting.drain(..) {
             let _ = done.send(());

@@ -41,6 +41,8 @@ pub mod hex;
 #[cfg(feature = "server")]
 pub mod invitations;
 #[cfg(feature = "server")]
+pub mod limits;
+#[cfg(feature = "server")]
 pub mod mail;
 #[cfg(feature = "server")]
 pub mod net;

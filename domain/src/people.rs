@@ -2,11 +2,13 @@
 //! and change the role of its users.
 //!
 //! Deactivation takes effect on the next request everywhere: it ends every session of the person in the same
-//! transaction, and key verification reads the owner's row on every request, so each of their keys answers
-//! `inactive_user` from then on, on every server process. Reactivation brings back the keys that are still
-//! within their expiry and not revoked. A company always keeps one active Root User: every change that would
-//! leave it without one is refused (409), decided under the company's row lock so that two Root Users demoting
-//! each other at once cannot both succeed.
+//! transaction, and it returns only after [`keys::freshness::settle`], when no server process uses a copy of
+//! the owner's row read before it, so each of their keys answers `inactive_user` from then on, on every
+//! process. A demotion that takes scopes away waits the same way. Reactivation brings back the keys that are
+//! still within their expiry and not revoked (within [`keys::freshness::STALENESS`]: giving access back does
+//! not wait). A company always keeps one active Root User: every change that would leave it without one is
+//! refused (409), decided under the company's row lock so that two Root Users demoting each other at once
+//! cannot both succeed.
 use chrono::{DateTime, Utc};
 
 use crate::accounts::{store, Account};
@@ -14,6 +16,7 @@ use crate::activity::{self, Action, NewEvent, Origin};
 use crate::actor::Actor;
 use crate::db::{DatabaseConnection, TransactionTrait};
 use crate::model::{CurrentUser, PeopleFilter, PeoplePage, PersonRow, PersonStatus, UserId};
+use crate::scope::Scope;
 use crate::{keys, sessions, DomainError, Role};
 
 /// The message of the last-Root guard; clients and tests match on it.
@@ -29,7 +32,8 @@ pub struct PersonChanged {
     pub live_keys: u64,
 }
 
-/// Deactivates a person: they can no longer sign in, their sessions end and their keys stop working.
+/// Deactivates a person: they can no longer sign in, their sessions end and their keys stop working; returns
+/// after [`keys::freshness::settle`].
 pub async fn deactivate(
     db: &DatabaseConnection,
     actor: &Actor<'_>,
@@ -52,7 +56,7 @@ pub async fn activate(
 }
 
 /// Gives a person another role. What their keys may read follows at once: a key's scopes are always
-/// intersected with its owner's current role.
+/// intersected with its owner's current role, and a demotion returns after [`keys::freshness::settle`].
 pub async fn set_role(
     db: &DatabaseConnection,
     actor: &Actor<'_>,
@@ -102,6 +106,16 @@ impl Change {
             Change::Deactivate => false,
             Change::Activate => person.role == Role::Root,
             Change::Role(role) => person.is_active() && role == Role::Root,
+        }
+    }
+
+    /// Whether the change may take away something a key of the person's could do: then the change waits for
+    /// [`keys::freshness::settle`] before it answers.
+    fn takes_access_away(self, before: &Account) -> bool {
+        match self {
+            Change::Deactivate => true,
+            Change::Activate => false,
+            Change::Role(role) => Scope::allowed_for(before.role).iter().any(|scope| !Scope::allowed_for(role).contains(scope)),
         }
     }
 
@@ -184,6 +198,9 @@ async fn change(
     activity::record(&txn, event).await?;
     let account = store::account(&txn, person.id).await?.ok_or(DomainError::NotFound("User"))?;
     txn.commit().await?;
+    if change.takes_access_away(&person) {
+        keys::freshness::settle().await;
+    }
     Ok(PersonChanged { account, live_keys })
 }
 
@@ -203,6 +220,16 @@ mod tests {
         assert!(!Change::Role(Role::User).leaves_active_root(&root));
         assert!(Change::Role(Role::Root).leaves_active_root(&root));
         assert!(Change::Activate.leaves_active_root(&person(Role::Root, PersonStatus::Deactivated)));
+    }
+
+    #[test]
+    fn deactivations_and_demotions_take_access_away_and_promotions_do_not() {
+        let office = person(Role::User, PersonStatus::Active);
+        assert!(Change::Deactivate.takes_access_away(&office));
+        assert!(Change::Role(Role::Caregiver).takes_access_away(&office));
+        assert!(Change::Role(Role::User).takes_access_away(&person(Role::Root, PersonStatus::Active)));
+        assert!(!Change::Role(Role::Root).takes_access_away(&office));
+        assert!(!Change::Activate.takes_access_away(&person(Role::User, PersonStatus::Deactivated)));
     }
 
     #[test]

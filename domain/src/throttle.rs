@@ -1,18 +1,19 @@
-//! Fixed-window counters that bound guessing: wrong API-key secrets (per Key ID and per client IP) and wrong
-//! passwords (per account and per client IP), and the per-key request budget. Counters live in each server
-//! process, and their memory is bounded whatever callers send: names are kept only as a 16-byte digest (a
+//! Fixed-window counters in this process's memory, the store [`crate::limits`] uses when the deployment is one
+//! process (SQLite), and the bound on password guessing built on them. Their memory is bounded whatever callers
+//! send: names are kept only as a 16-byte digest (a
 //! 1 MiB "email" costs 16 bytes), expired windows are pruned every eighth of a window, and a map holds at most
 //! [`DEFAULT_CAPACITY`] names. When that many are live, the tenth with the fewest events is dropped to make
 //! room: a flood of fresh names (each at one event) evicts itself, while the names near their bound — the ones
 //! under attack — stay counted, and nobody is refused for the map being full. IPv6 clients are counted by
 //! their /64 network ([`crate::net::counting_name`]).
 use std::collections::HashMap;
-use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use sha2::{Digest, Sha256};
 
-use crate::net::counting_name;
+use crate::db::DatabaseConnection;
+use crate::error::DomainError;
+use crate::limits::{CountedAttempt, Counter, FailureBounds, Limit};
 
 /// Names one [`Windows`] keeps at most (about 5 MiB at 48 bytes a name).
 pub const DEFAULT_CAPACITY: usize = 100_000;
@@ -20,7 +21,7 @@ pub const DEFAULT_CAPACITY: usize = 100_000;
 /// A name as it is kept: the first 16 bytes of its SHA-256.
 type NameDigest = [u8; 16];
 
-fn digest(name: &str) -> NameDigest {
+pub(crate) fn digest(name: &str) -> NameDigest {
     let full = Sha256::digest(name.as_bytes());
     let mut short = [0u8; 16];
     short.copy_from_slice(&full[..16]);
@@ -122,109 +123,68 @@ impl Windows {
     }
 }
 
-/// Failed attempts per name and per client IP. An attempt is counted *before* the expensive check runs and
-/// refunded when it succeeds, so attempts in flight at the same moment cannot race past the bound, and
-/// legitimate attempts never add up.
-pub struct FailureLimiter {
-    by_name: Windows,
-    by_ip: Windows,
-    max_per_name: u32,
-    max_per_ip: u32,
-}
-
-impl FailureLimiter {
-    pub fn new(max_per_name: u32, max_per_ip: u32, window: Duration) -> Self {
-        FailureLimiter { by_name: Windows::new(window), by_ip: Windows::new(window), max_per_name, max_per_ip }
-    }
-
-    /// Seconds to wait when `name` or `ip` is over its bound.
-    pub fn blocked(&mut self, name: &str, ip: Option<&str>, now: Instant) -> Option<u64> {
-        self.by_name.blocked(name, self.max_per_name, now).or_else(|| self.ip_blocked(ip, now))
-    }
-
-    pub fn record(&mut self, name: &str, ip: Option<&str>, now: Instant) {
-        self.by_name.hit(name, now);
-        if let Some(ip) = ip {
-            self.by_ip.hit(&counting_name(ip), now);
-        }
-    }
-
-    /// Takes back a [`FailureLimiter::record`] whose attempt turned out right.
-    pub fn refund(&mut self, name: &str, ip: Option<&str>) {
-        self.by_name.undo(name);
-        if let Some(ip) = ip {
-            self.by_ip.undo(&counting_name(ip));
-        }
-    }
-
-    /// Counts an attempt unless `name` or `ip` is over its bound; otherwise the seconds to wait.
-    pub fn attempt(&mut self, name: &str, ip: Option<&str>, now: Instant) -> Result<(), u64> {
-        if let Some(retry_after) = self.blocked(name, ip, now) {
-            return Err(retry_after);
-        }
-        self.record(name, ip, now);
-        Ok(())
-    }
-
-    /// Seconds to wait when `ip` alone is over its bound (before anything names an account or key).
-    pub fn ip_blocked(&mut self, ip: Option<&str>, now: Instant) -> Option<u64> {
-        ip.and_then(|ip| self.by_ip.blocked(&counting_name(ip), self.max_per_ip, now))
-    }
-
-    /// Counts a failure against `ip` alone, unless it is over its bound; otherwise the seconds to wait.
-    pub fn attempt_ip(&mut self, ip: Option<&str>, now: Instant) -> Result<(), u64> {
-        if let Some(retry_after) = self.ip_blocked(ip, now) {
-            return Err(retry_after);
-        }
-        if let Some(ip) = ip {
-            self.by_ip.hit(&counting_name(ip), now);
-        }
-        Ok(())
-    }
-
-    /// Names kept by the per-name and per-IP counters (for tests of the memory bound).
-    pub fn names_kept(&self) -> usize {
-        self.by_name.len() + self.by_ip.len()
-    }
-}
-
 /// Wrong passwords allowed per account, and per client IP, in one [`SIGN_IN_WINDOW`]. The per-IP bound is
 /// higher because an office's staff may share one address.
 pub const SIGN_IN_FAILURES_PER_ACCOUNT: u32 = 10;
 pub const SIGN_IN_FAILURES_PER_IP: u32 = 50;
 pub const SIGN_IN_WINDOW: Duration = Duration::from_secs(15 * 60);
 
-/// The process's bound on password guessing, for sign-in and re-authentication alike.
-pub struct PasswordAttempts(Mutex<FailureLimiter>);
+/// The deployment's bound on password guessing, for sign-in, re-authentication and two-factor codes alike:
+/// per account and per client address, shared by every process on PostgreSQL ([`crate::limits`]).
+pub struct PasswordAttempts(FailureBounds);
 
+fn account_limit() -> Limit {
+    Limit { scope: "password", max: SIGN_IN_FAILURES_PER_ACCOUNT, window: SIGN_IN_WINDOW }
+}
+
+fn address_limit() -> Limit {
+    Limit { scope: "password-ip", max: SIGN_IN_FAILURES_PER_IP, window: SIGN_IN_WINDOW }
+}
+
+/// Counted in this process (a single-process deployment, unit tests).
 impl Default for PasswordAttempts {
     fn default() -> Self {
-        PasswordAttempts(Mutex::new(FailureLimiter::new(SIGN_IN_FAILURES_PER_ACCOUNT, SIGN_IN_FAILURES_PER_IP, SIGN_IN_WINDOW)))
+        PasswordAttempts(FailureBounds::new(Counter::in_process(account_limit()), Counter::in_process(address_limit())))
     }
 }
 
 impl PasswordAttempts {
-    /// Counts an attempt for `account` (case-insensitive) from `ip`, or says how many seconds to wait.
-    pub fn begin(&self, account: &str, ip: Option<&str>) -> Result<(), u64> {
-        let account = account_name(account);
-        self.limiter().attempt(&account, ip, Instant::now())
+    /// Counted in `db` when it is PostgreSQL, in this process otherwise.
+    pub fn for_database(db: &DatabaseConnection) -> Self {
+        PasswordAttempts(FailureBounds::new(Counter::for_database(account_limit(), db), Counter::for_database(address_limit(), db)))
     }
 
-    /// The attempt begun for `account` from `ip` had the right password: it does not count.
-    pub fn succeeded(&self, account: &str, ip: Option<&str>) {
-        let account = account_name(account);
-        self.limiter().refund(&account, ip);
+    /// Counts an attempt for `account` (case-insensitive) from `ip` before the password or code is checked;
+    /// [`DomainError::TooManyAttempts`] when the account or the address is at its bound.
+    pub async fn begin(&self, account: &str, ip: Option<&str>) -> Result<CountedAttempt, DomainError> {
+        self.0.attempt(&account_name(account), ip).await?.map_err(|retry_after| DomainError::TooManyAttempts { retry_after })
     }
 
-    /// Names (accounts and addresses) the bound keeps now.
+    /// The attempt had the right password or code: it does not count.
+    pub async fn succeeded(&self, attempt: CountedAttempt) -> Result<(), DomainError> {
+        self.0.refund(attempt).await
+    }
+
+    /// Runs `check` (a password or code check for `account` from `ip`) under the bound: at the bound, 429
+    /// without checking; an outcome `is_failure` calls a failure stays counted, anything else is given back.
+    pub async fn guard<T>(
+        &self,
+        account: &str,
+        ip: Option<&str>,
+        check: impl std::future::Future<Output = Result<T, DomainError>>,
+        is_failure: impl FnOnce(&Result<T, DomainError>) -> bool,
+    ) -> Result<T, DomainError> {
+        let attempt = self.begin(account, ip).await?;
+        let outcome = check.await;
+        if !is_failure(&outcome) {
+            self.succeeded(attempt).await?;
+        }
+        outcome
+    }
+
+    /// Names (accounts and addresses) this process keeps now.
     pub fn names_kept(&self) -> usize {
-        self.limiter().names_kept()
-    }
-
-    /// The counters. A panic elsewhere while they were locked leaves counts that are still right, so a
-    /// poisoned lock is used as it is: neither letting guesses through uncounted nor refusing everyone.
-    fn limiter(&self) -> std::sync::MutexGuard<'_, FailureLimiter> {
-        self.0.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+        self.0.names_kept()
     }
 }
 
@@ -238,12 +198,12 @@ fn account_name(account: &str) -> String {
 mod tests {
     use super::*;
 
-    #[test]
-    fn huge_names_cost_a_fixed_few_bytes_and_expired_windows_are_pruned() {
+    #[tokio::test]
+    async fn huge_names_cost_a_fixed_few_bytes_and_expired_windows_are_pruned() {
         let attempts = PasswordAttempts::default();
         let huge = "x".repeat(1024 * 1024);
         for n in 0..200 {
-            assert_eq!(attempts.begin(&format!("{n}{huge}@example.com"), None), Ok(()));
+            attempts.begin(&format!("{n}{huge}@example.com"), None).await.unwrap();
         }
         assert_eq!(attempts.names_kept(), 200, "200 accounts, each kept as a 16-byte digest");
         let mut windows = Windows::new(Duration::from_secs(60));
@@ -272,63 +232,54 @@ mod tests {
         assert_eq!(windows.blocked("under attack", 5, now), Some(80), "the name near its bound is still counted");
     }
 
-    #[test]
-    fn an_ipv6_host_cannot_escape_its_bound_by_changing_addresses_within_its_64() {
-        let mut limiter = FailureLimiter::new(100, 3, Duration::from_secs(60));
-        let now = Instant::now();
-        for n in 0..3 {
-            limiter.record(&format!("account{n}"), Some(&format!("2001:db8:1:2::{n:x}")), now);
-        }
-        assert!(limiter.ip_blocked(Some("2001:db8:1:2:ffff::1"), now).is_some());
-        assert!(limiter.ip_blocked(Some("2001:db8:1:3::1"), now).is_none());
-    }
-
-    #[test]
-    fn accounts_are_counted_under_the_same_lower_case_as_email_addresses() {
+    #[tokio::test]
+    async fn accounts_are_counted_under_the_same_lower_case_as_email_addresses() {
         let attempts = PasswordAttempts::default();
         for _ in 0..SIGN_IN_FAILURES_PER_ACCOUNT {
-            attempts.begin("ABΣ@X.GR", None).unwrap();
+            attempts.begin("ABΣ@X.GR", None).await.unwrap();
         }
-        assert!(attempts.begin("abς@x.gr", None).is_err(), "the final sigma folds as the email parser folds it");
+        assert!(attempts.begin("abς@x.gr", None).await.is_err(), "the final sigma folds as the email parser folds it");
     }
 
-    #[test]
-    fn an_account_is_refused_after_its_wrong_passwords_until_the_window_ends() {
+    #[tokio::test]
+    async fn an_account_is_refused_after_its_wrong_passwords_until_the_window_ends() {
         let attempts = PasswordAttempts::default();
         for _ in 0..SIGN_IN_FAILURES_PER_ACCOUNT {
-            assert_eq!(attempts.begin("Rosa@Example.com", Some("10.0.0.1")), Ok(()));
+            attempts.begin("Rosa@Example.com", Some("10.0.0.1")).await.unwrap();
         }
-        let retry = attempts.begin("rosa@example.com ", Some("10.0.0.2")).unwrap_err();
-        assert!((1..=SIGN_IN_WINDOW.as_secs()).contains(&retry), "{retry}");
-        assert_eq!(attempts.begin("other@example.com", Some("10.0.0.2")), Ok(()), "other accounts are unaffected");
+        let Err(DomainError::TooManyAttempts { retry_after }) = attempts.begin("rosa@example.com ", Some("10.0.0.2")).await else {
+            panic!("the eleventh attempt is refused")
+        };
+        assert!((1..=SIGN_IN_WINDOW.as_secs()).contains(&retry_after), "{retry_after}");
+        assert!(attempts.begin("other@example.com", Some("10.0.0.2")).await.is_ok(), "other accounts are unaffected");
     }
 
-    #[test]
-    fn right_passwords_never_add_up() {
+    #[tokio::test]
+    async fn right_passwords_never_add_up() {
         let attempts = PasswordAttempts::default();
         for _ in 0..SIGN_IN_FAILURES_PER_ACCOUNT * 5 {
-            attempts.begin("rosa@example.com", Some("10.0.0.1")).unwrap();
-            attempts.succeeded("rosa@example.com", Some("10.0.0.1"));
+            let attempt = attempts.begin("rosa@example.com", Some("10.0.0.1")).await.unwrap();
+            attempts.succeeded(attempt).await.unwrap();
         }
-        assert_eq!(attempts.begin("rosa@example.com", Some("10.0.0.1")), Ok(()));
+        assert!(attempts.begin("rosa@example.com", Some("10.0.0.1")).await.is_ok());
     }
 
-    #[test]
-    fn one_address_guessing_many_accounts_is_bounded() {
+    #[tokio::test]
+    async fn one_address_guessing_many_accounts_is_bounded() {
         let attempts = PasswordAttempts::default();
         for n in 0..SIGN_IN_FAILURES_PER_IP {
-            attempts.begin(&format!("user{n}@example.com"), Some("10.9.9.9")).unwrap();
+            attempts.begin(&format!("user{n}@example.com"), Some("10.9.9.9")).await.unwrap();
         }
-        assert!(attempts.begin("fresh@example.com", Some("10.9.9.9")).is_err());
-        assert!(attempts.begin("fresh@example.com", Some("10.9.9.10")).is_ok());
+        assert!(attempts.begin("fresh@example.com", Some("10.9.9.9")).await.is_err());
+        assert!(attempts.begin("fresh@example.com", Some("10.9.9.10")).await.is_ok());
     }
 
     #[test]
     fn a_window_starts_over_once_it_has_passed() {
-        let mut limiter = FailureLimiter::new(1, 5, Duration::from_secs(60));
+        let mut windows = Windows::new(Duration::from_secs(60));
         let start = Instant::now();
-        assert_eq!(limiter.attempt("k", None, start), Ok(()));
-        assert_eq!(limiter.attempt("k", None, start + Duration::from_secs(59)), Err(1));
-        assert_eq!(limiter.attempt("k", None, start + Duration::from_secs(60)), Ok(()));
+        windows.hit("k", start);
+        assert_eq!(windows.blocked("k", 1, start + Duration::from_secs(59)), Some(1));
+        assert_eq!(windows.blocked("k", 1, start + Duration::from_secs(60)), None);
     }
 }

@@ -220,7 +220,7 @@ fn fail(message: &str) -> ExitCode {
 }
 
 async fn open(config: &Config) -> Result<DatabaseConnection, String> {
-    Ok(crate::startup::build_state(config).await?.db)
+    Ok(crate::startup::build_state(config).await?.db.clone())
 }
 
 fn explain(err: domain::DomainError) -> String {

@@ -27,10 +27,10 @@ fn is_open_to_anyone(path: &str) -> bool {
 }
 
 pub async fn page_guard(State(state): State<AppState>, request: Request, next: Next) -> Response {
-    let path = request.uri().path().to_owned();
-    if request.method() != Method::GET || !is_page(&path) || is_open_to_anyone(&path) {
+    if request.method() != Method::GET || !is_page(request.uri().path()) || is_open_to_anyone(request.uri().path()) {
         return next.run(request).await;
     }
+    let path = request.uri().path().to_owned();
     let session = match resolve_session(&state, request.headers()).await {
         Ok(session) => session,
         Err(err) => {

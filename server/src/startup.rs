@@ -15,7 +15,7 @@ use domain::oauth::service::OAuthServer;
 use leptos::prelude::provide_context;
 use leptos_axum::{generate_route_list, handle_server_fns_with_context, LeptosRoutes};
 
-use app::state::AppState;
+use app::state::{AppState, SharedState};
 use app::{shell, App};
 
 use crate::config::Config;
@@ -27,11 +27,16 @@ pub async fn build_state(config: &Config) -> Result<AppState, String> {
     let db = domain::db::connect(&config.database_url).await.map_err(|err| format!("cannot open the database: {err}"))?;
     domain::db::migrate(&db).await.map_err(|err| format!("cannot apply migrations: {err}"))?;
     let activity = ActivityWriter::start(db.clone()).recording_disclosures(config.disclosures);
-    let (verifier, metrics) = key_verification(config.token_environment, config.warm_path, &activity);
-    Ok(AppState {
+    let (verifier, metrics) = key_verification(config.token_environment, config.warm_path, &activity, &db);
+    let oauth = OAuthServer::new(
+        Fetcher::new(FetchPolicy { allow_loopback: config.oauth_loopback_clients }, config.oauth_test_authority.as_deref())
+            .map_err(|err| format!("CAREGATE_OAUTH_TEST_CA: {err}"))?,
+        &db,
+    );
+    Ok(AppState::new(SharedState {
         leptos_options: Arc::new(config.leptos.clone()),
         activity,
-        password_attempts: Default::default(),
+        password_attempts: Arc::new(domain::throttle::PasswordAttempts::for_database(&db)),
         db,
         secure_cookies: config.secure_cookies(),
         public_url: config.public_url.clone(),
@@ -41,19 +46,49 @@ pub async fn build_state(config: &Config) -> Result<AppState, String> {
         metrics,
         secret_key: config.secret_key.clone(),
         mailer: config.mailer.clone(),
-        oauth: Arc::new(OAuthServer::new(
-            Fetcher::new(FetchPolicy { allow_loopback: config.oauth_loopback_clients }, config.oauth_test_authority.as_deref())
-                .map_err(|err| format!("CAREGATE_OAUTH_TEST_CA: {err}"))?,
-        )),
-    })
+        oauth: Arc::new(oauth),
+    }))
 }
 
-/// What one server process keeps for itself to verify API keys — its verifier (warm cache, attack bounds) —
-/// and the metrics it reports to, which also read `activity`'s counters. (Tests build a second pair to stand
-/// for another process on the same database.)
-pub fn key_verification(environment: TokenEnvironment, warm_path: bool, activity: &ActivityWriter) -> (Arc<Verifier>, Arc<PrometheusMetrics>) {
+/// What one server process keeps for itself to verify API keys — its verifier (bounded-staleness copies, attack
+/// bounds, budgets shared through `db` on PostgreSQL) — and the metrics it reports to, which also read
+/// `activity`'s counters. With PostgreSQL a task syncs the budgets every
+/// [`domain::limits::BUDGET_SYNC_INTERVAL`] and sweeps ended counter windows, for as long as the verifier lives.
+/// (Tests build a second pair to stand for another process on the same database.)
+pub fn key_verification(
+    environment: TokenEnvironment,
+    warm_path: bool,
+    activity: &ActivityWriter,
+    db: &domain::db::DatabaseConnection,
+) -> (Arc<Verifier>, Arc<PrometheusMetrics>) {
     let metrics = Arc::new(PrometheusMetrics::new(activity.stats.clone()));
-    (Arc::new(Verifier::new(environment, warm_path).with_observer(metrics.clone())), metrics)
+    let verifier = Arc::new(Verifier::for_database(environment, warm_path, db).with_observer(metrics.clone()));
+    if verifier.shares_budgets() {
+        tokio::spawn(sync_limits(Arc::downgrade(&verifier), db.clone()));
+    }
+    (verifier, metrics)
+}
+
+/// Syncs the verifier's budgets with the deployment's and sweeps ended counter windows, until the verifier is
+/// dropped. A failed sync is logged and retried on the next tick; meanwhile the process decides on the last
+/// totals it read (the budget's overshoot bound then grows by the outage, which `/metrics`' logs show).
+async fn sync_limits(verifier: std::sync::Weak<Verifier>, db: domain::db::DatabaseConnection) {
+    let mut ticks = tokio::time::interval(domain::limits::BUDGET_SYNC_INTERVAL);
+    ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let mut last_sweep = std::time::Instant::now();
+    loop {
+        ticks.tick().await;
+        let Some(verifier) = verifier.upgrade() else { return };
+        if let Err(err) = verifier.sync_budgets().await {
+            tracing::warn!(error = %err, "the key budgets could not be synced with the other processes");
+        }
+        if last_sweep.elapsed() >= domain::limits::SWEEP_INTERVAL {
+            last_sweep = std::time::Instant::now();
+            if let Err(err) = domain::limits::sweep(&db).await {
+                tracing::warn!(error = %err, "ended limit windows could not be swept");
+            }
+        }
+    }
 }
 
 /// The whole HTTP surface. Tests drive it with `tower::ServiceExt::oneshot`, no socket needed.

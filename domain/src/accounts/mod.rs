@@ -182,12 +182,7 @@ pub async fn sign_in(
     password: Password,
     ip: Option<&str>,
 ) -> Result<CurrentUser, DomainError> {
-    attempts.begin(email, ip).map_err(|retry_after| DomainError::TooManyAttempts { retry_after })?;
-    let outcome = authenticate(db, email, password).await;
-    if !matches!(outcome, Err(DomainError::InvalidCredentials)) {
-        attempts.succeeded(email, ip);
-    }
-    outcome
+    attempts.guard(email, ip, authenticate(db, email, password), |outcome| matches!(outcome, Err(DomainError::InvalidCredentials))).await
 }
 
 /// Records that the person just signed in (the People page's "last sign-in").
@@ -204,16 +199,11 @@ pub async fn confirm_password(
     password: Password,
     ip: Option<&str>,
 ) -> Result<bool, DomainError> {
-    attempts.begin(&who.email, ip).map_err(|retry_after| DomainError::TooManyAttempts { retry_after })?;
-    let checked = async {
+    let check = async {
         let stored = store::password_hash(db, who.id).await?.ok_or(DomainError::Unauthenticated)?;
         password::verify(password, Some(stored)).await
-    }
-    .await;
-    if !matches!(checked, Ok(false)) {
-        attempts.succeeded(&who.email, ip);
-    }
-    checked
+    };
+    attempts.guard(&who.email, ip, check, |checked| matches!(checked, Ok(false))).await
 }
 
 /// Loads an active user with their company; `None` for unknown or deactivated users.

@@ -38,7 +38,9 @@ pub struct LeakReport {
     pub argon2_runs: u32,
 }
 
-/// Revokes every real, active key or connection among `credentials`, reported from `origin`.
+/// Revokes every real, active key or connection among `credentials`, reported from `origin`. When it revoked
+/// any, it waits for [`crate::keys::freshness::settle`] once for the whole report, then e-mails their owners and
+/// returns: from then on every process refuses them.
 pub async fn revoke_reported(
     db: &DatabaseConnection,
     mailer: &Mailer,
@@ -48,18 +50,31 @@ pub async fn revoke_reported(
     now: DateTime<Utc>,
 ) -> Result<LeakReport, DomainError> {
     let mut report = LeakReport::default();
-    let mut seen = HashSet::new();
-    for presented in credentials.iter().take(MAX_CREDENTIALS).map(|token| token.trim()) {
-        if !seen.insert(presented) {
-            continue;
+    let mut revoked = Vec::new();
+    let outcome = async {
+        let mut seen = HashSet::new();
+        for presented in credentials.iter().take(MAX_CREDENTIALS).map(|token| token.trim()) {
+            if !seen.insert(presented) {
+                continue;
+            }
+            let Some(key) = real_key(db, presented, environment, &mut report).await? else { continue };
+            if key.status(now) == KeyStatus::Active && revoke(db, &key, origin, now).await? {
+                report.revoked += 1;
+                revoked.push(key);
+            }
         }
-        let Some(key) = real_key(db, presented, environment, &mut report).await? else { continue };
-        if key.status(now) == KeyStatus::Active && revoke(db, &key, origin, now).await? {
-            report.revoked += 1;
-            tell_owner(mailer, &key).await;
+        Ok::<(), DomainError>(())
+    }
+    .await;
+    // Even when a later token failed, the owners of those revoked are told, and told their key is refused
+    // "now" only once no process accepts it.
+    if !revoked.is_empty() {
+        crate::keys::freshness::settle().await;
+        for key in &revoked {
+            tell_owner(mailer, key).await;
         }
     }
-    Ok(report)
+    outcome.map(|()| report)
 }
 
 /// The key or connection `presented` proves, or `None` (malformed, unknown, a wrong secret, or a key past

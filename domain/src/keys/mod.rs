@@ -6,6 +6,8 @@ pub mod policy;
 #[cfg(feature = "server")]
 pub mod allowlist;
 #[cfg(feature = "server")]
+pub mod freshness;
+#[cfg(feature = "server")]
 pub mod leaks;
 #[cfg(feature = "server")]
 pub mod principal;

@@ -141,7 +141,7 @@ pub struct KeyPolicy {
     pub allow_non_expiring: bool,
     /// How many active keys one user may hold (1–100).
     pub max_active_keys: u32,
-    /// Requests one key may make per minute on one server process (10–1 000 000).
+    /// Requests one key may make per minute, counted for the whole deployment (10–1 000 000).
     #[serde(default = "default_requests_per_minute")]
     pub requests_per_minute: u32,
     /// Who may create keys.

@@ -8,6 +8,7 @@ use chrono::{DateTime, Utc};
 
 use crate::activity::{self, Action, NewEvent, Origin};
 use crate::keys::allowlist::IpAllowlist;
+use crate::keys::freshness::settle;
 use crate::keys::policy::{self, KeyLabel, KeyPolicy, KeyStatus, RollOverlap};
 use crate::keys::store::{self, NewKey, StoredKey, Visibility};
 use crate::keys::token::{self, KeyId, Token, TokenEnvironment};
@@ -142,7 +143,7 @@ pub async fn mint_for_session(
 /// made with, within the policy) and makes the old key stop at the end of `overlap`, never later than its own
 /// expiry; until then both work. Owners their own keys, Root Users any they can see, the operator any; not
 /// for OAuth connections. The pair counts once against the active-key limit. Returns the new key and its
-/// token.
+/// token; when the old key stops now, only after [`settle`], so no process accepts it any more.
 pub async fn roll(
     db: &DatabaseConnection,
     actor: &Actor<'_>,
@@ -197,7 +198,8 @@ pub async fn roll(
     if !store::mark_rolled(&txn, old.id(), new_id.as_str(), stops_at, now).await? {
         return Err(DomainError::Conflict("This key was rolled or revoked meanwhile".to_owned()));
     }
-    let stops = if stops_at <= now { "now".to_owned() } else { format!("at {}", stops_at.format("%Y-%m-%d %H:%M UTC")) };
+    let stops_now = stops_at <= now;
+    let stops = if stops_now { "now".to_owned() } else { format!("at {}", stops_at.format("%Y-%m-%d %H:%M UTC")) };
     for (key_id, action, target) in [
         (
             old.key_id(),
@@ -214,6 +216,9 @@ pub async fn roll(
         activity::record(&txn, event).await?;
     }
     txn.commit().await?;
+    if stops_now {
+        settle().await;
+    }
     Ok((new.view(now), token))
 }
 
@@ -272,7 +277,8 @@ async fn record_key_event(
     activity::record(txn, event).await
 }
 
-/// Revokes a key: owners their own, Root Users any of their company's. Takes effect on the next request.
+/// Revokes a key: owners their own, Root Users any of their company's. Returns after [`settle`]: from then on
+/// every process refuses the key.
 pub async fn revoke(
     db: &DatabaseConnection,
     actor: &Actor<'_>,
@@ -292,6 +298,7 @@ pub async fn revoke(
     }
     record_key_event(&txn, actor, &key, Action::KeyRevoked, origin, now).await?;
     txn.commit().await?;
+    settle().await;
     let mut view = key.view(now);
     view.status = KeyStatus::Revoked;
     view.revoked_at = Some(now);
@@ -299,7 +306,8 @@ pub async fn revoke(
 }
 
 /// Replaces a key's IP allowlist (`entries` as typed; none: anywhere): owners their own keys, Root Users any of
-/// their company's. Not for OAuth connections. Applies on the key's next request.
+/// their company's. Not for OAuth connections. A list (anything but "anywhere") returns after [`settle`]: from
+/// then on every process refuses the key from elsewhere.
 pub async fn set_allowlist(
     db: &DatabaseConnection,
     actor: &Actor<'_>,
@@ -316,8 +324,11 @@ pub async fn set_allowlist(
     if key.status(now) != KeyStatus::Active {
         return Err(DomainError::Conflict("This key no longer works".to_owned()));
     }
+    let stored = allowed_ips.as_ref().map(IpAllowlist::stored);
+    // Any list may leave out an address the key was used from: only "anywhere" cannot take access away.
+    let narrows = stored.is_some();
     let txn = db.begin().await?;
-    store::set_allowlist(&txn, key.id(), allowed_ips.as_ref().map(IpAllowlist::stored)).await?;
+    store::set_allowlist(&txn, key.id(), stored).await?;
     let list = allowed_ips.as_ref().map_or_else(|| "anywhere".to_owned(), ToString::to_string);
     let event = NewEvent {
         company_id: key.company_id(),
@@ -330,12 +341,16 @@ pub async fn set_allowlist(
     };
     activity::record(&txn, event).await?;
     txn.commit().await?;
+    if narrows {
+        settle().await;
+    }
     let mut view = key.view(now);
     view.allowed_ips = allowed_ips.map(|list| list.entries()).unwrap_or_default();
     Ok(view)
 }
 
-/// Deletes a revoked or expired key. Root Users (and operators) only; an active key must be revoked first.
+/// Deletes a revoked or expired key. Root Users (and operators) only; an active key must be revoked first. It
+/// does not [`settle`]: a key that no longer works loses nothing by being deleted.
 pub async fn delete(db: &DatabaseConnection, actor: &Actor<'_>, key_id: &str, origin: &Origin, now: DateTime<Utc>) -> Result<(), DomainError> {
     if let Actor::User(user) = actor {
         if user.role != Role::Root {
@@ -358,7 +373,8 @@ pub async fn policy(db: &DatabaseConnection, company_id: CompanyId) -> Result<Ke
     store::policy(db, company_id).await
 }
 
-/// Changes the company's key policy (Root Users only). Existing keys keep their expiry.
+/// Changes the company's key policy (Root Users only). Existing keys keep their expiry. A lower request budget
+/// returns after [`settle`]: from then on every process counts against it.
 pub async fn set_policy(
     db: &DatabaseConnection,
     actor: &CurrentUser,
@@ -371,6 +387,9 @@ pub async fn set_policy(
     }
     let policy = policy.validate().map_err(DomainError::Invalid)?;
     let txn = db.begin().await?;
+    // Under the company's lock, so that what the budget was is not changed by another policy change meanwhile.
+    crate::accounts::store::lock_company(&txn, actor.company_id).await?;
+    let lowers_budget = policy.requests_per_minute < store::policy(&txn, actor.company_id).await?.requests_per_minute;
     store::set_policy(&txn, actor.company_id, policy).await?;
     let never = if policy.allow_non_expiring { ", non-expiring keys allowed" } else { "" };
     let two_factor = if policy.require_two_factor { ", two-factor required" } else { "" };
@@ -394,6 +413,9 @@ pub async fn set_policy(
     )
     .await?;
     txn.commit().await?;
+    if lowers_budget {
+        settle().await;
+    }
     Ok(policy)
 }
 
@@ -412,7 +434,8 @@ pub async fn count_active(db: &impl ConnectionTrait, user_id: UserId, now: DateT
 }
 
 /// Revokes every active key of a role or a person of the Root User's company, each on the activity feed, in
-/// one transaction; returns how many. Root Users only.
+/// one transaction; returns how many, after [`settle`] when there were any: from then on every process refuses
+/// them. Root Users only.
 pub async fn revoke_all(
     db: &DatabaseConnection,
     actor: &CurrentUser,
@@ -424,6 +447,9 @@ pub async fn revoke_all(
         return Err(DomainError::Forbidden("Only Root Users can revoke keys in bulk".to_owned()));
     }
     let txn = db.begin().await?;
+    // A write first: on SQLite a transaction that read before writing cannot take the write lock once another
+    // writer (a key's Last Used) committed meanwhile ("database is locked"); this one waits for it instead.
+    crate::accounts::store::lock_company(&txn, actor.company_id).await?;
     let keys = store::active_of(&txn, actor.company_id, of, now).await?;
     let who = Actor::User(actor);
     let mut revoked = 0;
@@ -434,6 +460,9 @@ pub async fn revoke_all(
         }
     }
     txn.commit().await?;
+    if revoked > 0 {
+        settle().await;
+    }
     Ok(revoked)
 }
 

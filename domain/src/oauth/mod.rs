@@ -17,7 +17,7 @@ pub mod service;
 mod store;
 pub mod token;
 
-pub(crate) use store::{apps_of, find_access_for_check};
+pub(crate) use store::{apps_of, find_access_for_check, AccessForCheck};
 
 use chrono::Duration;
 use sha2::{Digest, Sha256};

@@ -1,8 +1,7 @@
 //! The OAuth flows: registering a client, validating an authorization request, the person's consent, the
 //! token endpoint (code exchange and refresh rotation) and revocation. The HTTP endpoints (`server::oauth`)
 //! and the consent page's server functions call these and only map their errors.
-use std::sync::Mutex;
-use std::time::{Duration as StdDuration, Instant};
+use std::time::Duration as StdDuration;
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -19,6 +18,7 @@ use crate::activity::{self, Action, NewEvent, Origin};
 use crate::db::{ConnectionTrait, DatabaseConnection, TransactionTrait};
 use crate::keys::service::{LIMIT_REACHED, TWO_FACTOR_REQUIRED};
 use crate::keys::token::{KeyId, TokenEnvironment};
+use crate::limits::{Attempt, Counter, Limit};
 use crate::model::{ConsentDecision, ConsentView, CurrentUser};
 use crate::scope::Scope;
 use crate::sessions::ActiveSession;
@@ -37,40 +37,39 @@ pub const MAX_UNUSED_CLIENTS: u64 = 10_000;
 /// Metadata documents one process fetches at the same time at most; more requests wait for none and are refused.
 const MAX_CONCURRENT_FETCHES: usize = 16;
 
-/// What one server process keeps for its authorization server: where client documents may come from, the
+/// What a server process keeps for its authorization server: where client documents may come from, the
 /// counts per client address (registrations, authorization requests, document fetches) and per connection
-/// (refreshes), an hour each, and the fetches in flight.
+/// (refreshes), an hour each — shared by every process on PostgreSQL ([`crate::limits`]) — and the fetches
+/// in flight.
 pub struct OAuthServer {
     pub fetcher: Fetcher,
-    registrations: Mutex<crate::throttle::Windows>,
-    requests: Mutex<crate::throttle::Windows>,
-    document_fetches: Mutex<crate::throttle::Windows>,
-    refreshes: Mutex<crate::throttle::Windows>,
+    registrations: Counter,
+    requests: Counter,
+    document_fetches: Counter,
+    refreshes: Counter,
     fetches: tokio::sync::Semaphore,
 }
 
 impl OAuthServer {
-    pub fn new(fetcher: Fetcher) -> Self {
-        let hourly = || Mutex::new(crate::throttle::Windows::new(StdDuration::from_secs(3600)));
+    pub fn new(fetcher: Fetcher, db: &DatabaseConnection) -> Self {
+        let hourly = |scope, max| Counter::for_database(Limit { scope, max, window: StdDuration::from_secs(3600) }, db);
         OAuthServer {
             fetcher,
-            registrations: hourly(),
-            requests: hourly(),
-            document_fetches: hourly(),
-            refreshes: hourly(),
+            registrations: hourly("oauth-register", MAX_REGISTRATIONS_PER_HOUR),
+            requests: hourly("oauth-authorize", MAX_AUTHORIZATION_REQUESTS_PER_HOUR),
+            document_fetches: hourly("oauth-fetch", MAX_DOCUMENT_FETCHES_PER_HOUR),
+            refreshes: hourly("oauth-refresh", MAX_REFRESHES_PER_HOUR),
             fetches: tokio::sync::Semaphore::new(MAX_CONCURRENT_FETCHES),
         }
     }
 }
 
-/// Counts one event of `name` in `windows` unless it reached `max` this hour; the seconds to wait if it did.
-fn spend(windows: &Mutex<crate::throttle::Windows>, name: &str, max: u32) -> Result<(), u64> {
-    let mut windows = windows.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-    if let Some(retry_after) = windows.blocked(name, max, Instant::now()) {
-        return Err(retry_after);
-    }
-    windows.hit(name, Instant::now());
-    Ok(())
+/// Counts one event of `name` unless it reached its bound this hour; the seconds to wait if it did.
+async fn spend(counter: &Counter, name: &str) -> Result<Result<(), u64>, DomainError> {
+    Ok(match counter.attempt(name).await? {
+        Attempt::Counted(_) => Ok(()),
+        Attempt::Over { retry_after } => Err(retry_after),
+    })
 }
 
 /// The name a client address is counted under (an IPv6 client by its /64).
@@ -121,7 +120,7 @@ pub async fn begin_authorization(
     now: DateTime<Utc>,
 ) -> Result<String, AuthorizeError> {
     let address = address_name(ip);
-    spend(&server.requests, &address, MAX_AUTHORIZATION_REQUESTS_PER_HOUR).map_err(|retry_after| AuthorizeError::TooManyRequests { retry_after })?;
+    spend(&server.requests, &address).await?.map_err(|retry_after| AuthorizeError::TooManyRequests { retry_after })?;
     let client_id =
         params.client_id.as_deref().filter(|id| !id.is_empty()).ok_or(AuthorizeError::Untrusted("The request names no client_id".into()))?;
     let client = resolve_client(db, server, client_id, &address, now).await?;
@@ -199,7 +198,7 @@ async fn resolve_client(
             return Ok(cached);
         }
     }
-    spend(&server.document_fetches, address, MAX_DOCUMENT_FETCHES_PER_HOUR).map_err(|retry_after| AuthorizeError::TooManyRequests { retry_after })?;
+    spend(&server.document_fetches, address).await?.map_err(|retry_after| AuthorizeError::TooManyRequests { retry_after })?;
     if store::count_unused_clients(db, now).await? >= MAX_UNUSED_CLIENTS {
         return Err(AuthorizeError::Untrusted("caregate is busy with new apps; try again later".into()));
     }
@@ -401,7 +400,7 @@ pub async fn register(
     }
     // Clients that ask for a secret get none: the answer says `none`, which RFC 7591 §3.2.1 lets the server decide.
     let _ = request.token_endpoint_auth_method;
-    spend(&server.registrations, &address_name(ip), MAX_REGISTRATIONS_PER_HOUR).map_err(|retry_after| OAuthError::TooManyRequests { retry_after })?;
+    spend(&server.registrations, &address_name(ip)).await?.map_err(|retry_after| OAuthError::TooManyRequests { retry_after })?;
     if store::count_unused_clients(db, now).await? >= MAX_UNUSED_CLIENTS {
         return Err(OAuthError::TooManyRequests { retry_after: 3600 });
     }
@@ -573,6 +572,8 @@ async fn issue_pair(
     })
 }
 
+/// Rotates a refresh token: the next pair, replacing the connection's earlier access tokens; when one of them
+/// still worked, returns after [`crate::keys::freshness::settle`], so no process accepts it any more.
 async fn rotate_refresh_token(
     db: &DatabaseConnection,
     server: &OAuthServer,
@@ -605,7 +606,7 @@ async fn rotate_refresh_token(
         return Err(invalid("The connection was revoked or has expired"));
     }
     let owner = crate::accounts::current_user(db, connection.owner_id).await?.ok_or_else(|| invalid("The connection's owner is no longer active"))?;
-    spend(&server.refreshes, &connection.key_id, MAX_REFRESHES_PER_HOUR).map_err(|retry_after| OAuthError::TooManyRequests { retry_after })?;
+    spend(&server.refreshes, &connection.key_id).await?.map_err(|retry_after| OAuthError::TooManyRequests { retry_after })?;
     let scopes = Scope::effective(&connection.scopes, owner.role);
     let txn = db.begin().await?;
     // The used token is kept a day, long enough to catch a replay, and the connection's earlier access tokens
@@ -615,14 +616,19 @@ async fn rotate_refresh_token(
         revoke_for_reuse(db, Some(&token.key_id), "a refresh token was used twice", origin, now).await?;
         return Err(invalid("This refresh token was used before; the connection is revoked"));
     }
-    store::delete_access_tokens(&txn, &token.key_id).await?;
+    let ended = store::delete_access_tokens(&txn, &token.key_id, now).await?;
     let response = issue_pair(&txn, &token.key_id, &scopes, connection.expires_at, environment, now).await?;
     txn.commit().await?;
+    // The new pair is handed out only once no process accepts an access token it replaced.
+    if ended > 0 {
+        crate::keys::freshness::settle().await;
+    }
     Ok(response)
 }
 
 /// Revokes a connection whose code or refresh token was presented a second time (someone else may hold it),
-/// on the activity feed with the reason.
+/// on the activity feed with the reason; when it revoked it, returns after [`crate::keys::freshness::settle`]
+/// (the replay is answered only once no process accepts the connection).
 async fn revoke_for_reuse(
     db: &DatabaseConnection,
     key_id: Option<&str>,
@@ -635,6 +641,8 @@ async fn revoke_for_reuse(
     revoke_connection(db, &connection, reason, origin, now).await
 }
 
+/// Revokes a connection (all its tokens), on the activity feed with the reason; when this call revoked it,
+/// returns after [`crate::keys::freshness::settle`]: from then on every process refuses its tokens.
 async fn revoke_connection(
     db: &DatabaseConnection,
     connection: &store::ConnectionRef,
@@ -643,7 +651,8 @@ async fn revoke_connection(
     now: DateTime<Utc>,
 ) -> Result<(), DomainError> {
     let txn = db.begin().await?;
-    if crate::keys::store::revoke(&txn, connection.id, now).await? {
+    let revoked = crate::keys::store::revoke(&txn, connection.id, now).await?;
+    if revoked {
         activity::record(
             &txn,
             NewEvent {
@@ -659,11 +668,15 @@ async fn revoke_connection(
         .await?;
     }
     txn.commit().await?;
+    if revoked {
+        crate::keys::freshness::settle().await;
+    }
     Ok(())
 }
 
 /// The revocation endpoint (RFC 7009): an access token stops at once; a refresh token revokes its whole
-/// connection. Unknown and malformed tokens change nothing, and the caller learns nothing either way.
+/// connection. Unknown and malformed tokens change nothing, and the caller learns nothing either way. What it
+/// revoked, it returns after [`crate::keys::freshness::settle`]: from then on every process refuses it.
 pub async fn revoke(
     db: &DatabaseConnection,
     presented: &str,
@@ -678,7 +691,11 @@ pub async fn revoke(
             return Ok(());
         }
         match kind {
-            TokenKind::Access => store::revoke_token(db, token.id, now).await?,
+            TokenKind::Access => {
+                if store::revoke_token(db, token.id, now).await? {
+                    crate::keys::freshness::settle().await;
+                }
+            }
             TokenKind::Refresh => {
                 if let Some(connection) = store::find_connection(db, &token.key_id).await? {
                     revoke_connection(db, &connection, "its app revoked its refresh token", origin, now).await?;

@@ -306,14 +306,23 @@ pub async fn use_token(db: &impl ConnectionTrait, id: i32, at: DateTime<Utc>, ke
     Ok(result.rows_affected == 1)
 }
 
-/// Deletes every access token of a connection (its refresh rotated: the new pair replaces them).
-pub async fn delete_access_tokens(db: &impl ConnectionTrait, key_id: &str) -> Result<(), DomainError> {
+/// Deletes every access token of a connection (its refresh rotated: the new pair replaces them); returns how
+/// many of them still worked at `now` (neither expired nor revoked).
+pub async fn delete_access_tokens(db: &impl ConnectionTrait, key_id: &str, now: DateTime<Utc>) -> Result<u64, DomainError> {
+    use sea_orm::PaginatorTrait;
+    let working = oauth_token::Entity::find()
+        .filter(oauth_token::Column::KeyId.eq(key_id))
+        .filter(oauth_token::Column::Kind.eq(TokenKind::Access))
+        .filter(oauth_token::Column::ExpiresAt.gt(now))
+        .filter(oauth_token::Column::RevokedAt.is_null())
+        .count(db)
+        .await?;
     oauth_token::Entity::delete_many()
         .filter(oauth_token::Column::KeyId.eq(key_id))
         .filter(oauth_token::Column::Kind.eq(TokenKind::Access))
         .exec(db)
         .await?;
-    Ok(())
+    Ok(working)
 }
 
 /// How many clients wait for their first connection (registrations and fetched documents).
@@ -326,14 +335,15 @@ pub async fn count_unused_clients(db: &impl ConnectionTrait, now: DateTime<Utc>)
         .await?)
 }
 
-pub async fn revoke_token(db: &impl ConnectionTrait, id: i32, at: DateTime<Utc>) -> Result<(), DomainError> {
-    oauth_token::Entity::update_many()
+/// Revokes a token unless it was already; whether this call did.
+pub async fn revoke_token(db: &impl ConnectionTrait, id: i32, at: DateTime<Utc>) -> Result<bool, DomainError> {
+    let result = oauth_token::Entity::update_many()
         .col_expr(oauth_token::Column::RevokedAt, Expr::value(Some(at)))
         .filter(oauth_token::Column::Id.eq(id))
         .filter(oauth_token::Column::RevokedAt.is_null())
         .exec(db)
         .await?;
-    Ok(())
+    Ok(result.rows_affected == 1)
 }
 
 /// The client of each of these connections (for the keys list).

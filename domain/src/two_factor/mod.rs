@@ -244,13 +244,7 @@ where
     F: FnOnce() -> Fut,
     Fut: std::future::Future<Output = Result<bool, DomainError>>,
 {
-    let ip = origin.ip.as_deref();
-    attempts.begin(&user.email, ip).map_err(|retry_after| DomainError::TooManyAttempts { retry_after })?;
-    let checked = check().await;
-    if !matches!(checked, Ok(false)) {
-        attempts.succeeded(&user.email, ip);
-    }
-    checked
+    attempts.guard(&user.email, origin.ip.as_deref(), check(), |checked| matches!(checked, Ok(false))).await
 }
 
 /// Stores ten fresh recovery codes in place of any earlier ones and returns them.

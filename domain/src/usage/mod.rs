@@ -1,7 +1,7 @@
 //! Per-key usage for a key's details panel: requests per UTC day, MCP tool calls per tool, and the addresses and
-//! clients a key was used from. Cheap to keep: every authenticated request and tool call becomes a [`UsageHit`]
-//! on the [`ActivityWriter`]'s queue, and each batch adds up its hits in memory ([`Tally`]) and writes one
-//! upsert per table — no write on the request path, no scan of the activity feed.
+//! clients a key was used from. Cheap to keep: every authenticated request and tool call adds a [`UsageHit`] to
+//! the [`ActivityWriter`]'s running tally in memory ([`Tally`]), which it writes every 100 ms as one upsert per
+//! table — no write on the request path, no scan of the activity feed.
 use std::collections::HashMap;
 
 use chrono::{DateTime, Duration, NaiveDate, Utc};
@@ -67,13 +67,13 @@ impl Tally {
 }
 
 /// Counts an authenticated request of `key_id` (batched, see [`ActivityWriter`]).
-pub async fn count_request(writer: &ActivityWriter, key_id: &KeyId, origin: &Origin, at: DateTime<Utc>) {
-    writer.count(UsageHit::Request { key_id: key_id.as_str().to_owned(), at, ip: origin.ip.clone(), client: origin.user_agent.clone() }).await;
+pub fn count_request(writer: &ActivityWriter, key_id: &KeyId, origin: &Origin, at: DateTime<Utc>) {
+    writer.count(UsageHit::Request { key_id: key_id.as_str().to_owned(), at, ip: origin.ip.clone(), client: origin.user_agent.clone() });
 }
 
 /// Counts an MCP tool call of `key_id` (batched, see [`ActivityWriter`]).
-pub async fn count_tool_call(writer: &ActivityWriter, key_id: &KeyId, tool: &str) {
-    writer.count(UsageHit::ToolCall { key_id: key_id.as_str().to_owned(), tool: tool.to_owned() }).await;
+pub fn count_tool_call(writer: &ActivityWriter, key_id: &KeyId, tool: &str) {
+    writer.count(UsageHit::ToolCall { key_id: key_id.as_str().to_owned(), tool: tool.to_owned() });
 }
 
 /// A key's details panel: owners their own keys, Root Users any of their company's; anything else is "not found".

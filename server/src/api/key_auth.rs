@@ -150,7 +150,7 @@ async fn authenticate(state: &AppState, headers: &HeaderMap, origin: Origin, for
         }
     }
     state.metrics.key_verified("ok");
-    domain::usage::count_request(&state.activity, &principal.key_id, &origin, now).await;
+    domain::usage::count_request(&state.activity, &principal.key_id, &origin, now);
     if state.verifier.should_record_use(principal.key_id.as_str()) {
         if let Err(err) = service::record_use(&state.db, &principal.key_id, &origin, now).await {
             tracing::warn!(error = %err, key_id = %principal.key_id, "could not record the key's use");

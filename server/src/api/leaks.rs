@@ -3,15 +3,15 @@
 //! always `202 Accepted` with no per-token result. Malformed JSON is 400, more than
 //! [`leaks::MAX_CREDENTIALS`] tokens 422, and each client address may report [`REPORTS_PER_HOUR`] times an hour
 //! (429 with `Retry-After`). The revocation itself is [`domain::keys::leaks`]'.
-use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::sync::Arc;
+use std::time::Duration;
 
 use axum::extract::{Request, State};
 use axum::response::{IntoResponse, Response};
 use axum::{Extension, Json};
 use chrono::Utc;
 use domain::keys::leaks;
-use domain::throttle::Windows;
+use domain::limits::{Attempt, Counter, Limit};
 use http::StatusCode;
 use serde_json::json;
 
@@ -25,27 +25,23 @@ pub const REPORTS_PER_HOUR: u32 = 60;
 /// The largest report body: 1000 tokens of at most 60 characters, quoted, with room for spacing.
 const MAX_BODY_BYTES: usize = 128 * 1024;
 
-/// Reports per client address in the current hour, in this process.
+/// Reports per client address in the current hour, for the whole deployment on PostgreSQL.
 #[derive(Clone)]
-pub struct ReportCounts(Arc<Mutex<Windows>>);
-
-impl Default for ReportCounts {
-    fn default() -> Self {
-        ReportCounts(Arc::new(Mutex::new(Windows::new(Duration::from_secs(60 * 60)))))
-    }
-}
+pub struct ReportCounts(Arc<Counter>);
 
 impl ReportCounts {
+    pub fn for_database(db: &domain::db::DatabaseConnection) -> Self {
+        let limit = Limit { scope: "leak-report", max: REPORTS_PER_HOUR, window: Duration::from_secs(60 * 60) };
+        ReportCounts(Arc::new(Counter::for_database(limit, db)))
+    }
+
     /// Counts a report from `ip`, or the seconds to wait when the address used up its hour.
-    fn spend(&self, ip: Option<&str>) -> Result<(), u64> {
+    async fn spend(&self, ip: Option<&str>) -> Result<Result<(), u64>, domain::DomainError> {
         let name = domain::net::counting_name(ip.unwrap_or("unknown"));
-        let now = Instant::now();
-        let mut counts = self.0.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-        if let Some(retry_after) = counts.blocked(&name, REPORTS_PER_HOUR, now) {
-            return Err(retry_after);
-        }
-        counts.hit(&name, now);
-        Ok(())
+        Ok(match self.0.attempt(&name).await? {
+            Attempt::Counted(_) => Ok(()),
+            Attempt::Over { retry_after } => Err(retry_after),
+        })
     }
 }
 
@@ -58,7 +54,12 @@ struct Report {
 /// The handler.
 pub async fn revoke(State(state): State<AppState>, Extension(counts): Extension<ReportCounts>, request: Request) -> Result<Response, ApiError> {
     let origin = app::api::auth::origin_from(&state, request.headers(), request.extensions());
-    if let Err(retry_after) = counts.spend(origin.ip.as_deref()) {
+    let counted = counts.spend(origin.ip.as_deref()).await.map_err(|err| {
+        let error = ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "unavailable", "The report could not be counted; try again shortly");
+        tracing::error!(trace_id = %error.trace_id, error = %err, "a leak report could not be counted");
+        error
+    })?;
+    if let Err(retry_after) = counted {
         let mut error = ApiError::new(
             StatusCode::TOO_MANY_REQUESTS,
             "rate_limited",

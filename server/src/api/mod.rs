@@ -23,7 +23,8 @@ pub fn routes(state: &AppState) -> Router<AppState> {
         .route("/api/v1/me", get(me::me))
         .merge(crate::mcp::routes(state))
         .route_layer(middleware::from_fn_with_state(state.clone(), key_auth::require_api_key));
-    let leak_reports = Router::new().route("/api/v1/credentials/revoke", post(leaks::revoke)).layer(Extension(leaks::ReportCounts::default()));
+    let leak_reports =
+        Router::new().route("/api/v1/credentials/revoke", post(leaks::revoke)).layer(Extension(leaks::ReportCounts::for_database(&state.db)));
     let mut router = keyed
         .merge(leak_reports)
         .merge(crate::oauth::routes())

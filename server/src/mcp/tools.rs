@@ -33,7 +33,7 @@ use super::scopes::{permits, Denied, Tool};
 /// shared, built once per process — building the table means generating every tool's JSON schema.
 #[derive(Clone)]
 pub struct CaregateMcp {
-    state: Arc<AppState>,
+    state: AppState,
     tool_router: Arc<ToolRouter<Self>>,
 }
 
@@ -110,7 +110,7 @@ fn answer<T>(result: Result<T, DomainError>, render: impl FnOnce(T) -> serde_jso
 #[tool_router]
 impl CaregateMcp {
     pub fn new(state: AppState) -> Self {
-        CaregateMcp { state: Arc::new(state), tool_router: Arc::new(Self::tool_router() + Self::disclosure_router()) }
+        CaregateMcp { state, tool_router: Arc::new(Self::tool_router() + Self::disclosure_router()) }
     }
 
     /// The name of every tool, whatever a key's scopes.
@@ -299,7 +299,7 @@ impl ServerHandler for CaregateMcp {
         // Stateless mode: each request stands alone, so the name a client gave at `initialize` is not known here.
         let client = origin.user_agent.clone();
         principal::record_tool_call(&self.state.activity, &principal, &name, &origin, Utc::now()).await;
-        domain::usage::count_tool_call(&self.state.activity, &principal.key_id, &name).await;
+        domain::usage::count_tool_call(&self.state.activity, &principal.key_id, &name);
         match permits(&name, |scope| principal.allows(scope)) {
             Ok(()) => {}
             Err(Denied::MissingScope(scope)) => {

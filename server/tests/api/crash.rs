@@ -18,7 +18,7 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use crate::helpers::{authenticate, backend_test, fresh_database, new_key, sign_in, ArgumentCodec, Backend};
 
 /// The key that seals two-factor seeds, shared by every process of the deployment (required with PostgreSQL).
-const TEST_SECRET_KEY: &str = "5ec2e75ec2e75ec2e75ec2e75ec2e75ec2e75ec2e75ec2e75ec2e75ec2e75ec2";
+pub(crate) const TEST_SECRET_KEY: &str = "5ec2e75ec2e75ec2e75ec2e75ec2e75ec2e75ec2e75ec2e75ec2e75ec2e75ec2";
 
 /// A minimal HTTP/1.1 exchange over a fresh connection: status and body, or an I/O error once the server
 /// is gone.
@@ -66,7 +66,8 @@ where
     exchange(port, F::PATH, &headers, &<F::Protocol as ArgumentCodec>::encode(arguments)).await
 }
 
-struct Server(Child, u16);
+/// A running `caregate serve` and its port; killed (and waited for) on drop.
+pub(crate) struct Server(Child, pub(crate) u16);
 
 impl Drop for Server {
     fn drop(&mut self) {
@@ -75,7 +76,8 @@ impl Drop for Server {
     }
 }
 
-async fn start(url: &str) -> Server {
+/// Starts `caregate serve` on `url` and waits until it is ready.
+pub(crate) async fn start(url: &str) -> Server {
     let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
     // Owned by the returned `Server` (which kills and waits for it on drop), or killed below if it never
     // becomes ready.

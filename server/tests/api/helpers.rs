@@ -377,10 +377,13 @@ impl TestApp {
         self.send(request.body(body.into()).unwrap()).await
     }
 
-    /// Another server process on the same database: its own router and its own key verifier (warm cache).
+    /// Another server process on the same database: its own router, its own key verifier (warm cache, copies of
+    /// key rows, counters) and its own password bound (in memory on SQLite, the shared table on PostgreSQL).
     pub fn another_node(&self) -> TestApp {
-        let mut state = self.state.clone();
-        (state.verifier, state.metrics) = server::startup::key_verification(state.token_environment, true, &state.activity);
+        let mut shared = self.state.to_shared();
+        (shared.verifier, shared.metrics) = server::startup::key_verification(shared.token_environment, true, &shared.activity, &shared.db);
+        shared.password_attempts = std::sync::Arc::new(domain::throttle::PasswordAttempts::for_database(&shared.db));
+        let state = AppState::new(shared);
         TestApp { router: build_router(state.clone()), state, database_url: self.database_url.clone(), _dir: self._dir.clone() }
     }
 

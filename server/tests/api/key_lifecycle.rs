@@ -124,7 +124,7 @@ async fn leak_reports_are_bounded_in_size_shape_and_rate(app: TestApp) {
     let limited = report(&app, peer, "{\"credentials\": []}").await;
     assert_eq!(limited.status, StatusCode::TOO_MANY_REQUESTS, "the 61st report of the hour");
     let retry: u64 = limited.headers["retry-after"].to_str().unwrap().parse().unwrap();
-    assert!((3_000..=3_600).contains(&retry), "{retry}");
+    assert!((1..=3_600).contains(&retry), "until the hour's window ends: {retry}");
     assert_eq!(report(&app, "198.51.100.31", "{\"credentials\": []}").await.status, StatusCode::ACCEPTED, "another address is not held back");
 }
 
@@ -178,6 +178,8 @@ async fn an_allowlisted_key_works_only_from_its_addresses_behind_a_trusted_proxy
     assert_eq!(wrong.status, StatusCode::UNPROCESSABLE_ENTITY);
     let anywhere = app.call(SetKeyAllowlist { key_id: minted.key.key_id.clone(), allowed_ips: vec![] }, Some(&barbara)).await.output();
     assert!(anywhere.allowed_ips.is_empty());
+    // Widening a list does not wait: it applies once the copy this node read is older than the bound.
+    tokio::time::sleep(domain::keys::freshness::STALENESS).await;
     assert_eq!(me_from(&app, "192.0.2.1", &token).await.status, StatusCode::OK, "an emptied list allows any address");
     let narrowed = app.call(SetKeyAllowlist { key_id: minted.key.key_id.clone(), allowed_ips: vec!["192.0.2.0/24".to_owned()] }, Some(&root)).await;
     assert_eq!(narrowed.status, StatusCode::OK, "a Root User edits any key of the company");
@@ -301,8 +303,10 @@ async fn operators_mint_with_an_allowlist_and_roll_a_key_from_the_command_line()
     let new = verifier.authenticate(&db, new_token, Some("203.0.113.1"), Utc::now()).await.unwrap();
     assert_eq!(new.label, "Ops");
     assert!(verifier.authenticate(&db, &old_token, Some("203.0.113.1"), Utc::now()).await.is_ok(), "the old key works for the hour");
+    // An hour on, a process reads the key afresh (this verifier's copy is younger than the bound, its clock is not).
     let later = Utc::now() + Duration::minutes(61);
-    assert!(matches!(verifier.authenticate(&db, &old_token, Some("203.0.113.1"), later).await, Err(KeyAuthError::Expired { .. })));
+    let fresh = Verifier::new(TokenEnvironment::Test, false);
+    assert!(matches!(fresh.authenticate(&db, &old_token, Some("203.0.113.1"), later).await, Err(KeyAuthError::Expired { .. })));
 
     let (ok, _, err) = caregate(&url, &["keys", "roll", old.key_id.as_str()]);
     assert!(!ok && err.contains("already rolled"), "{err}");

@@ -24,6 +24,8 @@ mod migrations;
 mod oauth;
 mod pages;
 mod people;
+mod scale_out;
+mod scale_out_limits;
 mod sessions;
 mod two_factor;
 mod verification;

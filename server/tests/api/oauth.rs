@@ -109,7 +109,7 @@ async fn exchange(app: &TestApp, client_id: &str, code: &str, verifier: &str) ->
     .await
 }
 
-async fn refresh(app: &TestApp, client_id: &str, refresh_token: &str) -> TestResponse {
+pub(crate) async fn refresh(app: &TestApp, client_id: &str, refresh_token: &str) -> TestResponse {
     post_form(
         app,
         "/oauth/token",

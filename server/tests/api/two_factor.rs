@@ -219,6 +219,9 @@ async fn the_database_alone_does_not_reveal_a_seed(app: TestApp) {
         bytes.extend(std::fs::read(format!("{}-wal", file.display())).unwrap_or_default());
         let text = String::from_utf8_lossy(&bytes).to_uppercase();
         assert!(text.contains(&stored.to_uppercase()), "the check reads where the rows are");
-        assert!(!text.contains(&totp::base32(&seed.seed)) && !text.contains(&domain::hex::encode(&seed.seed).to_uppercase()), "nor does the database file");
+        assert!(
+            !text.contains(&totp::base32(&seed.seed)) && !text.contains(&domain::hex::encode(&seed.seed).to_uppercase()),
+            "nor does the database file"
+        );
     }
 }

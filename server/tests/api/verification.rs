@@ -31,15 +31,15 @@ async fn the_warm_path_skips_argon2_and_a_revoke_on_another_node_still_applies_o
 
 backend_test!(with_the_warm_path_off_every_request_runs_argon2);
 async fn with_the_warm_path_off_every_request_runs_argon2(app: TestApp) {
-    let mut state = app.state.clone();
-    (state.verifier, state.metrics) = server::startup::key_verification(state.token_environment, false, &state.activity);
+    let mut state = app.state.to_shared();
+    (state.verifier, state.metrics) = server::startup::key_verification(state.token_environment, false, &state.activity, &state.db);
     let cookie = app.login_for_keys("office@sunrise.test").await;
     let (_, token) = app.mint_ok(&cookie, "Cold key").await;
     for _ in 0..3 {
         let result = state.verifier.authenticate(&state.db, &token, None, chrono::Utc::now()).await;
         assert!(result.is_ok());
     }
-    assert_eq!(metric(&state, "caregate_key_checks_total{path=\"cold\"}"), 3);
+    assert_eq!(metric(&app::state::AppState::new(state), "caregate_key_checks_total{path=\"cold\"}"), 3);
 }
 
 backend_test!(malformed_tokens_and_unknown_key_ids_never_reach_argon2);
@@ -90,6 +90,7 @@ async fn a_key_over_its_companys_request_budget_gets_429_with_retry_after(app: T
     let policy = KeyPolicy { requests_per_minute: 10, ..KeyPolicy::default() };
     assert_eq!(app.call(UpdateKeyPolicy { policy }, Some(&root)).await.status, StatusCode::OK);
     let (_, token) = app.mint_ok(&root, "Chatty").await;
+    crate::scale_out_limits::clear_of_a_window_boundary(std::time::Duration::from_secs(60), std::time::Duration::from_secs(10)).await;
     for n in 0..10 {
         assert_eq!(app.me(&token).await.status, StatusCode::OK, "request {n}");
     }
