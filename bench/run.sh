@@ -251,7 +251,7 @@ bench_backend() {
     wait "$wrk_a"
     two_node_row "6d one key's budget on nodes A and B at once" "$(cat "$work/budget-a")" "$(cat "$work/budget-b")"
     local accepted_a=$((TWO_REQUESTS_A - TWO_NON2XX_A)) accepted_b=$((TWO_REQUESTS_B - TWO_NON2XX_B))
-    note_row "accepted $accepted_a+$accepted_b vs budget $budget: overshoot $((accepted_a + accepted_b - budget)) (bound: what the other node admits in one 100 ms sync interval plus a round trip; ~$(awk -v r="$warm_rate" 'BEGIN { printf "%.0f", r / 10 }') in 100 ms at row 2's $warm_rate/s)"
+    note_row "accepted $accepted_a+$accepted_b vs budget $budget: overshoot $((accepted_a + accepted_b - budget)) (bound: what the other node admits in two 100 ms sync intervals plus a round trip; ~$(awk -v r="$warm_rate" 'BEGIN { printf "%.0f", r / 5 }') in 200 ms at row 2's $warm_rate/s)"
     set_budget 1000000
     sleep 1
 

@@ -154,7 +154,7 @@ async fn run(db: DatabaseConnection, mut inbox: mpsc::Receiver<Message>, stats: 
             }
             if !batch.is_empty() {
                 last_write = tokio::time::Instant::now();
-                write(&db, std::mem::take(&mut batch), &stats).await;
+                write(&db, store::fold_repeats(std::mem::take(&mut batch)), &stats).await;
             }
             if !disclosures.is_empty() {
                 last_write = tokio::time::Instant::now();

@@ -6,7 +6,8 @@
 //!
 //! * **Bounds on guessing and abuse** ([`Counter`]: wrong key secrets per Key ID and per address, wrong passwords
 //!   and codes per account and per address, leaked-key reports and OAuth requests per address) are counted in
-//!   the `limit_counters` table, one atomic upsert per counted event, in fixed windows of the database's clock.
+//!   the `limit_counters` table, one atomic upsert per counted event, in fixed windows that start at a name's
+//!   first event (as in memory), timed by the database's clock.
 //!   They are exact: an event is counted before the expensive check it guards, and one that finds its name over
 //!   the bound stays counted (stricter, never looser). Only failed or expensive attempts pay the round trip; a
 //!   warm request never does. If the count cannot be written the attempt is refused (fail closed).
@@ -15,7 +16,8 @@
 //!   [`BUDGET_SYNC_INTERVAL`], adds its new counts to the shared totals in one statement and reads them back. A
 //!   process refuses once the total it last read plus its own unsent count reaches the budget. The overshoot is
 //!   bounded: in a one-minute window, the deployment admits at most the budget plus what the *other* processes
-//!   admit during one sync interval and one sync round trip (the age of the total a process decides on).
+//!   admit in the blind spot of the totals a process decides on — two sync intervals and a round trip (its own
+//!   last read, and the others' last sends) — plus, while a process cannot sync, what it admits meanwhile.
 //!
 //! The table is `UNLOGGED` on PostgreSQL and swept of ended windows every minute, so it holds only live
 //! windows. No new server (such as Redis) is needed: the database every process already shares is the one place
@@ -33,7 +35,7 @@ use crate::throttle::Windows;
 pub const BUDGET_SYNC_INTERVAL: Duration = Duration::from_millis(100);
 /// How often ended windows are swept from the shared table.
 pub const SWEEP_INTERVAL: Duration = Duration::from_secs(60);
-/// Keys whose counts one sync statement carries at most (three parameters each).
+/// Keys whose counts one sync statement carries at most (two parameters each).
 const KEYS_PER_SYNC_STATEMENT: usize = 1_000;
 /// The budget window: one minute of the wall clock.
 const BUDGET_WINDOW_SECS: u64 = 60;
@@ -140,23 +142,29 @@ impl Counter {
             Store::Database(db) => {
                 let stored = self.stored_name(name);
                 let sql = format!(
-                    "INSERT INTO limit_counters (name, window_start, expires_at, hits) \
-                     VALUES ($1, {DB_NOW} / $2 * $2, {DB_NOW} / $2 * $2 + $2, 1) \
+                    "WITH clock AS (SELECT {DB_NOW} AS clock_now) \
+                     INSERT INTO limit_counters (name, window_start, expires_at, hits) \
+                     SELECT $1, clock_now, clock_now + $2, 1 FROM clock \
                      ON CONFLICT (name) DO UPDATE SET \
-                       hits = CASE WHEN excluded.window_start > limit_counters.window_start THEN 1 ELSE limit_counters.hits + 1 END, \
-                       window_start = GREATEST(limit_counters.window_start, excluded.window_start), \
-                       expires_at = GREATEST(limit_counters.expires_at, excluded.expires_at) \
+                       hits = CASE WHEN limit_counters.expires_at <= excluded.window_start THEN 1 ELSE limit_counters.hits + 1 END, \
+                       window_start = CASE WHEN limit_counters.expires_at <= excluded.window_start \
+                                      THEN excluded.window_start ELSE limit_counters.window_start END, \
+                       expires_at = CASE WHEN limit_counters.expires_at <= excluded.window_start \
+                                    THEN excluded.expires_at ELSE limit_counters.expires_at END \
+                     WHERE limit_counters.hits <= $3 OR limit_counters.expires_at <= excluded.window_start \
                      RETURNING hits, window_start, expires_at - {DB_NOW} AS seconds_left"
                 );
-                let values: [Value; 2] = [stored.clone().into(), self.window_secs().into()];
-                let row = db
-                    .query_one(Statement::from_sql_and_values(DbBackend::Postgres, sql, values))
-                    .await?
-                    .ok_or_else(|| DomainError::Internal("the counter upsert returned no row".to_owned()))?;
+                let max = i32::try_from(self.limit.max).unwrap_or(i32::MAX);
+                let values: [Value; 3] = [stored.clone().into(), self.window_secs().into(), max.into()];
+                let Some(row) = db.query_one(Statement::from_sql_and_values(DbBackend::Postgres, sql, values)).await? else {
+                    // Past its bound already: the row is left as it is (a flood writes nothing more).
+                    let retry_after = self.blocked(name).await?.unwrap_or(self.limit.window.as_secs().max(1));
+                    return Ok(Attempt::Over { retry_after });
+                };
                 let hits: i32 = row.try_get("", "hits")?;
                 let window_start: i64 = row.try_get("", "window_start")?;
                 let seconds_left: i64 = row.try_get("", "seconds_left")?;
-                if hits > i32::try_from(self.limit.max).unwrap_or(i32::MAX) {
+                if hits > max {
                     return Ok(Attempt::Over { retry_after: seconds_left.max(1) as u64 });
                 }
                 Ok(Attempt::Counted(Counted { name: stored, window_start: Some(window_start) }))
@@ -220,15 +228,21 @@ impl FailureBounds {
 
     /// Counts an attempt for `name` from `ip`, or the seconds to wait when either is at its bound.
     pub async fn attempt(&self, name: &str, ip: Option<&str>) -> Result<Result<CountedAttempt, u64>, DomainError> {
-        let name = match self.by_name.attempt(name).await? {
-            Attempt::Counted(counted) => counted,
-            Attempt::Over { retry_after } => return Ok(Err(retry_after)),
+        // The address first: a flood from one address over its bound (made-up account names, say) then
+        // touches no per-name counter at all.
+        let ip = match ip {
+            Some(ip) => match self.by_ip.attempt(&crate::net::counting_name(ip)).await? {
+                Attempt::Counted(counted) => Some(counted),
+                Attempt::Over { retry_after } => return Ok(Err(retry_after)),
+            },
+            None => None,
         };
-        let Some(ip) = ip else { return Ok(Ok(CountedAttempt { name, ip: None })) };
-        match self.by_ip.attempt(&crate::net::counting_name(ip)).await? {
-            Attempt::Counted(counted) => Ok(Ok(CountedAttempt { name, ip: Some(counted) })),
+        match self.by_name.attempt(name).await? {
+            Attempt::Counted(name) => Ok(Ok(CountedAttempt { name, ip })),
             Attempt::Over { retry_after } => {
-                self.by_name.refund(name).await?;
+                if let Some(ip) = ip {
+                    self.by_ip.refund(ip).await?;
+                }
                 Ok(Err(retry_after))
             }
         }
@@ -290,7 +304,7 @@ pub struct Budgets {
 }
 
 /// Keys one process counts at most; beyond it the counts of ended windows go first, then the map starts over.
-const MAX_BUDGET_KEYS: usize = 100_000;
+const MAX_BUDGET_KEYS: usize = 250_000;
 
 fn unix_now() -> Duration {
     SystemTime::now().duration_since(UNIX_EPOCH).unwrap_or_default()
@@ -342,18 +356,23 @@ impl Budgets {
         Ok(())
     }
 
-    /// Adds this process's unsent counts of the current minute to the shared totals and reads the totals back,
-    /// for every key it counted this minute (so it also learns what other processes admitted); drops the
-    /// counts of ended minutes. A no-op on SQLite.
+    /// Adds this process's unsent counts of the current minute to the shared totals and reads the totals back
+    /// (so it also learns what other processes admitted), for the keys it admitted requests of since the last
+    /// sync; drops the counts of ended minutes. A no-op on SQLite.
     pub async fn sync(&self) -> Result<(), DomainError> {
         let Some(db) = &self.shared else { return Ok(()) };
         let _one_at_a_time = self.syncing.lock().await;
         let minute = unix_now().as_secs() / BUDGET_WINDOW_SECS;
-        let sending: Vec<(String, u32)> = {
+        // Only the keys this process admitted requests of since its last sync: their rows take the new counts
+        // and give back the totals. A key idle here keeps the total it last read until its next request is
+        // sent, which admits at most one interval's requests on an older total (the same bound). Sorted, so
+        // two processes' statements lock rows in one order.
+        let mut sending: Vec<(String, u32)> = {
             let mut counts = self.counts();
             counts.retain(|_, count| count.minute == minute);
-            counts.iter().map(|(key_id, count)| (key_id.clone(), count.unsent)).collect()
+            counts.iter().filter(|(_, count)| count.unsent > 0).map(|(key_id, count)| (key_id.clone(), count.unsent)).collect()
         };
+        sending.sort_unstable();
         let window_start = i64::try_from(minute * BUDGET_WINDOW_SECS).unwrap_or(i64::MAX);
         for chunk in sending.chunks(KEYS_PER_SYNC_STATEMENT) {
             let mut rows = Vec::with_capacity(chunk.len());
@@ -434,7 +453,18 @@ mod tests {
         for _ in 0..5 {
             assert!(bounds.attempt("Key00002", Some("10.0.0.1")).await.unwrap().is_err());
         }
-        assert!(bounds.attempt("Key00002", Some("10.0.0.2")).await.unwrap().is_ok(), "Key00002 was never counted");
+        assert_eq!(bounds.by_name.names_kept(), 1, "Key00002 was never counted");
+        assert!(bounds.attempt("Key00002", Some("10.0.0.2")).await.unwrap().is_ok());
+    }
+
+    #[tokio::test]
+    async fn an_attempt_refused_for_its_name_does_not_count_against_its_address() {
+        let bounds = FailureBounds::new(Counter::in_process(Limit { max: 1, ..GUESSES }), Counter::in_process(Limit { max: 2, ..GUESSES }));
+        bounds.attempt("Key00001", Some("10.0.0.1")).await.unwrap().unwrap();
+        for _ in 0..5 {
+            assert!(bounds.attempt("Key00001", Some("10.0.0.1")).await.unwrap().is_err());
+        }
+        assert!(bounds.attempt("Key00002", Some("10.0.0.1")).await.unwrap().is_ok(), "the address used one of its two");
     }
 
     #[test]

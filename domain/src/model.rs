@@ -477,6 +477,9 @@ pub struct ActivityView {
     pub target: String,
     pub ip: Option<String>,
     pub user_agent: Option<String>,
+    /// How many identical events the entry stands for: a burst of the same MCP tool call by one key from one
+    /// address and client within 100 ms is one entry (`at` is the last call's time); otherwise 1.
+    pub repeats: u32,
 }
 
 /// Which events to list. Non-root callers always get only their own events.

@@ -170,7 +170,15 @@ async fn change(
     let txn = db.begin().await?;
     store::lock_company(&txn, person.company_id).await?;
     let person = store::account(&txn, user_id).await?.ok_or(DomainError::NotFound("User"))?;
-    change.check_needed(&person)?;
+    if let Err(refused) = change.check_needed(&person) {
+        drop(txn);
+        if matches!(change, Change::Deactivate) {
+            // "Already deactivated" perhaps a moment ago (a retry, another tab): answered once no process
+            // accepts the person's keys.
+            keys::freshness::settle().await;
+        }
+        return Err(refused);
+    }
     let is_active_root = person.is_active() && person.role == Role::Root;
     if is_active_root && !change.leaves_active_root(&person) && store::other_active_roots(&txn, person.company_id, person.id).await? == 0 {
         return Err(DomainError::Conflict(LAST_ROOT.to_owned()));

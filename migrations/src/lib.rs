@@ -14,6 +14,7 @@ mod m0010_key_allowlists_and_rolls;
 mod m0011_alerts_and_usage;
 mod m0012_disclosures;
 mod m0013_limit_counters;
+mod m0014_activity_repeats;
 
 /// Applies caregate's migrations in order; `caregate migrate` and server start-up both run it.
 pub struct Migrator;
@@ -35,6 +36,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0011_alerts_and_usage::Migration),
             Box::new(m0012_disclosures::Migration),
             Box::new(m0013_limit_counters::Migration),
+            Box::new(m0014_activity_repeats::Migration),
         ]
     }
 }

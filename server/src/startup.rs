@@ -92,20 +92,29 @@ async fn sync_limits(verifier: std::sync::Weak<Verifier>, db: domain::db::Databa
 }
 
 /// The whole HTTP surface. Tests drive it with `tower::ServiceExt::oneshot`, no socket needed.
+///
+/// Two parts under the same outer layers (panics answered as 500s, security headers): the bearer-authenticated
+/// API, MCP and OAuth endpoints, which carry no cookies and serve no pages; and the app — pages, server
+/// functions, the disclosures download and the static files — behind the layers that guard pages, the OAuth
+/// consent request and cookie-carrying calls from other sites. Keeping the app's layers off the API's path
+/// saves every MCP call three pass-through middlewares.
 pub fn build_router(state: AppState) -> Router {
     let routes = generate_route_list(App);
     let leptos_options = (*state.leptos_options).clone();
     let context_state = state.clone();
-    Router::new()
-        .route("/healthz", get(health::live))
-        .route("/readyz", get(health::ready))
-        .merge(api::routes(&state))
+    let app = Router::new()
         .route("/api/{*fn_name}", post(server_fn_handler))
+        .route("/api/disclosures.csv", get(api::disclosures_csv))
         .leptos_routes_with_context(&state, routes, move || provide_context(context_state.clone()), move || shell(leptos_options.clone()))
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
         .layer(middleware::from_fn_with_state(state.clone(), guard::page_guard))
         .layer(middleware::from_fn_with_state(state.clone(), oauth::authorization_request))
-        .layer(middleware::from_fn_with_state(state.clone(), cross_site::refuse_cross_site))
+        .layer(middleware::from_fn_with_state(state.clone(), cross_site::refuse_cross_site));
+    Router::new()
+        .route("/healthz", get(health::live))
+        .route("/readyz", get(health::ready))
+        .merge(api::routes(&state))
+        .merge(app)
         .layer(tower_http::catch_panic::CatchPanicLayer::custom(answer_panic))
         .layer(middleware::from_fn(headers::security_headers))
         .with_state(state)

@@ -68,7 +68,10 @@ pub fn OfficeActivityPage() -> impl IntoView {
                                                     <td class="mono">{event.key_id.unwrap_or_default()}</td>
                                                     <td>
                                                         {event.action.describe()}
-                                                        <span class="muted small-block">{event.target}</span>
+                                                        <span class="muted small-block">
+                                                            {event.target}
+                                                            {(event.repeats > 1).then(|| format!(" · {} calls in a burst", event.repeats))}
+                                                        </span>
                                                         {client.map(|client| view! { <span class="muted small-block">{client}</span> })}
                                                     </td>
                                                     <td>{event.ip.unwrap_or_default()}</td>

@@ -104,6 +104,7 @@ pub async fn list(db: &impl ConnectionTrait, viewer: &CurrentUser, filter: Activ
             target: row.target,
             ip: row.ip,
             user_agent: untrusted(&row.user_agent, 400),
+            repeats: row.repeats,
         })
         .collect();
     Ok(ActivityPage { events, has_more, page, per_page })

@@ -9,23 +9,82 @@ use crate::model::{CompanyId, UserId};
 use crate::DomainError;
 
 /// An event ready to store: clipped to its columns, the outsider's text cleaned.
-#[derive(Clone)]
-pub(crate) struct PendingEvent(activity_event::ActiveModel);
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct PendingEvent {
+    company_id: i32,
+    actor_user_id: Option<i32>,
+    key_id: Option<String>,
+    action: Action,
+    target: String,
+    ip: Option<String>,
+    user_agent: Option<String>,
+    created_at: DateTime<Utc>,
+    repeats: i32,
+}
 
 impl From<NewEvent<'_>> for PendingEvent {
     fn from(event: NewEvent<'_>) -> Self {
-        PendingEvent(activity_event::ActiveModel {
-            company_id: Set(event.company_id.0),
-            actor_user_id: Set(event.actor_user_id.map(|id| id.0)),
-            key_id: Set(event.key_id.map(str::to_owned)),
-            action: Set(event.action),
-            target: Set(event.target.chars().take(400).collect()),
-            ip: Set(clip(&event.origin.ip, 64)),
-            user_agent: Set(untrusted(&event.origin.user_agent, 400)),
-            created_at: Set(event.at),
-            ..Default::default()
-        })
+        PendingEvent {
+            company_id: event.company_id.0,
+            actor_user_id: event.actor_user_id.map(|id| id.0),
+            key_id: event.key_id.map(str::to_owned),
+            action: event.action,
+            target: event.target.chars().take(400).collect(),
+            ip: clip(&event.origin.ip, 64),
+            user_agent: untrusted(&event.origin.user_agent, 400),
+            created_at: event.at,
+            repeats: 1,
+        }
     }
+}
+
+impl PendingEvent {
+    fn into_active_model(self) -> activity_event::ActiveModel {
+        activity_event::ActiveModel {
+            company_id: Set(self.company_id),
+            actor_user_id: Set(self.actor_user_id),
+            key_id: Set(self.key_id),
+            action: Set(self.action),
+            target: Set(self.target),
+            ip: Set(self.ip),
+            user_agent: Set(self.user_agent),
+            created_at: Set(self.created_at),
+            repeats: Set(self.repeats),
+            ..Default::default()
+        }
+    }
+
+    /// Whether `other` is the same event again: the same tool call by the same key, owner, address and client.
+    fn repeated_by(&self, other: &PendingEvent) -> bool {
+        self.action == Action::KeyUsed
+            && (self.company_id, self.actor_user_id, &self.key_id, self.action, &self.target, &self.ip, &self.user_agent)
+                == (other.company_id, other.actor_user_id, &other.key_id, other.action, &other.target, &other.ip, &other.user_agent)
+    }
+}
+
+/// What tells one burst from another: the Key ID, the target (the tool), the address and the client.
+type Burst = (Option<String>, String, Option<String>, Option<String>);
+
+/// A batch with each burst of the same tool call folded into its first row: the row counts the calls and takes
+/// the time of the last. Only key use (MCP tool calls) is folded; every other action stays one row per event.
+pub(crate) fn fold_repeats(batch: Vec<PendingEvent>) -> Vec<PendingEvent> {
+    let mut folded: Vec<PendingEvent> = Vec::with_capacity(batch.len());
+    let mut first_of: std::collections::HashMap<Burst, usize> = Default::default();
+    for event in batch {
+        if event.action == Action::KeyUsed {
+            let burst = (event.key_id.clone(), event.target.clone(), event.ip.clone(), event.user_agent.clone());
+            if let Some(&index) = first_of.get(&burst) {
+                if folded[index].repeated_by(&event) {
+                    folded[index].repeats += event.repeats;
+                    folded[index].created_at = folded[index].created_at.max(event.created_at);
+                    continue;
+                }
+            }
+            first_of.insert(burst, folded.len());
+        }
+        folded.push(event);
+    }
+    folded
 }
 
 /// A stored event, as the feed reads it.
@@ -38,16 +97,17 @@ pub(super) struct StoredEvent {
     pub target: String,
     pub ip: Option<String>,
     pub user_agent: Option<String>,
+    pub repeats: u32,
 }
 
 pub(super) async fn insert(db: &impl ConnectionTrait, event: PendingEvent) -> Result<(), DomainError> {
-    event.0.insert(db).await?;
+    event.into_active_model().insert(db).await?;
     Ok(())
 }
 
 /// Stores a batch in one multi-row `INSERT`.
 pub(crate) async fn insert_batch(db: &impl ConnectionTrait, events: Vec<PendingEvent>) -> Result<(), DomainError> {
-    activity_event::Entity::insert_many(events.into_iter().map(|event| event.0)).exec_without_returning(db).await?;
+    activity_event::Entity::insert_many(events.into_iter().map(PendingEvent::into_active_model)).exec_without_returning(db).await?;
     Ok(())
 }
 
@@ -90,6 +150,63 @@ pub(super) async fn page(db: &impl ConnectionTrait, query: EventQuery<'_>) -> Re
             target: row.target,
             ip: row.ip,
             user_agent: row.user_agent,
+            repeats: u32::try_from(row.repeats).unwrap_or(1).max(1),
         })
         .collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use chrono::Duration;
+
+    use super::*;
+    use crate::activity::Origin;
+
+    fn tool_call(key_id: &'static str, tool: &str, ip: &str, seconds: i64) -> PendingEvent {
+        let origin = Origin { ip: Some(ip.to_owned()), user_agent: Some("claude-code".to_owned()) };
+        let at = DateTime::<Utc>::UNIX_EPOCH + Duration::seconds(seconds);
+        let event = NewEvent {
+            company_id: CompanyId(1),
+            actor_user_id: Some(UserId(2)),
+            key_id: Some(key_id),
+            action: Action::KeyUsed,
+            target: format!("MCP tool {tool}"),
+            origin: &origin,
+            at,
+        };
+        event.into()
+    }
+
+    #[test]
+    fn a_burst_of_the_same_tool_call_is_one_row_that_counts_the_calls_and_keeps_the_last_time() {
+        let batch = vec![
+            tool_call("Key00001", "whoami", "10.0.0.1", 1),
+            tool_call("Key00001", "list_visits", "10.0.0.1", 2),
+            tool_call("Key00001", "whoami", "10.0.0.1", 3),
+            tool_call("Key00001", "whoami", "10.0.0.2", 4),
+            tool_call("Key00002", "whoami", "10.0.0.1", 5),
+            tool_call("Key00001", "whoami", "10.0.0.1", 6),
+        ];
+        let folded = fold_repeats(batch);
+        let rows: Vec<(&str, &str, &str, i32, i64)> = folded
+            .iter()
+            .map(|row| (row.key_id.as_deref().unwrap(), row.target.as_str(), row.ip.as_deref().unwrap(), row.repeats, row.created_at.timestamp()))
+            .collect();
+        assert_eq!(
+            rows,
+            vec![
+                ("Key00001", "MCP tool whoami", "10.0.0.1", 3, 6),
+                ("Key00001", "MCP tool list_visits", "10.0.0.1", 1, 2),
+                ("Key00001", "MCP tool whoami", "10.0.0.2", 1, 4),
+                ("Key00002", "MCP tool whoami", "10.0.0.1", 1, 5),
+            ]
+        );
+    }
+
+    #[test]
+    fn other_actions_are_never_folded() {
+        let mut revoked = tool_call("Key00001", "whoami", "10.0.0.1", 1);
+        revoked.action = Action::KeyRevoked;
+        assert_eq!(fold_repeats(vec![revoked.clone(), revoked]).len(), 2);
+    }
 }

@@ -14,6 +14,8 @@ pub struct Model {
     pub ip: Option<String>,
     pub user_agent: Option<String>,
     pub created_at: DateTimeUtc,
+    /// How many identical events this row stands for (a burst of the same tool call, see the writer).
+    pub repeats: i32,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -25,28 +25,36 @@ pub async fn settle() {
     tokio::time::sleep(STALENESS + Duration::from_millis(5)).await;
 }
 
-/// The longest a read that refreshes a copy may take: past it the request is refused with 503 (the database is
-/// unreachable or overloaded) instead of waiting for the pool's own timeout.
-pub const READ_DEADLINE: Duration = Duration::from_secs(1);
+/// The longest a read that refreshes a copy may take: its result would be too old to use anyway, so past it the
+/// request is refused with 503 (the database is unreachable or overloaded) instead of waiting for the pool.
+pub const READ_DEADLINE: Duration = STALENESS;
 
 /// Copies kept at most per cache; when it is full, the stale ones go, and if all are fresh it starts over (a
 /// miss costs one indexed read).
-pub const MAX_ENTRIES: usize = 100_000;
+pub const MAX_ENTRIES: usize = 250_000;
+/// From this many copies on, stale ones are dropped at most once per [`STALENESS`], so the cache holds about
+/// the credentials used in the last quarter second, not every one ever seen.
+const PRUNE_FROM: usize = 1_024;
 
 /// What this process read about credentials, by name (a Key ID, an access token's ID), each with the moment
 /// its read started; a copy is used only while younger than [`STALENESS`].
 pub struct FreshCache<V> {
-    entries: Mutex<HashMap<String, (Instant, Arc<V>)>>,
+    entries: Mutex<Entries<V>>,
+}
+
+struct Entries<V> {
+    copies: HashMap<String, (Instant, Arc<V>)>,
+    pruned_at: Instant,
 }
 
 impl<V> Default for FreshCache<V> {
     fn default() -> Self {
-        FreshCache { entries: Mutex::new(HashMap::new()) }
+        FreshCache { entries: Mutex::new(Entries { copies: HashMap::new(), pruned_at: Instant::now() }) }
     }
 }
 
 impl<V> FreshCache<V> {
-    fn entries(&self) -> std::sync::MutexGuard<'_, HashMap<String, (Instant, Arc<V>)>> {
+    fn entries(&self) -> std::sync::MutexGuard<'_, Entries<V>> {
         self.entries.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
@@ -57,38 +65,63 @@ impl<V> FreshCache<V> {
 
     fn get_at(&self, name: &str, now: Instant) -> Option<Arc<V>> {
         let entries = self.entries();
-        let (read_started, value) = entries.get(name)?;
+        let (read_started, value) = entries.copies.get(name)?;
         (now.saturating_duration_since(*read_started) < STALENESS).then(|| value.clone())
     }
 
     /// Keeps `value`, read by a query that started at `read_started`.
     pub fn put(&self, name: &str, read_started: Instant, value: Arc<V>) {
         let mut entries = self.entries();
-        if entries.len() >= MAX_ENTRIES && !entries.contains_key(name) {
-            let now = Instant::now();
-            entries.retain(|_, (read, _)| now.saturating_duration_since(*read) < STALENESS);
-            if entries.len() >= MAX_ENTRIES {
-                entries.clear();
+        let now = Instant::now();
+        let full = entries.copies.len() >= MAX_ENTRIES && !entries.copies.contains_key(name);
+        if full || (entries.copies.len() >= PRUNE_FROM && now.saturating_duration_since(entries.pruned_at) >= STALENESS) {
+            entries.copies.retain(|_, (read, _)| now.saturating_duration_since(*read) < STALENESS);
+            entries.pruned_at = now;
+            if entries.copies.len() >= MAX_ENTRIES {
+                entries.copies.clear();
             }
         }
-        entries.insert(name.to_owned(), (read_started, value));
+        match entries.copies.get_mut(name) {
+            // A slower read that started earlier does not replace a newer copy.
+            Some((kept_started, _)) if *kept_started > read_started => {}
+            _ => {
+                entries.copies.insert(name.to_owned(), (read_started, value));
+            }
+        }
     }
 
     /// Copies kept now, fresh or not.
     pub fn len(&self) -> usize {
-        self.entries().len()
+        self.entries().copies.len()
     }
 
     pub fn is_empty(&self) -> bool {
-        self.entries().is_empty()
+        self.entries().copies.is_empty()
     }
 }
 
-/// Runs a read that refreshes a copy, refused as unavailable after [`READ_DEADLINE`].
-pub async fn read_within_deadline<T>(read: impl std::future::Future<Output = Result<T, DomainError>>) -> Result<T, DomainError> {
-    tokio::time::timeout(READ_DEADLINE, read)
-        .await
-        .unwrap_or(Err(DomainError::Database(sea_orm::DbErr::ConnectionAcquire(sea_orm::ConnAcquireErr::Timeout))))
+/// The error of a read whose result came too late to be used.
+fn unavailable() -> DomainError {
+    DomainError::Database(sea_orm::DbErr::ConnectionAcquire(sea_orm::ConnAcquireErr::Timeout))
+}
+
+/// Reads a copy to use at once, with the moment its read started (to keep it with). The result must still be
+/// younger than [`STALENESS`] when it arrives — a read that started before an access-reducing commit and whose
+/// answer is late (a slow network, a starved or paused process) is not used — so it is tried once more, and
+/// then the request is refused as unavailable (503).
+pub async fn read_fresh<T, F, Fut>(read: F) -> Result<(T, Instant), DomainError>
+where
+    F: Fn() -> Fut,
+    Fut: std::future::Future<Output = Result<T, DomainError>>,
+{
+    for _ in 0..2 {
+        let read_started = Instant::now();
+        let value = tokio::time::timeout(READ_DEADLINE, read()).await.unwrap_or_else(|_| Err(unavailable()))?;
+        if read_started.elapsed() < STALENESS {
+            return Ok((value, read_started));
+        }
+    }
+    Err(unavailable())
 }
 
 #[cfg(test)]
@@ -106,15 +139,48 @@ mod tests {
     }
 
     #[test]
+    fn stale_copies_are_dropped_as_new_ones_come_in() {
+        let cache = FreshCache::default();
+        let long_ago = Instant::now() - STALENESS * 2;
+        for n in 0..PRUNE_FROM {
+            cache.put(&format!("K{n}"), long_ago, Arc::new(n));
+        }
+        cache.entries().pruned_at = long_ago;
+        cache.put("fresh", Instant::now(), Arc::new(0));
+        assert_eq!(cache.len(), 1, "only what is still usable is kept");
+    }
+
+    #[test]
     fn a_full_cache_drops_what_is_stale_before_anything_fresh() {
         let cache = FreshCache::default();
         let long_ago = Instant::now() - STALENESS * 2;
-        for n in 0..MAX_ENTRIES {
-            cache.put(&format!("K{n}"), long_ago, Arc::new(n));
+        {
+            let mut entries = cache.entries();
+            for n in 0..MAX_ENTRIES {
+                entries.copies.insert(format!("K{n}"), (long_ago, Arc::new(n)));
+            }
+            entries.pruned_at = Instant::now();
         }
         cache.put("fresh", Instant::now(), Arc::new(0));
         assert_eq!(cache.len(), 1, "the stale copies made room");
         assert!(cache.get("fresh").is_some());
+    }
+
+    #[tokio::test]
+    async fn a_read_whose_answer_comes_too_late_is_not_used() {
+        let late = freshness_read(STALENESS + Duration::from_millis(20)).await;
+        assert!(late.is_err_and(|err| err.is_unavailable()), "a late answer may predate a revocation");
+        let (value, read_started) = freshness_read(Duration::ZERO).await.unwrap();
+        assert_eq!(value, 7);
+        assert!(read_started.elapsed() < STALENESS);
+    }
+
+    async fn freshness_read(delay: Duration) -> Result<(i32, Instant), DomainError> {
+        read_fresh(|| async move {
+            std::thread::sleep(delay);
+            Ok(7)
+        })
+        .await
     }
 
     #[tokio::test]

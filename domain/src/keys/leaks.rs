@@ -38,9 +38,9 @@ pub struct LeakReport {
     pub argon2_runs: u32,
 }
 
-/// Revokes every real, active key or connection among `credentials`, reported from `origin`. When it revoked
-/// any, it waits for [`crate::keys::freshness::settle`] once for the whole report, then e-mails their owners and
-/// returns: from then on every process refuses them.
+/// Revokes every real, active key or connection among `credentials`, reported from `origin`. When the report
+/// named any real one, it waits for [`crate::keys::freshness::settle`] once for the whole report, then e-mails
+/// the owners of those it revoked and returns: from then on every process refuses them.
 pub async fn revoke_reported(
     db: &DatabaseConnection,
     mailer: &Mailer,
@@ -51,6 +51,7 @@ pub async fn revoke_reported(
 ) -> Result<LeakReport, DomainError> {
     let mut report = LeakReport::default();
     let mut revoked = Vec::new();
+    let mut found_real = false;
     let outcome = async {
         let mut seen = HashSet::new();
         for presented in credentials.iter().take(MAX_CREDENTIALS).map(|token| token.trim()) {
@@ -58,6 +59,7 @@ pub async fn revoke_reported(
                 continue;
             }
             let Some(key) = real_key(db, presented, environment, &mut report).await? else { continue };
+            found_real = true;
             if key.status(now) == KeyStatus::Active && revoke(db, &key, origin, now).await? {
                 report.revoked += 1;
                 revoked.push(key);
@@ -68,8 +70,11 @@ pub async fn revoke_reported(
     .await;
     // Even when a later token failed, the owners of those revoked are told, and told their key is refused
     // "now" only once no process accepts it.
-    if !revoked.is_empty() {
+    if found_real {
+        // Also for a key another report revoked a moment ago: the answer comes once no process accepts it.
         crate::keys::freshness::settle().await;
+    }
+    if !revoked.is_empty() {
         for key in &revoked {
             tell_owner(mailer, key).await;
         }

@@ -288,12 +288,18 @@ pub async fn revoke(
 ) -> Result<ApiKeyView, DomainError> {
     let key = find_visible(db, actor, key_id).await?;
     match key.status(now) {
-        KeyStatus::Revoked => return Err(DomainError::Conflict("This key is already revoked".to_owned())),
+        KeyStatus::Revoked => {
+            // Perhaps a moment ago (a retry after a timeout, another tab): "already revoked" is true only once
+            // every process refuses it.
+            settle().await;
+            return Err(DomainError::Conflict("This key is already revoked".to_owned()));
+        }
         KeyStatus::Expired => return Err(DomainError::Conflict("This key has already expired and no longer works".to_owned())),
         KeyStatus::Active => {}
     }
     let txn = db.begin().await?;
     if !store::revoke(&txn, key.id(), now).await? {
+        settle().await;
         return Err(DomainError::Conflict("This key is already revoked".to_owned()));
     }
     record_key_event(&txn, actor, &key, Action::KeyRevoked, origin, now).await?;
@@ -460,7 +466,8 @@ pub async fn revoke_all(
         }
     }
     txn.commit().await?;
-    if revoked > 0 {
+    if !keys.is_empty() {
+        // Also when another call revoked them a moment ago: this one answers only once every process refuses them.
         settle().await;
     }
     Ok(revoked)

@@ -55,7 +55,7 @@ pub const FAILURE_WINDOW: StdDuration = StdDuration::from_secs(60);
 const PER_KEY: Limit = Limit { scope: "key", max: MAX_FAILURES_PER_KEY, window: FAILURE_WINDOW };
 const PER_ADDRESS: Limit = Limit { scope: "key-ip", max: MAX_FAILURES_PER_IP, window: FAILURE_WINDOW };
 /// Warm entries kept per process; beyond it the cache starts over (a cold check costs one argon2 run).
-const MAX_WARM_ENTRIES: usize = 100_000;
+const MAX_WARM_ENTRIES: usize = 250_000;
 
 /// How a presented secret was checked.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -85,6 +85,13 @@ impl VerifierObserver for () {
 /// How often one process writes a key's Last Used at most; the UI's Last Used is never older than this.
 pub const LAST_USED_INTERVAL: StdDuration = StdDuration::from_secs(60);
 
+/// An OAuth access token's row as a process keeps it: the token's own facts, and its connection in the shape a
+/// key's row is checked in (built once per read, not per request).
+struct AccessCopy {
+    access: crate::oauth::AccessForCheck,
+    connection: store::KeyForCheck,
+}
+
 /// One per server process, shared by every request.
 pub struct Verifier {
     environment: TokenEnvironment,
@@ -99,7 +106,7 @@ pub struct Verifier {
     /// Keys' rows with their owner and company, by Key ID, each at most [`freshness::STALENESS`] old when used.
     keys: FreshCache<store::KeyForCheck>,
     /// OAuth access tokens' rows with their connection, by token ID, as fresh.
-    access_tokens: FreshCache<crate::oauth::AccessForCheck>,
+    access_tokens: FreshCache<AccessCopy>,
     observer: Arc<dyn VerifierObserver>,
 }
 
@@ -254,8 +261,8 @@ impl Verifier {
         if let Some(key) = self.keys.get(key_id.as_str()) {
             return Ok(key);
         }
-        let read_started = Instant::now();
-        match freshness::read_within_deadline(store::find_for_check(db, key_id.as_str())).await.map_err(KeyAuthError::Internal)? {
+        let (found, read_started) = freshness::read_fresh(|| store::find_for_check(db, key_id.as_str())).await.map_err(KeyAuthError::Internal)?;
+        match found {
             Some(key) => {
                 let key = Arc::new(key);
                 self.keys.put(key_id.as_str(), read_started, key.clone());
@@ -317,18 +324,18 @@ impl Verifier {
         let found = match self.access_tokens.get(&parsed.token_id) {
             Some(access) => Some(access),
             None => {
-                let read_started = Instant::now();
-                let read = crate::oauth::find_access_for_check(db, &parsed.token_id);
-                let found = freshness::read_within_deadline(read).await.map_err(KeyAuthError::Internal)?.map(Arc::new);
+                let read = || crate::oauth::find_access_for_check(db, &parsed.token_id);
+                let (found, read_started) = freshness::read_fresh(read).await.map_err(KeyAuthError::Internal)?;
+                let found = found.map(|access| Arc::new(AccessCopy { connection: access.connection(), access }));
                 if let Some(access) = &found {
                     self.access_tokens.put(&parsed.token_id, read_started, access.clone());
                 }
                 found
             }
         };
-        let Some(access) = found.filter(|access| {
-            access.token_kind == crate::oauth::TokenKind::Access
-                && crate::oauth::constant_time_eq(access.token_secret_hash.as_bytes(), parsed.digest.as_bytes())
+        let Some(copy) = found.filter(|copy| {
+            copy.access.token_kind == crate::oauth::TokenKind::Access
+                && crate::oauth::constant_time_eq(copy.access.token_secret_hash.as_bytes(), parsed.digest.as_bytes())
         }) else {
             if let Err(retry_after) = self.failures.attempt_ip(ip).await.map_err(KeyAuthError::Internal)? {
                 self.observer.throttled();
@@ -336,8 +343,8 @@ impl Verifier {
             }
             return Err(KeyAuthError::Invalid { known: None });
         };
+        let (access, connection) = (&copy.access, &copy.connection);
         let key_id = KeyId::parse(&access.key_id).ok_or(KeyAuthError::Invalid { known: None })?;
-        let connection = access.connection();
         if access.token_revoked_at.is_some() {
             return Err(KeyAuthError::Revoked { key_id, company_id: connection.company_id() });
         }
@@ -345,7 +352,7 @@ impl Verifier {
             return Err(KeyAuthError::Expired { key_id, company_id: connection.company_id() });
         }
         self.observer.checked(Check::Warm);
-        let mut principal = self.finish(&connection, key_id, ip, now)?;
+        let mut principal = self.finish(connection, key_id, ip, now)?;
         principal.credential = Credential::Connection;
         Ok(principal)
     }

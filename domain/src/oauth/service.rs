@@ -627,8 +627,8 @@ async fn rotate_refresh_token(
 }
 
 /// Revokes a connection whose code or refresh token was presented a second time (someone else may hold it),
-/// on the activity feed with the reason; when it revoked it, returns after [`crate::keys::freshness::settle`]
-/// (the replay is answered only once no process accepts the connection).
+/// on the activity feed with the reason; returns after [`crate::keys::freshness::settle`] (the replay is answered
+/// only once no process accepts the connection).
 async fn revoke_for_reuse(
     db: &DatabaseConnection,
     key_id: Option<&str>,
@@ -641,8 +641,8 @@ async fn revoke_for_reuse(
     revoke_connection(db, &connection, reason, origin, now).await
 }
 
-/// Revokes a connection (all its tokens), on the activity feed with the reason; when this call revoked it,
-/// returns after [`crate::keys::freshness::settle`]: from then on every process refuses its tokens.
+/// Revokes a connection (all its tokens), on the activity feed with the reason when this call revoked it;
+/// returns after [`crate::keys::freshness::settle`] either way: from then on every process refuses its tokens.
 async fn revoke_connection(
     db: &DatabaseConnection,
     connection: &store::ConnectionRef,
@@ -668,9 +668,8 @@ async fn revoke_connection(
         .await?;
     }
     txn.commit().await?;
-    if revoked {
-        crate::keys::freshness::settle().await;
-    }
+    // Also when another call revoked it a moment ago: this one answers only once every process refuses it.
+    crate::keys::freshness::settle().await;
     Ok(())
 }
 
@@ -692,9 +691,8 @@ pub async fn revoke(
         }
         match kind {
             TokenKind::Access => {
-                if store::revoke_token(db, token.id, now).await? {
-                    crate::keys::freshness::settle().await;
-                }
+                store::revoke_token(db, token.id, now).await?;
+                crate::keys::freshness::settle().await;
             }
             TokenKind::Refresh => {
                 if let Some(connection) = store::find_connection(db, &token.key_id).await? {

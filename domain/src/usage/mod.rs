@@ -26,6 +26,10 @@ const TOOL_MAX: usize = 64;
 const CLIENT_MAX: usize = 200;
 /// The longest address kept (its column's size).
 const IP_MAX: usize = 64;
+/// (key, address, client) sources one tally keeps at most between two writes: the client's name is the
+/// client's choice, so a flood of made-up names would otherwise grow it without bound. Requests and tool
+/// calls are still counted beyond it.
+const MAX_PENDING_SOURCES: usize = 10_000;
 
 /// One thing to count.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -52,8 +56,12 @@ impl Tally {
                 *self.days.entry((key_id.clone(), at.date_naive())).or_default() += 1;
                 let ip: String = ip.unwrap_or_default().chars().take(IP_MAX).collect();
                 let client = untrusted_text(&client.unwrap_or_default(), CLIENT_MAX);
-                let seen = self.sources.entry((key_id, ip, client)).or_insert(at);
-                *seen = (*seen).max(at);
+                let source = (key_id, ip, client);
+                if let Some(seen) = self.sources.get_mut(&source) {
+                    *seen = (*seen).max(at);
+                } else if self.sources.len() < MAX_PENDING_SOURCES {
+                    self.sources.insert(source, at);
+                }
             }
             UsageHit::ToolCall { key_id, tool } => {
                 *self.tools.entry((key_id, tool.chars().take(TOOL_MAX).collect())).or_default() += 1;

@@ -13,41 +13,54 @@ use crate::DomainError;
 /// beyond this.
 const SOURCES_KEPT: u64 = 50;
 
-/// Adds a batch's counts.
+/// Rows per upsert at most (four bind parameters each at most: far under SQLite's and PostgreSQL's limits).
+const ROWS_PER_STATEMENT: usize = 1_000;
+
+/// Adds a batch's counts, in statements of at most [`ROWS_PER_STATEMENT`] rows.
 pub(crate) async fn write(db: &impl ConnectionTrait, tally: &Tally) -> Result<(), DomainError> {
     if !tally.days.is_empty() {
-        let rows = tally.days.iter().map(|((key_id, day), requests)| key_usage_day::ActiveModel {
-            key_id: Set(key_id.clone()),
-            day: Set(*day),
-            requests: Set(*requests),
-        });
+        let rows: Vec<_> = tally
+            .days
+            .iter()
+            .map(|((key_id, day), requests)| key_usage_day::ActiveModel { key_id: Set(key_id.clone()), day: Set(*day), requests: Set(*requests) })
+            .collect();
         let add = Expr::col((key_usage_day::Entity, key_usage_day::Column::Requests)).add(Expr::cust("excluded.requests"));
         let on_conflict =
             OnConflict::columns([key_usage_day::Column::KeyId, key_usage_day::Column::Day]).value(key_usage_day::Column::Requests, add).to_owned();
-        key_usage_day::Entity::insert_many(rows).on_conflict(on_conflict).exec_without_returning(db).await?;
+        for chunk in rows.chunks(ROWS_PER_STATEMENT) {
+            key_usage_day::Entity::insert_many(chunk.to_vec()).on_conflict(on_conflict.clone()).exec_without_returning(db).await?;
+        }
     }
     if !tally.tools.is_empty() {
-        let rows = tally.tools.iter().map(|((key_id, tool), calls)| key_usage_tool::ActiveModel {
-            key_id: Set(key_id.clone()),
-            tool: Set(tool.clone()),
-            calls: Set(*calls),
-        });
+        let rows: Vec<_> = tally
+            .tools
+            .iter()
+            .map(|((key_id, tool), calls)| key_usage_tool::ActiveModel { key_id: Set(key_id.clone()), tool: Set(tool.clone()), calls: Set(*calls) })
+            .collect();
         let add = Expr::col((key_usage_tool::Entity, key_usage_tool::Column::Calls)).add(Expr::cust("excluded.calls"));
         let on_conflict =
             OnConflict::columns([key_usage_tool::Column::KeyId, key_usage_tool::Column::Tool]).value(key_usage_tool::Column::Calls, add).to_owned();
-        key_usage_tool::Entity::insert_many(rows).on_conflict(on_conflict).exec_without_returning(db).await?;
+        for chunk in rows.chunks(ROWS_PER_STATEMENT) {
+            key_usage_tool::Entity::insert_many(chunk.to_vec()).on_conflict(on_conflict.clone()).exec_without_returning(db).await?;
+        }
     }
     if !tally.sources.is_empty() {
-        let rows = tally.sources.iter().map(|((key_id, ip, client), at)| key_usage_source::ActiveModel {
-            key_id: Set(key_id.clone()),
-            ip: Set(ip.clone()),
-            client: Set(client.clone()),
-            last_seen_at: Set(*at),
-        });
+        let rows: Vec<_> = tally
+            .sources
+            .iter()
+            .map(|((key_id, ip, client), at)| key_usage_source::ActiveModel {
+                key_id: Set(key_id.clone()),
+                ip: Set(ip.clone()),
+                client: Set(client.clone()),
+                last_seen_at: Set(*at),
+            })
+            .collect();
         let on_conflict = OnConflict::columns([key_usage_source::Column::KeyId, key_usage_source::Column::Ip, key_usage_source::Column::Client])
             .update_column(key_usage_source::Column::LastSeenAt)
             .to_owned();
-        key_usage_source::Entity::insert_many(rows).on_conflict(on_conflict).exec_without_returning(db).await?;
+        for chunk in rows.chunks(ROWS_PER_STATEMENT) {
+            key_usage_source::Entity::insert_many(chunk.to_vec()).on_conflict(on_conflict.clone()).exec_without_returning(db).await?;
+        }
         let keys: std::collections::BTreeSet<&String> = tally.sources.keys().map(|(key_id, _, _)| key_id).collect();
         for key_id in keys {
             forget_old_sources(db, key_id).await?;

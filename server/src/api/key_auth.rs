@@ -91,6 +91,12 @@ pub async fn require_api_key(State(state): State<AppState>, mut request: Request
         Ok((principal, origin)) => {
             request.extensions_mut().insert(principal);
             request.extensions_mut().insert(origin);
+            if for_mcp {
+                request = match crate::mcp::refuse_missing_scope(&state.public_url, request).await {
+                    Ok(request) => request,
+                    Err(refusal) => return refusal,
+                };
+            }
             next.run(request).await
         }
         Err(error) => error.into_response(),

@@ -15,6 +15,7 @@ use http::StatusCode;
 
 use app::state::AppState;
 
+pub use disclosures::csv as disclosures_csv;
 pub use error::{new_trace_id, ApiError};
 
 /// `/api/v1/*` and `/api/mcp` behind the API-key layer, and the OAuth discovery paths.
@@ -25,11 +26,7 @@ pub fn routes(state: &AppState) -> Router<AppState> {
         .route_layer(middleware::from_fn_with_state(state.clone(), key_auth::require_api_key));
     let leak_reports =
         Router::new().route("/api/v1/credentials/revoke", post(leaks::revoke)).layer(Extension(leaks::ReportCounts::for_database(&state.db)));
-    let mut router = keyed
-        .merge(leak_reports)
-        .merge(crate::oauth::routes())
-        .route("/api/disclosures.csv", get(disclosures::csv))
-        .route("/.well-known/{*path}", any(no_oauth));
+    let mut router = keyed.merge(leak_reports).merge(crate::oauth::routes()).route("/.well-known/{*path}", any(no_oauth));
     for path in NO_OAUTH_PATHS {
         router = router.route(path, any(no_oauth));
     }

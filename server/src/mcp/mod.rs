@@ -6,8 +6,7 @@ mod tools;
 use std::sync::Arc;
 
 use axum::body::Body;
-use axum::extract::{Request, State};
-use axum::middleware::Next;
+use axum::extract::Request;
 use axum::response::{IntoResponse, Response};
 use axum::routing::post_service;
 use axum::Router;
@@ -47,37 +46,36 @@ pub fn routes(state: &AppState) -> Router<AppState> {
         .with_max_request_body_bytes(MAX_BODY_BYTES);
     let handler = CaregateMcp::new(state.clone());
     let service = StreamableHttpService::new(move || Ok(handler.clone()), Arc::new(NeverSessionManager::default()), config);
-    Router::new()
-        .route("/api/mcp", post_service(service))
-        .route_layer(axum::middleware::from_fn_with_state(state.clone(), require_scope_for_connections))
+    Router::new().route("/api/mcp", post_service(service))
 }
 
 /// An OAuth connection calling a tool outside its scopes gets the MCP spec's step-up answer: 403 with
 /// `WWW-Authenticate: Bearer error="insufficient_scope", scope="…"`, so its client can ask the person for more.
-/// (An API key gets a tool error instead, as before: its holder cannot re-consent.) Only connections' bodies
-/// are read here, up to the endpoint's limit.
-async fn require_scope_for_connections(State(state): State<AppState>, request: Request, next: Next) -> Response {
+/// (An API key gets a tool error instead, as before: its holder cannot re-consent.) Called by the API-key layer
+/// for `/api/mcp` once it has put the principal in the request; only connections' bodies are read, up to the
+/// endpoint's limit, and the request comes back whole.
+pub(crate) async fn refuse_missing_scope(public_url: &str, request: Request) -> Result<Request, Response> {
     // Only a connection that lacks a scope some tool needs can be refused here; the others pass unread.
     let may_lack_a_scope = request.extensions().get::<KeyPrincipal>().is_some_and(|principal| {
         principal.credential == Credential::Connection
             && Tool::ALL.iter().filter_map(|tool| tool.required_scope()).any(|scope| !principal.allows(scope))
     });
     if !may_lack_a_scope {
-        return next.run(request).await;
+        return Ok(request);
     }
     let (parts, body) = request.into_parts();
     let Ok(bytes) = axum::body::to_bytes(body, MAX_BODY_BYTES).await else {
-        return StatusCode::PAYLOAD_TOO_LARGE.into_response();
+        return Err(StatusCode::PAYLOAD_TOO_LARGE.into_response());
     };
     if let Some(principal) = parts.extensions.get::<KeyPrincipal>() {
         if let Some(scope) = missing_scope(&bytes, principal) {
             let mut refusal =
                 crate::api::ApiError::new(StatusCode::FORBIDDEN, "insufficient_scope", format!("Insufficient scope. Required: {}", scope.as_str()));
-            refusal.challenge = Some(crate::oauth::insufficient_scope(&state.public_url, scope));
-            return refusal.into_response();
+            refusal.challenge = Some(crate::oauth::insufficient_scope(public_url, scope));
+            return Err(refusal.into_response());
         }
     }
-    next.run(Request::from_parts(parts, Body::from(bytes))).await
+    Ok(Request::from_parts(parts, Body::from(bytes)))
 }
 
 /// The scope a `tools/call` in this body needs and the principal lacks, if any.

@@ -227,6 +227,19 @@ async fn tool_calls_are_on_the_activity_feed_attributed_to_the_owner(app: TestAp
     );
 }
 
+backend_test!(a_burst_of_the_same_tool_call_is_one_feed_entry_counting_the_calls);
+async fn a_burst_of_the_same_tool_call_is_one_feed_entry_counting_the_calls(app: TestApp) {
+    let token = key_for(&app, "barbara@sunrise.test", &[]).await;
+    // Sent at once, as a busy client does: they reach the writer within one batch.
+    futures_util::future::join_all((0..6).map(|_| call(&app, &token, "whoami", json!({})))).await;
+    app.state.activity.flush().await;
+    let root = app.login("root@sunrise.test").await;
+    let bursts: Vec<u32> =
+        key_feed(&app, &root, &token[8..16]).await.into_iter().filter(|e| e.target == "MCP tool whoami").map(|e| e.repeats).collect();
+    assert_eq!(bursts.iter().sum::<u32>(), 6, "every call is counted: {bursts:?}");
+    assert!(bursts.len() < 6, "calls within one batch share an entry: {bursts:?}");
+}
+
 backend_test!(paths_outside_caregates_oauth_metadata_answer_json_404_and_get_is_405);
 async fn paths_outside_caregates_oauth_metadata_answer_json_404_and_get_is_405(app: TestApp) {
     for path in ["/.well-known/openid-configuration", "/.well-known/oauth-authorization-server/api/mcp", "/register", "/authorize", "/token"] {

@@ -39,15 +39,19 @@ async fn a_keys_request_budget_is_the_deployments_not_each_nodes(app: TestApp) {
     clear_of_a_window_boundary(Duration::from_secs(60), Duration::from_secs(10)).await;
     let mut statuses = Vec::new();
     for n in 0..12 {
-        let (node, other) = if n % 2 == 0 { (&app, &node_b) } else { (&node_b, &app) };
+        let node = if n % 2 == 0 { &app } else { &node_b };
         statuses.push(node.me(&token).await.status.as_u16());
-        // What each node's sync task does every 100 ms, done here at once so the test does not depend on
-        // timing: the node that answered sends its count, then the other reads the total.
+        // What the node's sync task does every 100 ms, done here at once so the test does not depend on timing:
+        // it sends the request it admitted and reads the deployment's total back.
         node.state.verifier.sync_budgets().await.unwrap();
-        other.state.verifier.sync_budgets().await.unwrap();
     }
     if shares_counts(&app) {
-        assert_eq!(statuses, [200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 429, 429], "ten a minute in all, whichever node answers");
+        let admitted = statuses.iter().filter(|status| **status == 200).count();
+        assert!(statuses[..10].iter().all(|status| *status == 200), "{statuses:?}");
+        // Each node decides on the total it read at its own last sync, so the other node's one request since
+        // then may pass: the stated bound (what the others admit in a sync's blind spot), here one request.
+        assert!(admitted <= 11, "ten a minute in all, whichever node answers, give or take the bound: {statuses:?}");
+        assert_eq!(statuses.last(), Some(&429), "then refused, on either node: {statuses:?}");
     } else {
         assert_eq!(statuses, [200; 12], "on SQLite each process counts its own (a deployment is one process)");
     }
