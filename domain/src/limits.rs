@@ -10,7 +10,9 @@
 //!   first event (as in memory), timed by the database's clock.
 //!   They are exact: an event is counted before the expensive check it guards, and one that finds its name over
 //!   the bound stays counted (stricter, never looser). Only failed or expensive attempts pay the round trip; a
-//!   warm request never does. If the count cannot be written the attempt is refused (fail closed).
+//!   warm request never does, and a process that saw a name at its bound remembers it until its window ends,
+//!   so a flood on that name costs no more round trips. If the count cannot be written the attempt is refused
+//!   (fail closed).
 //! * **Per-key request budgets** ([`Budgets`]) are approximate by design, because counting every request in the
 //!   database would cost the warm path a write: each process counts locally and, every
 //!   [`BUDGET_SYNC_INTERVAL`], adds its new counts to the shared totals in one statement and reads them back. A
@@ -66,8 +68,14 @@ pub struct Counted {
 
 enum Store {
     Process(Mutex<Windows>),
-    Database(DatabaseConnection),
+    /// The shared table, and the names this process saw at their bound, with when their window ends: until then
+    /// a flood of attempts on them costs this process no round trip (stricter than the table, never looser).
+    Database(DatabaseConnection, Mutex<HashMap<String, Instant>>),
 }
+
+/// Names at their bound one process remembers at most; beyond it the ended ones go, then all (the table stays
+/// the authority, so forgetting only costs round trips).
+const MAX_REMEMBERED_AT_BOUND: usize = 100_000;
 
 /// Events per name under one [`Limit`], counted in this process (SQLite) or in the shared table (PostgreSQL).
 pub struct Counter {
@@ -87,7 +95,7 @@ impl Counter {
     /// Counts in `db` when it is PostgreSQL (shared by every process), in this process otherwise.
     pub fn for_database(limit: Limit, db: &DatabaseConnection) -> Self {
         match db.get_database_backend() {
-            DbBackend::Postgres => Counter { limit, store: Store::Database(db.clone()) },
+            DbBackend::Postgres => Counter { limit, store: Store::Database(db.clone(), Mutex::new(HashMap::new())) },
             _ => Counter::in_process(limit),
         }
     }
@@ -110,17 +118,45 @@ impl Counter {
         i64::try_from(self.limit.window.as_secs().max(1)).unwrap_or(i64::MAX)
     }
 
+    /// Seconds left of a remembered bound on the stored `name`, if it is still in force.
+    fn remembered(at_bound: &Mutex<HashMap<String, Instant>>, stored: &str) -> Option<u64> {
+        let at_bound = at_bound.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let until = at_bound.get(stored)?;
+        let left = until.saturating_duration_since(Instant::now());
+        (!left.is_zero()).then(|| left.as_secs().max(1))
+    }
+
+    fn remember(at_bound: &Mutex<HashMap<String, Instant>>, stored: String, retry_after: u64) {
+        let mut at_bound = at_bound.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let now = Instant::now();
+        if at_bound.len() >= MAX_REMEMBERED_AT_BOUND {
+            at_bound.retain(|_, until| *until > now);
+            if at_bound.len() >= MAX_REMEMBERED_AT_BOUND {
+                at_bound.clear();
+            }
+        }
+        at_bound.insert(stored, now + Duration::from_secs(retry_after));
+    }
+
     /// Seconds to wait when `name` is at its bound in the current window; counts nothing.
     pub async fn blocked(&self, name: &str) -> Result<Option<u64>, DomainError> {
         match &self.store {
             Store::Process(windows) => Ok(Self::windows(windows).blocked(name, self.limit.max, Instant::now())),
-            Store::Database(db) => {
+            Store::Database(db, at_bound) => {
+                let stored = self.stored_name(name);
+                if let Some(retry_after) = Self::remembered(at_bound, &stored) {
+                    return Ok(Some(retry_after));
+                }
                 let sql = format!("SELECT hits, expires_at - {DB_NOW} AS seconds_left FROM limit_counters WHERE name = $1 AND expires_at > {DB_NOW}");
-                let row = db.query_one(Statement::from_sql_and_values(DbBackend::Postgres, sql, [self.stored_name(name).into()])).await?;
+                let row = db.query_one(Statement::from_sql_and_values(DbBackend::Postgres, sql, [stored.clone().into()])).await?;
                 let Some(row) = row else { return Ok(None) };
                 let hits: i32 = row.try_get("", "hits")?;
                 let seconds_left: i64 = row.try_get("", "seconds_left")?;
-                Ok((hits >= i32::try_from(self.limit.max).unwrap_or(i32::MAX)).then(|| seconds_left.max(1) as u64))
+                let blocked = (hits >= i32::try_from(self.limit.max).unwrap_or(i32::MAX)).then(|| seconds_left.max(1) as u64);
+                if let Some(retry_after) = blocked {
+                    Self::remember(at_bound, stored, retry_after);
+                }
+                Ok(blocked)
             }
         }
     }
@@ -139,8 +175,11 @@ impl Counter {
                 windows.hit(name, now);
                 Ok(Attempt::Counted(Counted { name: name.to_owned(), window_start: None }))
             }
-            Store::Database(db) => {
+            Store::Database(db, at_bound) => {
                 let stored = self.stored_name(name);
+                if let Some(retry_after) = Self::remembered(at_bound, &stored) {
+                    return Ok(Attempt::Over { retry_after });
+                }
                 let sql = format!(
                     "WITH clock AS (SELECT {DB_NOW} AS clock_now) \
                      INSERT INTO limit_counters (name, window_start, expires_at, hits) \
@@ -159,13 +198,16 @@ impl Counter {
                 let Some(row) = db.query_one(Statement::from_sql_and_values(DbBackend::Postgres, sql, values)).await? else {
                     // Past its bound already: the row is left as it is (a flood writes nothing more).
                     let retry_after = self.blocked(name).await?.unwrap_or(self.limit.window.as_secs().max(1));
+                    Self::remember(at_bound, stored, retry_after);
                     return Ok(Attempt::Over { retry_after });
                 };
                 let hits: i32 = row.try_get("", "hits")?;
                 let window_start: i64 = row.try_get("", "window_start")?;
                 let seconds_left: i64 = row.try_get("", "seconds_left")?;
                 if hits > max {
-                    return Ok(Attempt::Over { retry_after: seconds_left.max(1) as u64 });
+                    let retry_after = seconds_left.max(1) as u64;
+                    Self::remember(at_bound, stored, retry_after);
+                    return Ok(Attempt::Over { retry_after });
                 }
                 Ok(Attempt::Counted(Counted { name: stored, window_start: Some(window_start) }))
             }
@@ -179,12 +221,12 @@ impl Counter {
                 Self::windows(windows).undo(&counted.name);
                 Ok(())
             }
-            (Store::Database(db), Some(window_start)) => {
+            (Store::Database(db, _), Some(window_start)) => {
                 let sql = "UPDATE limit_counters SET hits = hits - 1 WHERE name = $1 AND window_start = $2 AND hits > 0";
                 db.execute(Statement::from_sql_and_values(DbBackend::Postgres, sql, [counted.name.into(), window_start.into()])).await?;
                 Ok(())
             }
-            (Store::Database(_), None) => Ok(()),
+            (Store::Database(..), None) => Ok(()),
         }
     }
 
@@ -192,7 +234,7 @@ impl Counter {
     pub fn names_kept(&self) -> usize {
         match &self.store {
             Store::Process(windows) => Self::windows(windows).len(),
-            Store::Database(_) => 0,
+            Store::Database(..) => 0,
         }
     }
 }

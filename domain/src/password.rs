@@ -181,8 +181,13 @@ fn dummy_hash() -> &'static PasswordHash {
 mod tests {
     use super::*;
 
+    /// The slots and the count of waiters are the process's: tests that use them run one at a time, so one
+    /// test holding every slot never sees another's waiters.
+    static SLOT_TESTS: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
     #[tokio::test]
     async fn a_hashed_password_verifies_and_a_wrong_one_does_not() {
+        let _one_at_a_time = SLOT_TESTS.lock().await;
         let hash = hash(Password::new("correct horse battery")).await.unwrap();
         assert!(hash.as_str().starts_with("$argon2id$v=19$m=19456,t=2,p=1$"));
         assert!(verify(Password::new("correct horse battery"), Some(hash.clone())).await.unwrap());
@@ -191,6 +196,7 @@ mod tests {
 
     #[tokio::test]
     async fn an_unknown_account_never_verifies() {
+        let _one_at_a_time = SLOT_TESTS.lock().await;
         assert!(!verify(Password::new("caregate-timing-equaliser"), None).await.unwrap());
     }
 
@@ -206,6 +212,7 @@ mod tests {
 
     #[tokio::test]
     async fn argon2_work_waits_for_a_free_slot() {
+        let _one_at_a_time = SLOT_TESTS.lock().await;
         let held = argon2_slots().acquire_many(argon2_slot_count()).await.unwrap();
         let waiting = tokio::spawn(hash(Password::new("waits its turn")));
         tokio::time::sleep(std::time::Duration::from_millis(100)).await;
@@ -216,6 +223,7 @@ mod tests {
 
     #[tokio::test]
     async fn a_cancelled_wait_is_no_longer_counted_and_a_cancelled_computation_keeps_its_slot() {
+        let _one_at_a_time = SLOT_TESTS.lock().await;
         let held = argon2_slots().acquire_many(argon2_slot_count()).await.unwrap();
         let before = waiting();
         let cancelled = tokio::time::timeout(std::time::Duration::from_millis(50), acquire_slot()).await;
