@@ -16,9 +16,12 @@ export function caregate(...args: string[]): string {
   return execFileSync(binary, args, { env: { ...process.env, DATABASE_URL: databaseUrl, RUST_LOG: 'warn' } }).toString();
 }
 
-/** Waits until the WebAssembly app has hydrated the server-rendered page, so clicks run through Leptos. */
+/**
+ * Waits until the WebAssembly app has hydrated the server-rendered page, so clicks run through Leptos. The debug
+ * build's module is several megabytes: on a busy 2-core machine compiling it can take longer than the default 10 s.
+ */
 export async function waitForHydration(page: Page): Promise<void> {
-  await expect(page.locator('body[data-hydrated="true"]')).toHaveCount(1);
+  await expect(page.locator('body[data-hydrated="true"]')).toHaveCount(1, { timeout: 30_000 });
 }
 
 /** Signs in through the sign-in page, as a person would. */
