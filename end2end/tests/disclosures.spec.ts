@@ -66,8 +66,13 @@ test("a caregiver's key reads visits; the Root User sees who read each patient's
 
   // The key's details panel counts the patients it read.
   await open(page, '/settings?tab=api-keys');
-  await page.getByRole('button', { name: `Details of ${LABEL}` }).click();
   const details = page.getByRole('dialog', { name: `Details of ${LABEL}` });
+  // The keys table may still be re-rendering from its resources just after hydration (the release build gets
+  // here fast), which can swallow the first click: click until the dialog is open.
+  await expect(async () => {
+    await page.getByRole('button', { name: `Details of ${LABEL}` }).click();
+    await expect(details).toBeVisible({ timeout: 2_000 });
+  }).toPass({ timeout: 20_000 });
   await expect(details.getByText(`Patients read (30 days): ${read.size}`)).toBeVisible();
   for (const name of read) await expect(details.getByRole('row', { name: `${name} 1` })).toBeVisible();
   await expectNoSeriousA11yViolations(page, 'the key details panel with patients read');
