@@ -795,7 +795,10 @@ pub struct DisclosureFilter {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct DisclosurePage {
     pub rows: Vec<DisclosureView>,
+    /// Matching rows, counted up to [`crate::disclosures::COUNT_CAP`].
     pub total: u64,
+    /// More rows match than `total` says: counting stopped at the cap.
+    pub total_capped: bool,
     pub page: u32,
     pub per_page: u32,
 }

@@ -1,6 +1,6 @@
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
-import { expect, test } from '@playwright/test';
+import { expect, test } from './fixtures';
 import { caregate, expectNoSeriousA11yViolations, open, signIn } from './helpers';
 
 test('a key that expires in 3 days is on the Alerts page, in the sidebar count and on the dashboard', async ({ page }) => {

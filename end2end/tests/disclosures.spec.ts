@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
-import { expect, test } from '@playwright/test';
+import { expect, test } from './fixtures';
 import { caregate, expectNoSeriousA11yViolations, open, signIn, signOut, TOKEN_PATTERN } from './helpers';
 
 const LABEL = 'Barbara – Claude Desktop';

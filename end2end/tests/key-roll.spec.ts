@@ -1,4 +1,4 @@
-import { expect, test } from '@playwright/test';
+import { expect, test } from './fixtures';
 import { copy, DEMO_PASSWORD, expectNoSeriousA11yViolations, generateKey, open, signIn, TOKEN_PATTERN } from './helpers';
 
 test.use({ permissions: ['clipboard-read', 'clipboard-write'] });

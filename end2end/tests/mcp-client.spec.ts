@@ -1,6 +1,6 @@
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
-import { expect, test } from '@playwright/test';
+import { expect, test } from './fixtures';
 import { caregate, TOKEN_PATTERN } from './helpers';
 
 // A client nobody here wrote: the official TypeScript MCP SDK, over Streamable HTTP with the bearer header.

@@ -1,4 +1,5 @@
-import { expect, Page, test } from '@playwright/test';
+import { Page } from '@playwright/test';
+import { expect, test } from './fixtures';
 import { copy, DEMO_PASSWORD, expectNoSeriousA11yViolations, generateKey, open, signIn } from './helpers';
 
 test.use({ permissions: ['clipboard-read', 'clipboard-write'] });

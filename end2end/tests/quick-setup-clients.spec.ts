@@ -2,7 +2,8 @@ import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { expect, Page, test } from '@playwright/test';
+import { Page } from '@playwright/test';
+import { expect, test } from './fixtures';
 import { caregate, copy, expectNoSeriousA11yViolations, generateKey, open, signIn } from './helpers';
 
 // The real clients, at the versions package.json pins, given exactly what the reveal dialog's Copy buttons put

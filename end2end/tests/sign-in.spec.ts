@@ -1,4 +1,4 @@
-import { expect, test } from '@playwright/test';
+import { expect, test } from './fixtures';
 import { signIn, waitForHydration } from './helpers';
 
 test('a root user signs in and lands on the office dashboard', async ({ page }) => {

@@ -1,5 +1,6 @@
 import { createHmac } from 'node:crypto';
-import { expect, Page, test } from '@playwright/test';
+import { Page } from '@playwright/test';
+import { expect, test } from './fixtures';
 import { DEMO_PASSWORD, expectNoSeriousA11yViolations, open, signIn, signOut, TOKEN_PATTERN, waitForHydration } from './helpers';
 
 /** RFC 4648 base32, as the set-up card shows the seed for typing by hand. */

@@ -5,12 +5,17 @@ use crate::error::AppError;
 use crate::model::{PersonView, UserId};
 
 /// "All users" or one person: `on_change` gets the chosen person's id, or `None` for everyone.
+///
+/// The people are added once the page has hydrated: the server renders "All users" alone, and so does hydration,
+/// whether or not the list has arrived by then (a list that arrived first used to break hydration).
 #[component]
 pub fn UserFilter(people: Resource<Result<Vec<PersonView>, AppError>>, on_change: Callback<Option<UserId>>) -> impl IntoView {
+    let hydrated = RwSignal::new(false);
+    Effect::new(move |_| hydrated.set(true));
     view! {
         <select aria-label="Filter by user" on:change=move |ev| on_change.run(event_target_value(&ev).parse().ok())>
             <option value="">"All users"</option>
-            {move || people.get().and_then(Result::ok).unwrap_or_default().into_iter().map(|person| view! {
+            {move || hydrated.get().then(|| people.get()).flatten().and_then(Result::ok).unwrap_or_default().into_iter().map(|person| view! {
                 <option value=person.id.to_string()>{person.name}</option>
             }).collect_view()}
         </select>

@@ -144,7 +144,11 @@ fn DisclosuresDialog(patient_id: i32, patient_name: String, on_close: Callback<(
                         }.into_any(),
                         Ok(page) => {
                             let pages = page_count(page.total, page.per_page);
-                            let summary = range_summary(page.page, page.per_page, page.rows.len(), page.total);
+                            // Past the count's cap the totals read "10000+" and "Older" stays on while pages are full.
+                            let capped = if page.total_capped { "+" } else { "" };
+                            let summary = format!("{}{capped}", range_summary(page.page, page.per_page, page.rows.len(), page.total));
+                            let position = format!("Page {} of {pages}{capped}", page.page);
+                            let can_go_forward = u64::from(page.page) < pages || (page.total_capped && page.rows.len() >= page.per_page as usize);
                             view! {
                                 <div class="table-wrap">
                                     <table class="table disclosures-table">
@@ -158,11 +162,11 @@ fn DisclosuresDialog(patient_id: i32, patient_name: String, on_close: Callback<(
                                 <Pager
                                     label="Pages of disclosures"
                                     summary=summary
-                                    position=format!("Page {} of {pages}", page.page)
+                                    position=position
                                     back_text="Newer"
                                     forward_text="Older"
                                     can_go_back={page.page > 1}
-                                    can_go_forward={u64::from(page.page) < pages}
+                                    can_go_forward=can_go_forward
                                     on_back=Callback::new(move |_| filter.update(|f| f.page = f.page.saturating_sub(1).max(1)))
                                     on_forward=Callback::new(move |_| filter.update(|f| f.page += 1))
                                 />

@@ -22,6 +22,9 @@ pub(crate) mod store;
 
 /// Rows per page at most: a page is read in two indexed queries, whatever its size.
 pub const MAX_PER_PAGE: u32 = 200;
+/// Rows a listing counts at most: beyond it the page says "10 000+" (counting every read of a much-read patient
+/// would make the panel's cost grow with the company's history).
+pub const COUNT_CAP: u64 = 10_000;
 /// Rows in one CSV export at most (a patient read every few minutes for six years stays under it).
 pub const MAX_CSV_ROWS: u64 = 100_000;
 /// Patients the key details panel names.
@@ -88,9 +91,15 @@ pub async fn list(db: &DatabaseConnection, viewer: &CurrentUser, filter: Disclos
         from: window.from,
         to: window.to,
     };
-    let total = store::count(db, &query).await?;
+    let counted = store::count_up_to(db, &query, COUNT_CAP + 1).await?;
     let rows = store::page(db, &query, u64::from(page - 1) * u64::from(per_page), u64::from(per_page)).await?;
-    Ok(DisclosurePage { rows: views(db, viewer.company_id, rows).await?, total, page, per_page })
+    Ok(DisclosurePage {
+        rows: views(db, viewer.company_id, rows).await?,
+        total: counted.min(COUNT_CAP),
+        total_capped: counted > COUNT_CAP,
+        page,
+        per_page,
+    })
 }
 
 /// The Key ID to filter on, when the viewer may see that key (owners their own, Root Users their company's).

@@ -5,7 +5,8 @@ use std::collections::HashMap;
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
-    ColumnTrait, ConnectionTrait, EntityTrait, FromQueryResult, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Set, TransactionTrait,
+    ColumnTrait, ConnectionTrait, EntityTrait, FromQueryResult, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, QueryTrait, Set,
+    TransactionTrait,
 };
 
 use super::NewDisclosure;
@@ -112,8 +113,20 @@ fn select(query: &RowQuery<'_>) -> sea_orm::Select<disclosure_patient::Entity> {
     select
 }
 
-pub(super) async fn count(db: &impl ConnectionTrait, query: &RowQuery<'_>) -> Result<u64, DomainError> {
-    Ok(select(query).count(db).await?)
+/// How many rows `query` matches, counted up to `cap`: a patient read a million times costs no more to count than
+/// one read `cap` times.
+pub(super) async fn count_up_to(db: &impl ConnectionTrait, query: &RowQuery<'_>, cap: u64) -> Result<u64, DomainError> {
+    let matching = select(query).select_only().expr(Expr::val(1)).limit(cap).into_query();
+    let statement = sea_orm::sea_query::Query::select()
+        .expr_as(Expr::cust("COUNT(*)"), sea_orm::sea_query::Alias::new("matching"))
+        .from_subquery(matching, sea_orm::sea_query::Alias::new("capped"))
+        .to_owned();
+    let row = db.query_one(db.get_database_backend().build(&statement)).await?;
+    let matching: i64 = match row {
+        Some(row) => row.try_get("", "matching")?,
+        None => 0,
+    };
+    Ok(u64::try_from(matching).unwrap_or_default())
 }
 
 /// A page of rows, newest first, with their calls' facts.

@@ -12,7 +12,8 @@ use chrono::Utc;
 use domain::activity::Origin;
 use domain::keys::principal::{self, Credential, KeyAuthError, KeyPrincipal};
 use domain::keys::service;
-use http::{HeaderMap, StatusCode};
+use http::{header, HeaderMap, HeaderValue, StatusCode};
+use std::time::Duration;
 
 use app::state::AppState;
 
@@ -99,8 +100,24 @@ pub async fn require_api_key(State(state): State<AppState>, mut request: Request
             }
             next.run(request).await
         }
-        Err(error) => error.into_response(),
+        Err(error) => refuse_after_reading_body(request, error.into_response()).await,
     }
+}
+
+/// How much of a refused request's body is read so that its connection stays usable, and for how long.
+const REFUSED_BODY_BYTES: usize = 64 * 1024;
+const REFUSED_BODY_TIME: Duration = Duration::from_secs(1);
+
+/// A refusal reads the request's body first (up to [`REFUSED_BODY_BYTES`], for at most [`REFUSED_BODY_TIME`]), so
+/// the client may send its next request on the same connection: answering with the body unread makes the server
+/// close the connection, which a client that reuses it only sees as "disconnected without a response". A bigger or
+/// slower body gets `Connection: close` instead, said in the answer.
+async fn refuse_after_reading_body(request: Request, mut refusal: Response) -> Response {
+    let read = tokio::time::timeout(REFUSED_BODY_TIME, axum::body::to_bytes(request.into_body(), REFUSED_BODY_BYTES)).await;
+    if !matches!(read, Ok(Ok(_))) {
+        refusal.headers_mut().insert(header::CONNECTION, HeaderValue::from_static("close"));
+    }
+    refusal
 }
 
 /// A 401 with the challenge that tells OAuth clients where to go.

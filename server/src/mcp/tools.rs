@@ -204,7 +204,7 @@ impl CaregateMcp {
         };
         answer(domain::disclosures::list(&self.state.db, &key.user, filter).await, |page| {
             let rows: Vec<serde_json::Value> = page.rows.into_iter().map(disclosure).collect();
-            json!({ "disclosures": rows, "total": page.total, "page": page.page, "per_page": page.per_page })
+            json!({ "disclosures": rows, "total": page.total, "total_capped": page.total_capped, "page": page.page, "per_page": page.per_page })
         })
     }
 }

@@ -260,3 +260,40 @@ async fn recording_can_be_turned_off_for_the_benchmark(backend: crate::helpers::
     let root = app.login("root@sunrise.test").await;
     assert_eq!(list(&app, &root, by_key(&key_id)).await.total, 0);
 }
+
+backend_test!(a_much_read_patients_listing_counts_up_to_the_cap_and_still_pages_on);
+async fn a_much_read_patients_listing_counts_up_to_the_cap_and_still_pages_on(app: TestApp) {
+    let root = app.login_for_keys("root@sunrise.test").await;
+    let patient = app.call(ListPatients {}, Some(&root)).await.output()[0].id;
+    let user = domain::accounts::find_user_by_email(&app.state.db, "root@sunrise.test").await.unwrap();
+    let (key_id, _) = key_for(&app, "root@sunrise.test", "Busy").await;
+    let cap = domain::disclosures::COUNT_CAP;
+    let start = Utc::now() - Duration::days(1);
+    for n in 0..cap + 2 {
+        let disclosure = NewDisclosure {
+            company_id: user.company_id,
+            key_id: key_id.clone(),
+            owner: user.id,
+            label: "Busy".to_owned(),
+            connection: false,
+            client: None,
+            tool: "list_visits".to_owned(),
+            at: start + Duration::milliseconds(i64::try_from(n).unwrap()),
+            patients: vec![patient],
+        };
+        domain::disclosures::record(&app.state.activity, disclosure).await;
+    }
+    app.state.activity.flush().await;
+
+    let first = list(&app, &root, by_patient(patient)).await;
+    assert_eq!((first.total, first.total_capped, first.rows.len()), (cap, true, 200), "counted up to the cap, which says so");
+    let last_counted = list(&app, &root, DisclosureFilter { page: u32::try_from(cap / 200).unwrap(), ..by_patient(patient) }).await;
+    let beyond = list(&app, &root, DisclosureFilter { page: u32::try_from(cap / 200).unwrap() + 1, ..by_patient(patient) }).await;
+    assert_eq!((last_counted.rows.len(), beyond.rows.len()), (200, 2), "the rows past the cap are still listed");
+    assert!((beyond.rows.last().unwrap().at - start).num_milliseconds().abs() < 1, "down to the oldest");
+    let one_call = list(&app, &root, by_key(&key_id)).await;
+    assert!(one_call.total_capped, "a key's listing is capped alike");
+    let recent = DisclosureFilter { from: Some(Utc::now().date_naive() + Duration::days(1)), ..by_patient(patient) };
+    let none = list(&app, &root, recent).await;
+    assert_eq!((none.total, none.total_capped), (0, false));
+}

@@ -344,6 +344,16 @@ impl TestApp {
         read(response).await
     }
 
+    /// Serves this app's router on a loopback port, as `caregate serve` does (with the peer address), until the
+    /// test ends; returns the address.
+    pub async fn serve_on_loopback(&self) -> std::net::SocketAddr {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("a loopback port");
+        let address = listener.local_addr().expect("its address");
+        let service = self.router.clone().into_make_service_with_connect_info::<std::net::SocketAddr>();
+        tokio::spawn(async move { axum::serve(listener, service).await });
+        address
+    }
+
     pub async fn send(&self, request: Request<Body>) -> TestResponse {
         read(self.router.clone().oneshot(request).await.expect("router answers")).await
     }

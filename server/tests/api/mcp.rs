@@ -257,3 +257,54 @@ async fn paths_outside_caregates_oauth_metadata_answer_json_404_and_get_is_405(a
     assert_eq!(with_key.status, StatusCode::OK, "a request with a working key never starts OAuth");
     assert!(with_key.headers.get("www-authenticate").is_none());
 }
+
+/// Writes `request` on `stream` (its body 50 ms after its head) and reads one HTTP/1.1 answer (its head and a `Content-Length` body): the status
+/// and the head, or `None` when the server closed the connection instead of answering.
+async fn exchange(stream: &mut tokio::net::TcpStream, request: &str) -> Option<(u16, String)> {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    // The head first and the body a moment later, as a client streaming its body does: the answer may come first.
+    let (head, body) = request.split_at(request.find("\r\n\r\n").map_or(request.len(), |end| end + 4));
+    stream.write_all(head.as_bytes()).await.ok()?;
+    tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    stream.write_all(body.as_bytes()).await.ok()?;
+    let mut received = Vec::new();
+    let mut chunk = [0u8; 4096];
+    loop {
+        let text = String::from_utf8_lossy(&received).into_owned();
+        if let Some(end) = text.find("\r\n\r\n") {
+            let head = text[..end].to_ascii_lowercase();
+            let length: usize = head.lines().find_map(|line| line.strip_prefix("content-length:")).map_or(0, |value| value.trim().parse().unwrap());
+            if received.len() >= end + 4 + length {
+                let status = head.split(' ').nth(1)?.parse().ok()?;
+                return Some((status, head));
+            }
+        }
+        let read = tokio::time::timeout(std::time::Duration::from_secs(10), stream.read(&mut chunk)).await.ok()?.ok()?;
+        if read == 0 {
+            return None;
+        }
+        received.extend_from_slice(&chunk[..read]);
+    }
+}
+
+backend_test!(a_refused_request_leaves_its_connection_usable_for_the_next_one);
+async fn a_refused_request_leaves_its_connection_usable_for_the_next_one(app: TestApp) {
+    let address = app.serve_on_loopback().await;
+    let token = key_for(&app, "barbara@sunrise.test", &[]).await;
+    let mut stream = tokio::net::TcpStream::connect(address).await.unwrap();
+    let body = json!({ "jsonrpc": "2.0", "id": 1, "method": "tools/list", "params": {} }).to_string();
+    let post = |authorization: &str| {
+        format!(
+            "POST /api/mcp HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: {authorization}\r\nAccept: application/json, text/event-stream\r\n\
+             Content-Type: application/json\r\nMCP-Protocol-Version: 2025-06-18\r\nContent-Length: {}\r\n\r\n{body}",
+            body.len()
+        )
+    };
+
+    let (status, head) =
+        exchange(&mut stream, &post(&format!("Bearer {}", crate::helpers::forge_secret(&token)))).await.expect("an answer to the refused request");
+    assert_eq!(status, 401);
+    assert!(!head.contains("connection: close"), "the refusal keeps the connection: {head}");
+    let (status, _) = exchange(&mut stream, &post(&format!("Bearer {token}"))).await.expect("the same connection answers the next request");
+    assert_eq!(status, 200);
+}
