@@ -522,3 +522,13 @@ pub fn new_key(label: &str, expiry: Option<ExpiryChoice>, scopes: &[&str]) -> Mi
         },
     }
 }
+
+/// Waits, if needed, until the current fixed window of `length` (aligned on the clock, as the shared counters'
+/// windows are) has at least `room` left, so a test's burst is counted in one window.
+pub async fn clear_of_a_window_boundary(length: std::time::Duration, room: std::time::Duration) {
+    let now = chrono::Utc::now().timestamp_millis() as u64;
+    let left = length.as_millis() as u64 - now % length.as_millis() as u64;
+    if left < room.as_millis() as u64 {
+        tokio::time::sleep(std::time::Duration::from_millis(left + 50)).await;
+    }
+}

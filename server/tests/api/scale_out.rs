@@ -128,7 +128,7 @@ async fn a_budget_lowered_on_one_node_throttles_a_key_on_another_at_its_very_nex
     let root = app.login("root@sunrise.test").await;
     let lowered = KeyPolicy { requests_per_minute: 10, ..KeyPolicy::default() };
     // Budgets count per minute of the clock: the requests and the check below fall in one.
-    crate::scale_out_limits::clear_of_a_window_boundary(std::time::Duration::from_secs(60), std::time::Duration::from_secs(15)).await;
+    crate::helpers::clear_of_a_window_boundary(std::time::Duration::from_secs(60), std::time::Duration::from_secs(15)).await;
     for _ in 0..lowered.requests_per_minute {
         warm(&node_b, &token).await;
     }

@@ -5,28 +5,17 @@
 use std::time::Duration;
 
 use app::api::keys::UpdateKeyPolicy;
-use chrono::Utc;
 use domain::keys::verifier::MAX_FAILURES_PER_KEY;
 use domain::model::KeyPolicy;
 use domain::throttle::{SIGN_IN_FAILURES_PER_ACCOUNT, SIGN_IN_WINDOW};
 use http::StatusCode;
 use sea_orm::{ConnectionTrait, DbBackend};
 
-use crate::helpers::{backend_test, forge_secret, sign_in, TestApp};
+use crate::helpers::{backend_test, clear_of_a_window_boundary, forge_secret, sign_in, TestApp};
 use crate::metrics::metric;
 
 fn shares_counts(app: &TestApp) -> bool {
     app.state.db.get_database_backend() == DbBackend::Postgres
-}
-
-/// Waits, if needed, until the current fixed window of `length` (aligned on the clock, as the shared counters'
-/// windows are) has at least `room` left, so a test's burst is counted in one window.
-pub(crate) async fn clear_of_a_window_boundary(length: Duration, room: Duration) {
-    let now = Utc::now().timestamp_millis() as u64;
-    let left = length.as_millis() as u64 - now % length.as_millis() as u64;
-    if left < room.as_millis() as u64 {
-        tokio::time::sleep(Duration::from_millis(left + 50)).await;
-    }
 }
 
 backend_test!(a_keys_request_budget_is_the_deployments_not_each_nodes);

@@ -90,7 +90,7 @@ async fn a_key_over_its_companys_request_budget_gets_429_with_retry_after(app: T
     let policy = KeyPolicy { requests_per_minute: 10, ..KeyPolicy::default() };
     assert_eq!(app.call(UpdateKeyPolicy { policy }, Some(&root)).await.status, StatusCode::OK);
     let (_, token) = app.mint_ok(&root, "Chatty").await;
-    crate::scale_out_limits::clear_of_a_window_boundary(std::time::Duration::from_secs(60), std::time::Duration::from_secs(10)).await;
+    crate::helpers::clear_of_a_window_boundary(std::time::Duration::from_secs(60), std::time::Duration::from_secs(10)).await;
     for n in 0..10 {
         assert_eq!(app.me(&token).await.status, StatusCode::OK, "request {n}");
     }
