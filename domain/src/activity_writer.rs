@@ -4,9 +4,10 @@
 //!
 //! A request hands its event to a bounded queue and goes on; one task per process inserts whatever has queued
 //! up in a single multi-row `INSERT`, at most one every [`PACE`] unless a full batch is waiting (so a busy
-//! node commits about ten times a second, not once per request). Usage hits are not queued one by one: a
-//! request adds its hit to this process's running [`Tally`] (a short lock, no wake-up of the writer), and the
-//! writer stores the tally, one upsert per counter table, every [`PACE`]. Nothing is dropped for being busy: when the queue is full, requests wait
+//! node commits about ten times a second, not once per request). The two things every MCP call adds are not
+//! queued one by one: its usage hit goes into this process's running [`Tally`], and its feed event into its
+//! [`ToolCallBursts`] (one short lock for both, no copy of anything already there, no wake-up of the writer);
+//! the writer stores both every [`PACE`]. Nothing is dropped for being busy: when the queue is full, requests wait
 //! for room (backpressure), so memory stays bounded. [`ActivityWriter::flush`] waits until everything queued
 //! before it is stored; the server calls it at shutdown. Only a database that refuses the batch several times
 //! in a row loses it, and that is logged and counted.
@@ -17,10 +18,13 @@ use std::time::Duration;
 use crate::db::{ConnectionTrait, DatabaseConnection};
 use tokio::sync::{mpsc, oneshot};
 
+use chrono::{DateTime, Utc};
+
 use crate::activity::store::{self, PendingEvent};
-use crate::activity::NewEvent;
+use crate::activity::{NewEvent, Origin};
 use crate::disclosures::store::{self as disclosure_store, PendingDisclosure};
 use crate::disclosures::NewDisclosure;
+use crate::model::{CompanyId, UserId};
 use crate::usage::{self, Tally, UsageHit};
 
 /// Events waiting at most; beyond it `record` waits for the writer.
@@ -46,11 +50,102 @@ pub struct WriterStats {
     pub lost: AtomicU64,
 }
 
-/// Usage hits added up since the writer last stored them, and how many they were.
+/// Usage hits added up since the writer last stored them, and how many they were; and the MCP calls' feed
+/// events, by burst.
 #[derive(Default)]
 struct PendingUsage {
     tally: Tally,
     hits: u64,
+    bursts: ToolCallBursts,
+}
+
+/// Distinct bursts waiting at most (one `INSERT` of them every [`PACE`]); beyond it a call's event is queued as
+/// any other, with the queue's backpressure.
+const MAX_PENDING_BURSTS: usize = MAX_BATCH;
+
+/// One MCP tool call, as the feed records it: attributed to the key's owner.
+pub struct ToolCall<'a> {
+    pub company_id: CompanyId,
+    pub owner: UserId,
+    pub key_id: &'a str,
+    /// A tool of the server's table.
+    pub tool: &'a str,
+    pub origin: &'a Origin,
+    pub at: DateTime<Utc>,
+}
+
+/// A burst: the same key calling the same tool from the same address and client.
+type BurstKey = (String, String, Option<String>, Option<String>);
+
+/// A borrowed [`BurstKey`]: hashes as the owned one does, so a repeat is found without copying anything.
+#[derive(Hash)]
+struct BurstProbe<'a>(&'a str, &'a str, Option<&'a str>, Option<&'a str>);
+
+impl hashbrown::Equivalent<BurstKey> for BurstProbe<'_> {
+    fn equivalent(&self, key: &BurstKey) -> bool {
+        self.0 == key.0 && self.1 == key.1 && self.2 == key.2.as_deref() && self.3 == key.3.as_deref()
+    }
+}
+
+/// MCP tool calls added up by burst until the writer stores each burst as one feed row whose `repeats` counts
+/// its calls and whose time is its last call's (as [`store::fold_repeats`] folds queued events).
+#[derive(Default)]
+struct ToolCallBursts {
+    bursts: hashbrown::HashMap<BurstKey, Burst, std::hash::RandomState>,
+}
+
+/// A burst's first event, how many calls it holds and when the last came.
+struct Burst {
+    first: PendingEvent,
+    calls: i32,
+    last_at: DateTime<Utc>,
+}
+
+impl Burst {
+    fn repeat(&mut self, at: DateTime<Utc>) {
+        self.calls = self.calls.saturating_add(1);
+        self.last_at = self.last_at.max(at);
+    }
+}
+
+impl ToolCallBursts {
+    /// Adds `call`; gives its event back when [`MAX_PENDING_BURSTS`] other bursts are waiting.
+    fn add(&mut self, call: &ToolCall<'_>) -> Option<PendingEvent> {
+        // Looked up as given first: an address and a client already clean are stored as given.
+        let given = BurstProbe(call.key_id, call.tool, call.origin.ip.as_deref(), call.origin.user_agent.as_deref());
+        if let Some(burst) = self.bursts.get_mut(&given) {
+            burst.repeat(call.at);
+            return None;
+        }
+        let event = PendingEvent::from(NewEvent {
+            company_id: call.company_id,
+            actor_user_id: Some(call.owner),
+            key_id: Some(call.key_id),
+            action: crate::activity::Action::KeyUsed,
+            target: format!("MCP tool {}", call.tool),
+            origin: call.origin,
+            at: call.at,
+        });
+        let (ip, client) = event.source();
+        let key = (call.key_id.to_owned(), call.tool.to_owned(), ip, client);
+        if let Some(burst) = self.bursts.get_mut(&key) {
+            burst.repeat(call.at);
+            return None;
+        }
+        if self.bursts.len() >= MAX_PENDING_BURSTS {
+            return Some(event);
+        }
+        self.bursts.insert(key, Burst { first: event, calls: 1, last_at: call.at });
+        None
+    }
+
+    fn is_empty(&self) -> bool {
+        self.bursts.is_empty()
+    }
+
+    fn into_events(self) -> impl Iterator<Item = PendingEvent> {
+        self.bursts.into_values().map(|burst| burst.first.repeated(burst.calls, burst.last_at))
+    }
 }
 
 /// The sending side, cheap to clone; the task ends when every clone is gone.
@@ -94,6 +189,23 @@ impl ActivityWriter {
         pending.hits += 1;
     }
 
+    /// Records an MCP tool call: its usage (the tool's count) and its feed event, added to its burst; queued as
+    /// any event (waiting only while the queue is full) when too many bursts are already waiting.
+    pub async fn record_tool_call(&self, call: ToolCall<'_>) {
+        let overflow = {
+            let mut pending = self.usage.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+            pending.tally.add(UsageHit::ToolCall { key_id: call.key_id, tool: call.tool });
+            pending.hits += 1;
+            pending.bursts.add(&call)
+        };
+        if let Some(event) = overflow {
+            if self.queue.send(Message::Event(event)).await.is_err() {
+                self.stats.lost.fetch_add(1, Ordering::Relaxed);
+                tracing::error!("the activity writer has stopped; an event was not recorded");
+            }
+        }
+    }
+
     /// Queues one disclosure (unless recording them is off); waits only while the queue is full.
     pub async fn disclose(&self, disclosure: NewDisclosure) {
         if !self.disclosures {
@@ -129,6 +241,9 @@ async fn run(db: DatabaseConnection, mut inbox: mpsc::Receiver<Message>, stats: 
                 None => {
                     // Every sender is gone (shutdown): store what was counted last.
                     let pending = take_usage();
+                    if !pending.bursts.is_empty() {
+                        write(&db, pending.bursts.into_events().collect(), &stats).await;
+                    }
                     if !pending.tally.is_empty() {
                         write_usage(&db, pending.tally, pending.hits, &stats).await;
                     }
@@ -152,16 +267,18 @@ async fn run(db: DatabaseConnection, mut inbox: mpsc::Receiver<Message>, stats: 
                     next = inbox.try_recv().ok();
                 }
             }
-            if !batch.is_empty() {
-                last_write = tokio::time::Instant::now();
-                write(&db, store::fold_repeats(std::mem::take(&mut batch)), &stats).await;
-            }
-            if !disclosures.is_empty() {
-                last_write = tokio::time::Instant::now();
-                write_disclosures(&db, std::mem::take(&mut disclosures), &stats).await;
-            }
         }
+        // The calls' bursts go in with the queued events (taken after them: a flush covers every call made before it).
         let pending = take_usage();
+        batch.extend(pending.bursts.into_events());
+        if !batch.is_empty() {
+            last_write = tokio::time::Instant::now();
+            write(&db, store::fold_repeats(std::mem::take(&mut batch)), &stats).await;
+        }
+        if !disclosures.is_empty() {
+            last_write = tokio::time::Instant::now();
+            write_disclosures(&db, std::mem::take(&mut disclosures), &stats).await;
+        }
         if !pending.tally.is_empty() {
             write_usage(&db, pending.tally, pending.hits, &stats).await;
         }
@@ -236,5 +353,72 @@ async fn write_usage(db: &impl ConnectionTrait, tally: Tally, hits: u64, stats: 
                 }
             },
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::TimeZone;
+
+    fn call<'a>(key_id: &'a str, tool: &'a str, origin: &'a Origin, second: u32) -> ToolCall<'a> {
+        let at = Utc.with_ymd_and_hms(2026, 12, 3, 10, 0, second).unwrap();
+        ToolCall { company_id: CompanyId(1), owner: UserId(7), key_id, tool, origin, at }
+    }
+
+    fn event(call: &ToolCall<'_>) -> PendingEvent {
+        PendingEvent::from(NewEvent {
+            company_id: call.company_id,
+            actor_user_id: Some(call.owner),
+            key_id: Some(call.key_id),
+            action: crate::activity::Action::KeyUsed,
+            target: format!("MCP tool {}", call.tool),
+            origin: call.origin,
+            at: call.at,
+        })
+    }
+
+    #[test]
+    fn identical_calls_become_one_row_counting_them_at_the_last_ones_time() {
+        let claude = Origin { ip: Some("10.0.0.1".into()), user_agent: Some("claude-code".into()) };
+        let codex = Origin { ip: Some("10.0.0.1".into()), user_agent: Some("codex".into()) };
+        let mut bursts = ToolCallBursts::default();
+        for second in [3, 1, 2] {
+            assert!(bursts.add(&call("Key00001", "whoami", &claude, second)).is_none());
+        }
+        assert!(bursts.add(&call("Key00001", "list_visits", &claude, 4)).is_none());
+        assert!(bursts.add(&call("Key00001", "whoami", &codex, 5)).is_none());
+        let mut rows: Vec<PendingEvent> = bursts.into_events().collect();
+        rows.sort_by_key(|row| format!("{row:?}"));
+        let mut expected = vec![
+            event(&call("Key00001", "whoami", &claude, 3)).repeated(3, Utc.with_ymd_and_hms(2026, 12, 3, 10, 0, 3).unwrap()),
+            event(&call("Key00001", "list_visits", &claude, 4)),
+            event(&call("Key00001", "whoami", &codex, 5)),
+        ];
+        expected.sort_by_key(|row| format!("{row:?}"));
+        assert_eq!(rows, expected);
+    }
+
+    #[test]
+    fn a_client_whose_name_needs_cleaning_keeps_one_burst() {
+        let dirty = Origin { ip: Some("10.0.0.1".into()), user_agent: Some("evil\u{1b}[31m".into()) };
+        let mut bursts = ToolCallBursts::default();
+        assert!(bursts.add(&call("Key00001", "whoami", &dirty, 1)).is_none());
+        assert!(bursts.add(&call("Key00001", "whoami", &dirty, 2)).is_none());
+        assert_eq!(bursts.into_events().count(), 1);
+    }
+
+    #[test]
+    fn past_the_bound_a_new_burst_is_handed_back_to_be_queued_and_repeats_still_add_up() {
+        let origin = Origin::default();
+        let keys: Vec<String> = (0..=MAX_PENDING_BURSTS).map(|n| format!("Key{n:05}")).collect();
+        let mut bursts = ToolCallBursts::default();
+        for key in &keys[..MAX_PENDING_BURSTS] {
+            assert!(bursts.add(&call(key, "whoami", &origin, 1)).is_none());
+        }
+        let overflow = call(&keys[MAX_PENDING_BURSTS], "whoami", &origin, 2);
+        assert_eq!(bursts.add(&overflow), Some(event(&overflow)));
+        assert!(bursts.add(&call(&keys[0], "whoami", &origin, 3)).is_none(), "a repeat needs no room");
+        assert_eq!(bursts.into_events().count(), MAX_PENDING_BURSTS);
     }
 }

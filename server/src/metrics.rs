@@ -15,7 +15,7 @@
 //! A new metric is a field and one `register` call in [`PrometheusMetrics::new`]; names, label escaping and the
 //! format are the crate's.
 use std::fmt;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use axum::extract::State;
 use axum::response::{IntoResponse, Response};
@@ -31,6 +31,8 @@ use prometheus_client::metrics::histogram::Histogram;
 use prometheus_client::registry::{Metric, Registry, Unit};
 
 use app::state::{AppState, Metrics};
+
+use crate::mcp::scopes::Tool;
 
 /// The exposition's media type: OpenMetrics text, which Prometheus scrapes as it is.
 pub const CONTENT_TYPE_OPENMETRICS: &str = "application/openmetrics-text; version=1.0.0; charset=utf-8";
@@ -49,20 +51,25 @@ struct PathLabel {
     path: &'static str,
 }
 
-/// Only tools that exist are counted, so the label's values are bounded by the tool table.
+/// Only tools that exist are counted, so the label's values are the tool table's names (no copy per call).
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct ToolLabel {
-    tool: String,
+    tool: &'static str,
 }
 
 /// One process's metrics (see the module documentation).
 pub struct PrometheusMetrics {
     registry: Registry,
     key_verifications: Family<CodeLabel, Counter>,
-    key_checks: Family<PathLabel, Counter>,
     key_throttled: Counter,
     argon2_seconds: Histogram,
     mcp_tool_calls: Family<ToolLabel, Counter>,
+    /// The counters every API request moves, kept at hand: a family's lookup takes a lock and hashes the label,
+    /// a kept counter is one atomic add. "ok" and each tool appear once first counted, as the family's would.
+    verified_ok: OnceLock<Counter>,
+    warm_checks: Counter,
+    cold_checks: Counter,
+    tool_counters: [OnceLock<Counter>; Tool::ALL.len()],
 }
 
 /// Registers `metric` under `name` (counters get their `_total` from the encoder, and `help` its closing
@@ -79,24 +86,22 @@ impl PrometheusMetrics {
         let argon2_seconds = Histogram::new(ARGON2_BUCKETS_SECONDS);
         registry.register_with_unit("caregate_argon2", "Time spent in argon2id key verification", Unit::Seconds, argon2_seconds.clone());
         registry.register_collector(Box::new(ActivityWriterCounters(activity)));
-        let metrics = PrometheusMetrics {
+        let key_checks: Family<PathLabel, Counter> =
+            register(&mut registry, "caregate_key_checks", "Verifications that skipped argon2 (warm) or ran it (cold)", Family::default());
+        // Both paths are reported from the start, so a scrape before the first check already shows them at 0.
+        let warm_checks = key_checks.get_or_create(&PathLabel { path: "warm" }).clone();
+        let cold_checks = key_checks.get_or_create(&PathLabel { path: "cold" }).clone();
+        PrometheusMetrics {
             key_verifications: register(&mut registry, "caregate_key_verifications", "API key verifications by outcome code", Family::default()),
-            key_checks: register(
-                &mut registry,
-                "caregate_key_checks",
-                "Verifications that skipped argon2 (warm) or ran it (cold)",
-                Family::default(),
-            ),
             key_throttled: register(&mut registry, "caregate_key_throttled", "Attempts refused with 429 before any argon2 work", Counter::default()),
             mcp_tool_calls: register(&mut registry, "caregate_mcp_tool_calls", "MCP tools/call requests by tool", Family::default()),
             argon2_seconds,
             registry,
-        };
-        // Both paths are reported from the start, so a scrape before the first check already shows them at 0.
-        for path in ["warm", "cold"] {
-            let _ = metrics.key_checks.get_or_create(&PathLabel { path });
+            verified_ok: OnceLock::new(),
+            warm_checks,
+            cold_checks,
+            tool_counters: std::array::from_fn(|_| OnceLock::new()),
         }
-        metrics
     }
 }
 
@@ -104,10 +109,10 @@ impl VerifierObserver for PrometheusMetrics {
     fn checked(&self, check: Check) {
         match check {
             Check::Warm => {
-                self.key_checks.get_or_create(&PathLabel { path: "warm" }).inc();
+                self.warm_checks.inc();
             }
             Check::Cold { argon2 } => {
-                self.key_checks.get_or_create(&PathLabel { path: "cold" }).inc();
+                self.cold_checks.inc();
                 self.argon2_seconds.observe(argon2.as_secs_f64());
             }
         }
@@ -120,11 +125,18 @@ impl VerifierObserver for PrometheusMetrics {
 
 impl Metrics for PrometheusMetrics {
     fn key_verified(&self, code: &'static str) {
-        self.key_verifications.get_or_create(&CodeLabel { code }).inc();
+        if code == "ok" {
+            self.verified_ok.get_or_init(|| self.key_verifications.get_or_create(&CodeLabel { code }).clone()).inc();
+        } else {
+            self.key_verifications.get_or_create(&CodeLabel { code }).inc();
+        }
     }
 
     fn tool_called(&self, tool: &str) {
-        self.mcp_tool_calls.get_or_create(&ToolLabel { tool: tool.to_owned() }).inc();
+        if let Some(index) = Tool::ALL.iter().position(|known| known.name() == tool) {
+            let name = Tool::ALL[index].name();
+            self.tool_counters[index].get_or_init(|| self.mcp_tool_calls.get_or_create(&ToolLabel { tool: name }).clone()).inc();
+        }
     }
 
     fn encode(&self, out: &mut String) -> fmt::Result {
@@ -221,10 +233,30 @@ mod tests {
     }
 
     #[test]
-    fn label_values_are_escaped_by_the_encoder() {
+    fn tools_are_counted_under_the_tool_tables_names_and_nothing_else_becomes_a_label() {
         let metrics = PrometheusMetrics::new(Arc::default());
+        metrics.tool_called("whoami");
+        metrics.tool_called("whoami");
         metrics.tool_called("a\"b\\c\nd");
         let text = exposition(&metrics);
-        assert!(text.contains(r#"caregate_mcp_tool_calls_total{tool="a\"b\\c\nd"} 1"#), "{text}");
+        assert!(text.contains("caregate_mcp_tool_calls_total{tool=\"whoami\"} 2"), "{text}");
+        assert_eq!(text.lines().filter(|line| line.starts_with("caregate_mcp_tool_calls_total")).count(), 1, "{text}");
+    }
+
+    #[test]
+    fn kept_counters_are_the_families_own() {
+        let metrics = PrometheusMetrics::new(Arc::default());
+        metrics.key_verified("ok");
+        metrics.key_verified("ok");
+        metrics.key_verified("revoked_key");
+        metrics.checked(Check::Warm);
+        let text = exposition(&metrics);
+        for line in [
+            "caregate_key_verifications_total{code=\"ok\"} 2",
+            "caregate_key_verifications_total{code=\"revoked_key\"} 1",
+            "caregate_key_checks_total{path=\"warm\"} 1",
+        ] {
+            assert!(text.lines().any(|l| l == line), "missing {line:?} in\n{text}");
+        }
     }
 }

@@ -116,7 +116,7 @@ pub fn build_router(state: AppState) -> Router {
         .merge(api::routes(&state))
         .merge(app)
         .layer(tower_http::catch_panic::CatchPanicLayer::custom(answer_panic))
-        .layer(middleware::from_fn(headers::security_headers))
+        .layer(headers::SecurityHeadersLayer)
         .with_state(state)
 }
 

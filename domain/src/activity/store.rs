@@ -55,6 +55,17 @@ impl PendingEvent {
     }
 
     /// Whether `other` is the same event again: the same tool call by the same key, owner, address and client.
+    /// The address and the client this event is stored with (cleaned): with the Key ID and the tool, what tells
+    /// one burst of tool calls from another.
+    pub(crate) fn source(&self) -> (Option<String>, Option<String>) {
+        (self.ip.clone(), self.user_agent.clone())
+    }
+
+    /// This event standing for `repeats` identical ones, the last at `last_at`.
+    pub(crate) fn repeated(self, repeats: i32, last_at: DateTime<Utc>) -> PendingEvent {
+        PendingEvent { repeats, created_at: last_at, ..self }
+    }
+
     fn repeated_by(&self, other: &PendingEvent) -> bool {
         self.action == Action::KeyUsed
             && (self.company_id, self.actor_user_id, &self.key_id, self.action, &self.target, &self.ip, &self.user_agent)

@@ -3,7 +3,7 @@
 use chrono::{DateTime, Utc};
 
 use crate::activity::{Action, NewEvent, Origin};
-use crate::activity_writer::ActivityWriter;
+use crate::activity_writer::{ActivityWriter, ToolCall};
 use crate::keys::token::{KeyId, MalformedToken};
 use crate::model::{CompanyId, CurrentUser};
 use crate::scope::Scope;
@@ -104,15 +104,15 @@ pub async fn record_refusal(writer: &ActivityWriter, error: &KeyAuthError, origi
         .await;
 }
 
-/// Records one MCP tool call, attributed to the key's owner (batched, see [`ActivityWriter`]).
+/// Records one MCP tool call, attributed to the key's owner, and counts it for the key's usage (batched, see
+/// [`ActivityWriter`]).
 pub async fn record_tool_call(writer: &ActivityWriter, principal: &KeyPrincipal, tool: &str, origin: &Origin, now: DateTime<Utc>) {
     writer
-        .record(NewEvent {
+        .record_tool_call(ToolCall {
             company_id: principal.user.company_id,
-            actor_user_id: Some(principal.user.id),
-            key_id: Some(principal.key_id.as_str()),
-            action: Action::KeyUsed,
-            target: format!("MCP tool {tool}"),
+            owner: principal.user.id,
+            key_id: principal.key_id.as_str(),
+            tool,
             origin,
             at: now,
         })

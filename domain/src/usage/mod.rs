@@ -31,32 +31,76 @@ const IP_MAX: usize = 64;
 /// calls are still counted beyond it.
 const MAX_PENDING_SOURCES: usize = 10_000;
 
-/// One thing to count.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum UsageHit {
+/// One thing to count, borrowed from the request: adding a repeat of something already in the tally copies
+/// nothing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum UsageHit<'a> {
     /// An authenticated request with a key (or an OAuth connection's token).
-    Request { key_id: String, at: DateTime<Utc>, ip: Option<String>, client: Option<String> },
+    Request { key_id: &'a str, at: DateTime<Utc>, ip: Option<&'a str>, client: Option<&'a str> },
     /// An MCP tool call (its request is counted as a request too).
-    ToolCall { key_id: String, tool: String },
+    ToolCall { key_id: &'a str, tool: &'a str },
 }
+
+/// A map of the tally, keyed by text it owns and looked up by borrowed text (see the probes below).
+type Counts<K, V> = hashbrown::HashMap<K, V, std::hash::RandomState>;
 
 /// The hits of one batch, added up: what the store writes.
 #[derive(Debug, Default, PartialEq, Eq)]
 pub(crate) struct Tally {
-    pub days: HashMap<(String, NaiveDate), i64>,
-    pub tools: HashMap<(String, String), i64>,
+    pub days: Counts<(String, NaiveDate), i64>,
+    pub tools: Counts<(String, String), i64>,
     /// (key, address or "", client or "") → last seen.
-    pub sources: HashMap<(String, String, String), DateTime<Utc>>,
+    pub sources: Counts<(String, String, String), DateTime<Utc>>,
+}
+
+/// A borrowed `(key, day)`: hashes as the owned tuple does (a `str` hashes as its `String`), so it finds it.
+#[derive(Hash)]
+struct DayProbe<'a>(&'a str, NaiveDate);
+
+impl hashbrown::Equivalent<(String, NaiveDate)> for DayProbe<'_> {
+    fn equivalent(&self, key: &(String, NaiveDate)) -> bool {
+        self.0 == key.0 && self.1 == key.1
+    }
+}
+
+/// A borrowed `(key, tool)`.
+#[derive(Hash)]
+struct ToolProbe<'a>(&'a str, &'a str);
+
+impl hashbrown::Equivalent<(String, String)> for ToolProbe<'_> {
+    fn equivalent(&self, key: &(String, String)) -> bool {
+        self.0 == key.0 && self.1 == key.1
+    }
+}
+
+/// A borrowed `(key, address, client)`.
+#[derive(Hash)]
+struct SourceProbe<'a>(&'a str, &'a str, &'a str);
+
+impl hashbrown::Equivalent<(String, String, String)> for SourceProbe<'_> {
+    fn equivalent(&self, key: &(String, String, String)) -> bool {
+        self.0 == key.0 && self.1 == key.1 && self.2 == key.2
+    }
 }
 
 impl Tally {
-    pub fn add(&mut self, hit: UsageHit) {
+    pub fn add(&mut self, hit: UsageHit<'_>) {
         match hit {
             UsageHit::Request { key_id, at, ip, client } => {
-                *self.days.entry((key_id.clone(), at.date_naive())).or_default() += 1;
-                let ip: String = ip.unwrap_or_default().chars().take(IP_MAX).collect();
-                let client = untrusted_text(&client.unwrap_or_default(), CLIENT_MAX);
-                let source = (key_id, ip, client);
+                let day = at.date_naive();
+                match self.days.get_mut(&DayProbe(key_id, day)) {
+                    Some(requests) => *requests += 1,
+                    None => {
+                        self.days.insert((key_id.to_owned(), day), 1);
+                    }
+                }
+                // Looked up as given first: text already clean is stored as given (cleaning is idempotent).
+                let (ip, client) = (ip.unwrap_or_default(), client.unwrap_or_default());
+                if let Some(seen) = self.sources.get_mut(&SourceProbe(key_id, ip, client)) {
+                    *seen = (*seen).max(at);
+                    return;
+                }
+                let source = (key_id.to_owned(), ip.chars().take(IP_MAX).collect(), untrusted_text(client, CLIENT_MAX));
                 if let Some(seen) = self.sources.get_mut(&source) {
                     *seen = (*seen).max(at);
                 } else if self.sources.len() < MAX_PENDING_SOURCES {
@@ -64,7 +108,13 @@ impl Tally {
                 }
             }
             UsageHit::ToolCall { key_id, tool } => {
-                *self.tools.entry((key_id, tool.chars().take(TOOL_MAX).collect())).or_default() += 1;
+                let tool = tool.char_indices().nth(TOOL_MAX).map_or(tool, |(end, _)| &tool[..end]);
+                match self.tools.get_mut(&ToolProbe(key_id, tool)) {
+                    Some(calls) => *calls += 1,
+                    None => {
+                        self.tools.insert((key_id.to_owned(), tool.to_owned()), 1);
+                    }
+                }
             }
         }
     }
@@ -76,12 +126,7 @@ impl Tally {
 
 /// Counts an authenticated request of `key_id` (batched, see [`ActivityWriter`]).
 pub fn count_request(writer: &ActivityWriter, key_id: &KeyId, origin: &Origin, at: DateTime<Utc>) {
-    writer.count(UsageHit::Request { key_id: key_id.as_str().to_owned(), at, ip: origin.ip.clone(), client: origin.user_agent.clone() });
-}
-
-/// Counts an MCP tool call of `key_id` (batched, see [`ActivityWriter`]).
-pub fn count_tool_call(writer: &ActivityWriter, key_id: &KeyId, tool: &str) {
-    writer.count(UsageHit::ToolCall { key_id: key_id.as_str().to_owned(), tool: tool.to_owned() });
+    writer.count(UsageHit::Request { key_id: key_id.as_str(), at, ip: origin.ip.as_deref(), client: origin.user_agent.as_deref() });
 }
 
 /// A key's details panel: owners their own keys, Root Users any of their company's; anything else is "not found".
@@ -106,9 +151,9 @@ mod tests {
     use super::*;
     use chrono::TimeZone;
 
-    fn request(key: &str, hour: u32, ip: &str, client: &str) -> UsageHit {
+    fn request<'a>(key: &'a str, hour: u32, ip: &'a str, client: &'a str) -> UsageHit<'a> {
         let at = Utc.with_ymd_and_hms(2026, 12, 3, hour, 0, 0).unwrap();
-        UsageHit::Request { key_id: key.to_owned(), at, ip: Some(ip.to_owned()), client: Some(client.to_owned()) }
+        UsageHit::Request { key_id: key, at, ip: Some(ip), client: Some(client) }
     }
 
     #[test]
@@ -130,11 +175,23 @@ mod tests {
     fn tool_calls_are_counted_per_tool_and_a_clients_name_loses_its_control_characters() {
         let mut tally = Tally::default();
         for tool in ["list_visits", "list_visits", "get_profile"] {
-            tally.add(UsageHit::ToolCall { key_id: "Key00001".to_owned(), tool: tool.to_owned() });
+            tally.add(UsageHit::ToolCall { key_id: "Key00001", tool });
         }
         tally.add(request("Key00001", 9, "10.0.0.1", "evil\u{1b}[31m"));
         assert_eq!(tally.tools[&("Key00001".to_owned(), "list_visits".to_owned())], 2);
         assert_eq!(tally.tools[&("Key00001".to_owned(), "get_profile".to_owned())], 1);
         assert!(tally.sources.keys().any(|(_, _, client)| client == "evil[31m"));
+        tally.add(request("Key00001", 10, "10.0.0.1", "evil\u{1b}[31m"));
+        assert_eq!(tally.sources.len(), 1, "a repeat of a cleaned name finds its source");
+        assert_eq!(tally.sources.values().next(), Some(&Utc.with_ymd_and_hms(2026, 12, 3, 10, 0, 0).unwrap()));
+    }
+
+    #[test]
+    fn a_tool_name_longer_than_its_column_is_cut_at_a_character_boundary() {
+        let mut tally = Tally::default();
+        let long = "é".repeat(TOOL_MAX + 5);
+        tally.add(UsageHit::ToolCall { key_id: "Key00001", tool: &long });
+        tally.add(UsageHit::ToolCall { key_id: "Key00001", tool: &long });
+        assert_eq!(tally.tools[&("Key00001".to_owned(), "é".repeat(TOOL_MAX))], 2);
     }
 }

@@ -19,10 +19,10 @@ use app::state::AppState;
 
 use super::ApiError;
 
-/// How the key was presented.
+/// How the key was presented (a Bearer token borrowed from the header).
 #[derive(Debug, PartialEq, Eq)]
-enum Presented {
-    Bearer(String),
+enum Presented<'a> {
+    Bearer(&'a str),
     /// `Basic base64(account:key)`: the account number must be the key's company's.
     Basic {
         account: String,
@@ -31,14 +31,14 @@ enum Presented {
 }
 
 /// Reads the `Authorization` header; `None` when absent, repeated (ambiguous) or of another scheme.
-fn presented_key(headers: &HeaderMap) -> Option<Presented> {
+fn presented_key(headers: &HeaderMap) -> Option<Presented<'_>> {
     let mut values = headers.get_all(http::header::AUTHORIZATION).iter();
     let value = values.next()?.to_str().ok()?.trim();
     if values.next().is_some() {
         return None;
     }
     if let Some(token) = value.strip_prefix("Bearer ") {
-        return Some(Presented::Bearer(token.trim().to_owned()));
+        return Some(Presented::Bearer(token.trim()));
     }
     let encoded = value.strip_prefix("Basic ")?;
     let decoded = base64::engine::general_purpose::STANDARD.decode(encoded.trim()).ok()?;
@@ -84,13 +84,13 @@ fn refusal(error: &KeyAuthError) -> ApiError {
     }
 }
 
-/// The layer. On success the handler finds the [`KeyPrincipal`] and the [`Origin`] in the extensions.
+/// The layer. On success the handler finds the [`KeyPrincipal`] (in an `Arc`) and the [`Origin`] in the extensions.
 pub async fn require_api_key(State(state): State<AppState>, mut request: Request, next: Next) -> Response {
     let origin = app::api::auth::origin_from(&state, request.headers(), request.extensions());
     let for_mcp = request.uri().path() == "/api/mcp";
     match authenticate(&state, request.headers(), origin, for_mcp).await {
         Ok((principal, origin)) => {
-            request.extensions_mut().insert(principal);
+            request.extensions_mut().insert(std::sync::Arc::new(principal));
             request.extensions_mut().insert(origin);
             if for_mcp {
                 request = match crate::mcp::refuse_missing_scope(&state.public_url, request).await {
@@ -131,7 +131,7 @@ async fn authenticate(state: &AppState, headers: &HeaderMap, origin: Origin, for
     let presented = presented_key(headers)
         .ok_or_else(|| unauthorized(state, "missing_key", "Send your API key as Authorization: Bearer <key>, or connect with OAuth", false))?;
     let (token, account) = match &presented {
-        Presented::Bearer(token) => (token.as_str(), None),
+        Presented::Bearer(token) => (*token, None),
         Presented::Basic { account, key } => (key.as_str(), Some(account.as_str())),
     };
     let now = Utc::now();
@@ -196,7 +196,7 @@ mod tests {
 
     #[test]
     fn bearer_and_basic_keys_are_read_and_other_schemes_are_not() {
-        assert_eq!(presented_key(&headers("Bearer cg_test_x")), Some(Presented::Bearer("cg_test_x".into())));
+        assert_eq!(presented_key(&headers("Bearer cg_test_x")), Some(Presented::Bearer("cg_test_x")));
         let basic = base64::engine::general_purpose::STANDARD.encode("12345678:cg_test_x");
         assert_eq!(
             presented_key(&headers(&format!("Basic {basic}"))),

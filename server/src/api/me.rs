@@ -3,7 +3,7 @@ use axum::{Extension, Json};
 use domain::keys::principal::KeyPrincipal;
 use serde_json::{json, Value};
 
-pub async fn me(Extension(principal): Extension<KeyPrincipal>) -> Json<Value> {
+pub async fn me(Extension(principal): Extension<std::sync::Arc<KeyPrincipal>>) -> Json<Value> {
     Json(describe(&principal))
 }
 

@@ -1,6 +1,6 @@
 //! The MCP endpoint: `POST /api/mcp`, Streamable HTTP with stateless JSON responses, served by rmcp behind
 //! the API-key layer. Tools see the [`domain::keys::service::KeyPrincipal`] the layer put in the request.
-mod scopes;
+pub(crate) mod scopes;
 mod tools;
 
 use std::sync::Arc;
@@ -56,7 +56,7 @@ pub fn routes(state: &AppState) -> Router<AppState> {
 /// endpoint's limit, and the request comes back whole.
 pub(crate) async fn refuse_missing_scope(public_url: &str, request: Request) -> Result<Request, Response> {
     // Only a connection that lacks a scope some tool needs can be refused here; the others pass unread.
-    let may_lack_a_scope = request.extensions().get::<KeyPrincipal>().is_some_and(|principal| {
+    let may_lack_a_scope = request.extensions().get::<Arc<KeyPrincipal>>().is_some_and(|principal| {
         principal.credential == Credential::Connection
             && Tool::ALL.iter().filter_map(|tool| tool.required_scope()).any(|scope| !principal.allows(scope))
     });
@@ -67,7 +67,7 @@ pub(crate) async fn refuse_missing_scope(public_url: &str, request: Request) -> 
     let Ok(bytes) = axum::body::to_bytes(body, MAX_BODY_BYTES).await else {
         return Err(StatusCode::PAYLOAD_TOO_LARGE.into_response());
     };
-    if let Some(principal) = parts.extensions.get::<KeyPrincipal>() {
+    if let Some(principal) = parts.extensions.get::<Arc<KeyPrincipal>>() {
         if let Some(scope) = missing_scope(&bytes, principal) {
             let mut refusal =
                 crate::api::ApiError::new(StatusCode::FORBIDDEN, "insufficient_scope", format!("Insufficient scope. Required: {}", scope.as_str()));

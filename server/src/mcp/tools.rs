@@ -80,7 +80,7 @@ const DISCLOSURES_PER_PAGE: u32 = 50;
 
 /// The API key a tool call acts as, taken from the request the key layer let through: every tool takes
 /// `Caller(key): Caller`.
-pub struct Caller(KeyPrincipal);
+pub struct Caller(Arc<KeyPrincipal>);
 
 impl<C: AsRequestContext> FromContextPart<C> for Caller {
     fn from_context_part(context: &mut C) -> Result<Self, ErrorData> {
@@ -245,17 +245,20 @@ fn activity_event(event: domain::model::ActivityView) -> serde_json::Value {
     })
 }
 
-fn principal_of(context: &RequestContext<RoleServer>) -> Result<KeyPrincipal, ErrorData> {
+/// The key the API-key layer verified, shared with the request (a reference count, not a copy).
+fn principal_of(context: &RequestContext<RoleServer>) -> Result<Arc<KeyPrincipal>, ErrorData> {
     context
         .extensions
         .get::<http::request::Parts>()
-        .and_then(|parts| parts.extensions.get::<KeyPrincipal>())
+        .and_then(|parts| parts.extensions.get::<Arc<KeyPrincipal>>())
         .cloned()
         .ok_or_else(|| ErrorData::internal_error("request reached MCP without a key", None))
 }
 
-fn origin_of(context: &RequestContext<RoleServer>) -> Origin {
-    context.extensions.get::<http::request::Parts>().and_then(|parts| parts.extensions.get::<Origin>()).cloned().unwrap_or_default()
+/// Where the request came from, as the API-key layer decided it.
+fn origin_of(context: &RequestContext<RoleServer>) -> &Origin {
+    static UNKNOWN: Origin = Origin { ip: None, user_agent: None };
+    context.extensions.get::<http::request::Parts>().and_then(|parts| parts.extensions.get::<Origin>()).unwrap_or(&UNKNOWN)
 }
 
 impl ServerHandler for CaregateMcp {
@@ -272,7 +275,7 @@ impl ServerHandler for CaregateMcp {
 
     async fn initialize(&self, request: InitializeRequestParams, context: RequestContext<RoleServer>) -> Result<InitializeResult, ErrorData> {
         if let Ok(principal) = principal_of(&context) {
-            let mut origin = origin_of(&context);
+            let mut origin = origin_of(&context).clone();
             origin.user_agent = Some(format!("{} {}", request.client_info.name, request.client_info.version));
             if let Err(err) = service::record_use(&self.state.db, &principal.key_id, &origin, Utc::now()).await {
                 tracing::warn!(error = %err, "could not record the MCP client's name");
@@ -290,17 +293,18 @@ impl ServerHandler for CaregateMcp {
 
     async fn call_tool(&self, request: CallToolRequestParams, context: RequestContext<RoleServer>) -> Result<CallToolResponse, ErrorData> {
         let principal = principal_of(&context)?;
-        let name = request.name.to_string();
-        if self.tool_router.get(&name).is_none() {
-            return Err(ErrorData::invalid_params(format!("Unknown tool: {name}"), None));
-        }
-        self.state.metrics.tool_called(&name);
-        let origin = origin_of(&context);
+        let Some(tool) = Tool::from_name(&request.name).filter(|tool| self.tool_router.get(tool.name()).is_some()) else {
+            return Err(ErrorData::invalid_params(format!("Unknown tool: {}", request.name), None));
+        };
+        let name = tool.name();
+        self.state.metrics.tool_called(name);
         // Stateless mode: each request stands alone, so the name a client gave at `initialize` is not known here.
-        let client = origin.user_agent.clone();
-        principal::record_tool_call(&self.state.activity, &principal, &name, &origin, Utc::now()).await;
-        domain::usage::count_tool_call(&self.state.activity, &principal.key_id, &name);
-        match permits(&name, |scope| principal.allows(scope)) {
+        let client = {
+            let origin = origin_of(&context);
+            principal::record_tool_call(&self.state.activity, &principal, name, origin, Utc::now()).await;
+            tool.disclosed_patients().and_then(|_| origin.user_agent.clone())
+        };
+        match permits(name, |scope| principal.allows(scope)) {
             Ok(()) => {}
             Err(Denied::MissingScope(scope)) => {
                 let message = format!("Insufficient scope. Required: {}", scope.as_str());
@@ -308,8 +312,8 @@ impl ServerHandler for CaregateMcp {
             }
             Err(Denied::UnknownTool) => return Err(ErrorData::invalid_params(format!("Unknown tool: {name}"), None)),
         }
-        let response = answer_even_if_it_panics(&name, self.tool_router.call(ToolCallContext::new(self, request, context))).await?;
-        self.record_disclosure(&principal, &name, client, &response).await;
+        let response = answer_even_if_it_panics(name, self.tool_router.call(ToolCallContext::new(self, request, context))).await?;
+        self.record_disclosure(&principal, name, client, &response).await;
         Ok(response)
     }
 }
