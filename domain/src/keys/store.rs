@@ -200,6 +200,11 @@ impl KeyForCheck {
         KeyStatus::at(self.revoked_at, self.expires_at, now)
     }
 
+    /// Whether the key's owner is active (what [`KeyForCheck::owner`] needs, without building them).
+    pub fn owner_is_active(&self) -> bool {
+        self.owner_active
+    }
+
     /// The key's owner as the app sees them, or `None` when they are deactivated.
     pub fn owner(&self) -> Option<CurrentUser> {
         let account = Account {

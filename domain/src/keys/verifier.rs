@@ -29,7 +29,7 @@
 //!   time, a throttled attempt) to a [`VerifierObserver`] as it happens; how that is counted, bucketed and
 //!   exported is the observer's business (the server's `/metrics`), so the domain depends on no exporter.
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration as StdDuration, Instant};
 
 use crate::db::DatabaseConnection;
@@ -89,7 +89,21 @@ pub const LAST_USED_INTERVAL: StdDuration = StdDuration::from_secs(60);
 /// key's row is checked in (built once per read, not per request).
 struct AccessCopy {
     access: crate::oauth::AccessForCheck,
-    connection: store::KeyForCheck,
+    connection: KeyCopy,
+}
+
+/// A key's row as a process keeps it, with the principal it stands for, built by the first request that passes
+/// the checks and shared by the next ones (the same facts, kept no longer than the row).
+struct KeyCopy {
+    row: store::KeyForCheck,
+    /// `None` only when the owner is not signed-in material (checked before it is built).
+    principal: OnceLock<Option<Arc<KeyPrincipal>>>,
+}
+
+impl From<store::KeyForCheck> for KeyCopy {
+    fn from(row: store::KeyForCheck) -> Self {
+        KeyCopy { row, principal: OnceLock::new() }
+    }
 }
 
 /// One per server process, shared by every request.
@@ -104,7 +118,7 @@ pub struct Verifier {
     /// When this process last wrote each key's Last Used.
     last_recorded: Mutex<HashMap<String, Instant>>,
     /// Keys' rows with their owner and company, by Key ID, each at most [`freshness::STALENESS`] old when used.
-    keys: FreshCache<store::KeyForCheck>,
+    keys: FreshCache<KeyCopy>,
     /// OAuth access tokens' rows with their connection, by token ID, as fresh.
     access_tokens: FreshCache<AccessCopy>,
     observer: Arc<dyn VerifierObserver>,
@@ -204,14 +218,14 @@ impl Verifier {
         presented: &str,
         ip: Option<&str>,
         now: DateTime<Utc>,
-    ) -> Result<KeyPrincipal, KeyAuthError> {
+    ) -> Result<Arc<KeyPrincipal>, KeyAuthError> {
         let parsed = token::parse(presented, self.environment).map_err(KeyAuthError::Malformed)?;
         let key_id = parsed.key_id.clone();
         let digest = self.digest(presented);
         if self.is_warm(&digest, key_id.as_str()) {
             let key = self.find(db, &key_id, ip).await?;
             self.observer.checked(Check::Warm);
-            return self.finish(&key, key_id, ip, now);
+            return self.finish(&key, Credential::Key, key_id, ip, now);
         }
         // An address over its failure bound costs no lookup and learns nothing more.
         if let Some(retry_after) = self.failures.ip_blocked(ip).await.map_err(KeyAuthError::Internal)? {
@@ -219,7 +233,7 @@ impl Verifier {
             return Err(KeyAuthError::TooManyAttempts { retry_after });
         }
         let key = self.find(db, &key_id, ip).await?;
-        let company_id = key.company_id();
+        let company_id = key.row.company_id();
         {
             let slot = password::acquire_slot().await.map_err(KeyAuthError::Internal)?;
             if self.is_warm(&digest, key_id.as_str()) {
@@ -236,7 +250,7 @@ impl Verifier {
                     }
                 };
                 let secret = parsed.secret().to_vec();
-                let hash = PasswordHash::from_stored(key.secret_hash.clone());
+                let hash = PasswordHash::from_stored(key.row.secret_hash.clone());
                 let started = Instant::now();
                 let matches =
                     password::run_with_slot(slot, move || password::verify_blocking(&secret, &hash)).await.map_err(KeyAuthError::Internal)?;
@@ -251,20 +265,20 @@ impl Verifier {
         // The row read above may be older than a revocation (or expiry, deactivation…) that committed while this
         // request waited for its slot or ran argon2: the decision is made on a fresh read.
         let key = self.find(db, &key_id, ip).await?;
-        self.finish(&key, key_id, ip, now)
+        self.finish(&key, Credential::Key, key_id, ip, now)
     }
 
     /// The key's row with its owner and company, read less than [`freshness::STALENESS`] ago. An unknown Key ID
     /// counts as a failure against the client's address, like a wrong secret, so probing for Key IDs is bounded
     /// too (and nothing is kept for it).
-    async fn find(&self, db: &DatabaseConnection, key_id: &KeyId, ip: Option<&str>) -> Result<Arc<store::KeyForCheck>, KeyAuthError> {
+    async fn find(&self, db: &DatabaseConnection, key_id: &KeyId, ip: Option<&str>) -> Result<Arc<KeyCopy>, KeyAuthError> {
         if let Some(key) = self.keys.get(key_id.as_str()) {
             return Ok(key);
         }
         let (found, read_started) = freshness::read_fresh(|| store::find_for_check(db, key_id.as_str())).await.map_err(KeyAuthError::Internal)?;
         match found {
             Some(key) => {
-                let key = Arc::new(key);
+                let key = Arc::new(KeyCopy::from(key));
                 self.keys.put(key_id.as_str(), read_started, key.clone());
                 Ok(key)
             }
@@ -277,7 +291,16 @@ impl Verifier {
 
     /// The checks every verified token passes on every request: status, the key's IP allowlist, owner,
     /// budget; then the principal.
-    fn finish(&self, key: &store::KeyForCheck, key_id: KeyId, ip: Option<&str>, now: DateTime<Utc>) -> Result<KeyPrincipal, KeyAuthError> {
+    /// The checks a key or a connection passes on every request, with its row; the principal it stands for.
+    fn finish(
+        &self,
+        copy: &KeyCopy,
+        credential: Credential,
+        key_id: KeyId,
+        ip: Option<&str>,
+        now: DateTime<Utc>,
+    ) -> Result<Arc<KeyPrincipal>, KeyAuthError> {
+        let key = &copy.row;
         let company_id = key.company_id();
         match key.status(now) {
             KeyStatus::Revoked => return Err(KeyAuthError::Revoked { key_id, company_id }),
@@ -293,16 +316,21 @@ impl Verifier {
                 return Err(KeyAuthError::IpNotAllowed { key_id, company_id, ip: ip.unwrap_or("an unknown address").to_owned() });
             }
         }
-        let Some(user) = key.owner() else {
+        if !key.owner_is_active() {
             return Err(KeyAuthError::InactiveUser { key_id, company_id });
-        };
+        }
         let budget = key.requests_per_minute();
         if let Err(retry_after) = self.budgets.spend(key_id.as_str(), budget) {
             self.observer.throttled();
             return Err(KeyAuthError::RateLimited { retry_after, budget });
         }
-        let scopes = Scope::effective(&Scope::split(&key.scopes), user.role);
-        Ok(KeyPrincipal { user, key_id, label: key.label.clone(), credential: Credential::Key, scopes, expires_at: key.expires_at })
+        let principal = copy.principal.get_or_init(|| {
+            key.owner().map(|user| {
+                let scopes = Scope::effective(&Scope::split(&key.scopes), user.role);
+                Arc::new(KeyPrincipal { user, key_id: key_id.clone(), label: key.label.clone(), credential, scopes, expires_at: key.expires_at })
+            })
+        });
+        principal.clone().ok_or(KeyAuthError::InactiveUser { key_id, company_id })
     }
 
     /// Verifies an OAuth access token (`cgat_…`) for a request from `ip`. Its secret is 190 random bits, so its
@@ -316,7 +344,7 @@ impl Verifier {
         presented: &str,
         ip: Option<&str>,
         now: DateTime<Utc>,
-    ) -> Result<KeyPrincipal, KeyAuthError> {
+    ) -> Result<Arc<KeyPrincipal>, KeyAuthError> {
         let parsed = crate::oauth::token::parse(presented, crate::oauth::TokenKind::Access, self.environment)
             .ok_or(KeyAuthError::Malformed(token::MalformedToken::Prefix))?;
         // The lookup is cheap (no argon2), so it comes first: a working token is never refused because others
@@ -326,7 +354,7 @@ impl Verifier {
             None => {
                 let read = || crate::oauth::find_access_for_check(db, &parsed.token_id);
                 let (found, read_started) = freshness::read_fresh(read).await.map_err(KeyAuthError::Internal)?;
-                let found = found.map(|access| Arc::new(AccessCopy { connection: access.connection(), access }));
+                let found = found.map(|access| Arc::new(AccessCopy { connection: KeyCopy::from(access.connection()), access }));
                 if let Some(access) = &found {
                     self.access_tokens.put(&parsed.token_id, read_started, access.clone());
                 }
@@ -346,15 +374,13 @@ impl Verifier {
         let (access, connection) = (&copy.access, &copy.connection);
         let key_id = KeyId::parse(&access.key_id).ok_or(KeyAuthError::Invalid { known: None })?;
         if access.token_revoked_at.is_some() {
-            return Err(KeyAuthError::Revoked { key_id, company_id: connection.company_id() });
+            return Err(KeyAuthError::Revoked { key_id, company_id: connection.row.company_id() });
         }
         if access.token_expires_at <= now {
-            return Err(KeyAuthError::Expired { key_id, company_id: connection.company_id() });
+            return Err(KeyAuthError::Expired { key_id, company_id: connection.row.company_id() });
         }
         self.observer.checked(Check::Warm);
-        let mut principal = self.finish(connection, key_id, ip, now)?;
-        principal.credential = Credential::Connection;
-        Ok(principal)
+        self.finish(connection, Credential::Connection, key_id, ip, now)
     }
 }
 

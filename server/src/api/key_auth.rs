@@ -90,7 +90,7 @@ pub async fn require_api_key(State(state): State<AppState>, mut request: Request
     let for_mcp = request.uri().path() == "/api/mcp";
     match authenticate(&state, request.headers(), origin, for_mcp).await {
         Ok((principal, origin)) => {
-            request.extensions_mut().insert(std::sync::Arc::new(principal));
+            request.extensions_mut().insert(principal);
             request.extensions_mut().insert(origin);
             if for_mcp {
                 request = match crate::mcp::refuse_missing_scope(&state.public_url, request).await {
@@ -127,7 +127,12 @@ fn unauthorized(state: &AppState, code: &'static str, message: &str, token_prese
     error
 }
 
-async fn authenticate(state: &AppState, headers: &HeaderMap, origin: Origin, for_mcp: bool) -> Result<(KeyPrincipal, Origin), ApiError> {
+async fn authenticate(
+    state: &AppState,
+    headers: &HeaderMap,
+    origin: Origin,
+    for_mcp: bool,
+) -> Result<(std::sync::Arc<KeyPrincipal>, Origin), ApiError> {
     let presented = presented_key(headers)
         .ok_or_else(|| unauthorized(state, "missing_key", "Send your API key as Authorization: Bearer <key>, or connect with OAuth", false))?;
     let (token, account) = match &presented {

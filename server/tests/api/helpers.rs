@@ -501,7 +501,11 @@ async fn read(response: axum::response::Response) -> TestResponse {
 }
 
 /// Verifies a presented token as a fresh server process does (argon2 every time, no client address).
-pub async fn authenticate(db: &sea_orm::DatabaseConnection, token: &str, now: chrono::DateTime<chrono::Utc>) -> Result<KeyPrincipal, KeyAuthError> {
+pub async fn authenticate(
+    db: &sea_orm::DatabaseConnection,
+    token: &str,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<std::sync::Arc<KeyPrincipal>, KeyAuthError> {
     Verifier::new(TokenEnvironment::Test, false).authenticate(db, token, None, now).await
 }
 
