@@ -16,7 +16,7 @@ use std::sync::Arc;
 use axum::extract::{Request, State};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
-use axum::routing::post_service;
+use axum::routing::post;
 use axum::Router;
 use http::header::AUTHORIZATION;
 use http::StatusCode;
@@ -91,9 +91,12 @@ fn app(address: &str, token: &str) -> Router {
         .with_allowed_origins(vec![format!("http://{address}")])
         .with_max_request_body_bytes(MAX_BODY_BYTES);
     let handler = Floor::new();
-    let service = StreamableHttpService::new(move || Ok(handler.clone()), Arc::new(NeverSessionManager::default()), config);
+    let service = Arc::new(StreamableHttpService::new(move || Ok(handler.clone()), Arc::new(NeverSessionManager::default()), config));
     let expected: Arc<str> = format!("Bearer {token}").into();
-    Router::new().route("/api/mcp", post_service(service)).layer(axum::middleware::from_fn_with_state(expected, require_bearer))
+    // Served as caregate serves it: one shared service, not a routed one copied per request.
+    Router::new()
+        .route("/api/mcp", post(move |request: Request| async move { service.handle(request).await }))
+        .layer(axum::middleware::from_fn_with_state(expected, require_bearer))
 }
 
 #[tokio::main]

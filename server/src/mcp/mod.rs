@@ -8,7 +8,7 @@ use std::sync::Arc;
 use axum::body::Body;
 use axum::extract::Request;
 use axum::response::{IntoResponse, Response};
-use axum::routing::post_service;
+use axum::routing::post;
 use axum::Router;
 use domain::keys::principal::{Credential, KeyPrincipal};
 use domain::scope::Scope;
@@ -45,8 +45,10 @@ pub fn routes(state: &AppState) -> Router<AppState> {
         .with_allowed_origins(origins)
         .with_max_request_body_bytes(MAX_BODY_BYTES);
     let handler = CaregateMcp::new(state.clone());
-    let service = StreamableHttpService::new(move || Ok(handler.clone()), Arc::new(NeverSessionManager::default()), config);
-    Router::new().route("/api/mcp", post_service(service))
+    let service = Arc::new(StreamableHttpService::new(move || Ok(handler.clone()), Arc::new(NeverSessionManager::default()), config));
+    // One shared service answers every request (`handle` takes `&self`); as a routed service, rmcp's would be
+    // copied twice per request, its settings (hosts, origins) with it.
+    Router::new().route("/api/mcp", post(move |request: Request| async move { service.handle(request).await }))
 }
 
 /// An OAuth connection calling a tool outside its scopes gets the MCP spec's step-up answer: 403 with
