@@ -29,7 +29,8 @@ use crate::usage::{self, Tally, UsageHit};
 
 /// Events waiting at most; beyond it `record` waits for the writer.
 const QUEUE_CAPACITY: usize = 10_000;
-/// Rows per `INSERT` at most (well under SQLite's and PostgreSQL's bind-parameter limits: 8 columns each).
+/// Queued events per batch at most. With the bursts waiting (at most [`MAX_PENDING_BURSTS`]) one `INSERT` holds at
+/// most 1 000 rows of 9 columns: well under SQLite's (32 766) and PostgreSQL's (65 535) bind-parameter limits.
 const MAX_BATCH: usize = 500;
 /// The shortest time between two batches, unless [`MAX_BATCH`] events are already waiting.
 const PACE: Duration = Duration::from_millis(100);

@@ -7,11 +7,14 @@ import { expect, test as base } from '@playwright/test';
 
 export const test = base.extend<{ pageStaysAlive: void }>({
   pageStaysAlive: [
-    async ({ page }, use) => {
+    async ({ context }, use) => {
       const broken: string[] = [];
-      page.on('pageerror', (error) => broken.push(`page error: ${error.message}`));
-      page.on('console', (message) => {
-        if (message.type() === 'error' && /hydration error|panicked at/i.test(message.text())) broken.push(message.text());
+      // Every page of the test's browser context, the default `page` and those a test opens itself.
+      context.on('page', (page) => {
+        page.on('pageerror', (error) => broken.push(`page error: ${error.message}`));
+        page.on('console', (message) => {
+          if (message.type() === 'error' && /hydration error|panicked at/i.test(message.text())) broken.push(message.text());
+        });
       });
       await use();
       expect(broken, 'the app neither panicked nor failed to hydrate').toEqual([]);

@@ -102,10 +102,15 @@ fn when(at: DateTime<Utc>) -> String {
     format!("{} · {}", short_date(at), at.format("%H:%M"))
 }
 
+/// "21–40": the rows a page of `per_page` shows.
+fn range(page: u32, per_page: u32, shown: usize) -> String {
+    let first = u64::from(page.saturating_sub(1)) * u64::from(per_page) + 1;
+    format!("{first}–{}", first + shown as u64 - 1)
+}
+
 /// "1–20 of 57" for a page of `per_page` rows out of `total`.
 fn range_summary(page: u32, per_page: u32, shown: usize, total: u64) -> String {
-    let first = u64::from(page.saturating_sub(1)) * u64::from(per_page) + 1;
-    format!("{first}–{} of {total}", first + shown as u64 - 1)
+    format!("{} of {total}", range(page, per_page, shown))
 }
 
 /// How many pages `total` rows fill.
@@ -139,6 +144,10 @@ fn DisclosuresDialog(patient_id: i32, patient_name: String, on_close: Callback<(
             <Transition fallback=Loading>
                 {move || Suspend::new(async move {
                     match disclosures.await {
+                        Ok(page) if page.rows.is_empty() && page.page > 1 => view! {
+                            <p class="empty">"No older disclosures."</p>
+                            <button type="button" class="button small" on:click=move |_| filter.update(|f| f.page = f.page.saturating_sub(1).max(1))>"Newer"</button>
+                        }.into_any(),
                         Ok(page) if page.rows.is_empty() => view! {
                             <p class="empty">"No disclosures recorded in this range."</p>
                         }.into_any(),
@@ -146,8 +155,13 @@ fn DisclosuresDialog(patient_id: i32, patient_name: String, on_close: Callback<(
                             let pages = page_count(page.total, page.per_page);
                             // Past the count's cap the totals read "10000+" and "Older" stays on while pages are full.
                             let capped = if page.total_capped { "+" } else { "" };
-                            let summary = format!("{}{capped}", range_summary(page.page, page.per_page, page.rows.len(), page.total));
-                            let position = format!("Page {} of {pages}{capped}", page.page);
+                            let past_the_count = u64::from(page.page) > pages;
+                            let summary = if past_the_count {
+                                range(page.page, page.per_page, page.rows.len())
+                            } else {
+                                format!("{}{capped}", range_summary(page.page, page.per_page, page.rows.len(), page.total))
+                            };
+                            let position = if past_the_count { format!("Page {}", page.page) } else { format!("Page {} of {pages}{capped}", page.page) };
                             let can_go_forward = u64::from(page.page) < pages || (page.total_capped && page.rows.len() >= page.per_page as usize);
                             view! {
                                 <div class="table-wrap">

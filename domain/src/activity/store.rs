@@ -54,7 +54,6 @@ impl PendingEvent {
         }
     }
 
-    /// Whether `other` is the same event again: the same tool call by the same key, owner, address and client.
     /// The address and the client this event is stored with (cleaned): with the Key ID and the tool, what tells
     /// one burst of tool calls from another.
     pub(crate) fn source(&self) -> (Option<String>, Option<String>) {
@@ -66,6 +65,7 @@ impl PendingEvent {
         PendingEvent { repeats, created_at: last_at, ..self }
     }
 
+    /// Whether `other` is the same event again: the same tool call by the same key, owner, address and client.
     fn repeated_by(&self, other: &PendingEvent) -> bool {
         self.action == Action::KeyUsed
             && (self.company_id, self.actor_user_id, &self.key_id, self.action, &self.target, &self.ip, &self.user_agent)

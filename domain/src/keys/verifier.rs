@@ -289,9 +289,8 @@ impl Verifier {
         }
     }
 
-    /// The checks every verified token passes on every request: status, the key's IP allowlist, owner,
-    /// budget; then the principal.
-    /// The checks a key or a connection passes on every request, with its row; the principal it stands for.
+    /// The checks every verified token passes on every request, on its copy's row: status, the key's IP allowlist,
+    /// owner, budget; then the principal it stands for (built once per copy).
     fn finish(
         &self,
         copy: &KeyCopy,

@@ -100,7 +100,10 @@ pub async fn require_api_key(State(state): State<AppState>, mut request: Request
             }
             next.run(request).await
         }
-        Err(error) => refuse_after_reading_body(request, error.into_response()).await,
+        Err(error) => {
+            let throttled = error.status == StatusCode::TOO_MANY_REQUESTS;
+            refuse_after_reading_body(request, throttled, error.into_response()).await
+        }
     }
 }
 
@@ -108,16 +111,35 @@ pub async fn require_api_key(State(state): State<AppState>, mut request: Request
 const REFUSED_BODY_BYTES: usize = 64 * 1024;
 const REFUSED_BODY_TIME: Duration = Duration::from_secs(1);
 
-/// A refusal reads the request's body first (up to [`REFUSED_BODY_BYTES`], for at most [`REFUSED_BODY_TIME`]), so
-/// the client may send its next request on the same connection: answering with the body unread makes the server
-/// close the connection, which a client that reuses it only sees as "disconnected without a response". A bigger or
-/// slower body gets `Connection: close` instead, said in the answer.
-async fn refuse_after_reading_body(request: Request, mut refusal: Response) -> Response {
-    let read = tokio::time::timeout(REFUSED_BODY_TIME, axum::body::to_bytes(request.into_body(), REFUSED_BODY_BYTES)).await;
-    if !matches!(read, Ok(Ok(_))) {
+/// A refusal reads the request's body to its end first (counted, not kept: up to [`REFUSED_BODY_BYTES`], for at
+/// most [`REFUSED_BODY_TIME`]), so the client may send its next request on the same connection: answering with
+/// the body unread makes the server close the connection, which a client that reuses it only sees as
+/// "disconnected without a response". A body announced or found larger, a slower one, and any body of a
+/// throttled client (whose refusal costs nothing) get `Connection: close` instead, said in the answer.
+async fn refuse_after_reading_body(request: Request, throttled: bool, mut refusal: Response) -> Response {
+    let announced = request.headers().get(header::CONTENT_LENGTH).and_then(|value| value.to_str().ok()?.parse::<usize>().ok());
+    let drained = !throttled
+        && announced.is_none_or(|length| length <= REFUSED_BODY_BYTES)
+        && tokio::time::timeout(REFUSED_BODY_TIME, drain(request.into_body())).await.unwrap_or(false);
+    if !drained {
         refusal.headers_mut().insert(header::CONNECTION, HeaderValue::from_static("close"));
     }
     refusal
+}
+
+/// Reads `body` to its end without keeping it: false past [`REFUSED_BODY_BYTES`] or on a broken body.
+async fn drain(body: axum::body::Body) -> bool {
+    use futures_util::StreamExt;
+    let mut chunks = body.into_data_stream();
+    let mut read = 0usize;
+    while let Some(chunk) = chunks.next().await {
+        let Ok(chunk) = chunk else { return false };
+        read += chunk.len();
+        if read > REFUSED_BODY_BYTES {
+            return false;
+        }
+    }
+    true
 }
 
 /// A 401 with the challenge that tells OAuth clients where to go.

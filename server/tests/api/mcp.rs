@@ -307,4 +307,11 @@ async fn a_refused_request_leaves_its_connection_usable_for_the_next_one(app: Te
     assert!(!head.contains("connection: close"), "the refusal keeps the connection: {head}");
     let (status, _) = exchange(&mut stream, &post(&format!("Bearer {token}"))).await.expect("the same connection answers the next request");
     assert_eq!(status, 200);
+
+    // A body announced larger than a refusal reads is not read: the answer says the connection closes.
+    let mut stream = tokio::net::TcpStream::connect(address).await.unwrap();
+    let announced = "POST /api/mcp HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer cg_test_nothing\r\nContent-Type: application/json\r\nContent-Length: 1000000\r\n\r\n";
+    let (status, head) = exchange(&mut stream, announced).await.expect("an answer before the body");
+    assert_eq!(status, 401);
+    assert!(head.contains("connection: close"), "{head}");
 }
