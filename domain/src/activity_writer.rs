@@ -75,6 +75,21 @@ pub struct ToolCall<'a> {
     pub at: DateTime<Utc>,
 }
 
+impl ToolCall<'_> {
+    /// The feed event this call is on its own (cleaned, as stored).
+    fn event(&self) -> PendingEvent {
+        PendingEvent::from(NewEvent {
+            company_id: self.company_id,
+            actor_user_id: Some(self.owner),
+            key_id: Some(self.key_id),
+            action: crate::activity::Action::KeyUsed,
+            target: format!("MCP tool {}", self.tool),
+            origin: self.origin,
+            at: self.at,
+        })
+    }
+}
+
 /// A burst: the same key calling the same tool from the same address and client.
 type BurstKey = (String, String, Option<String>, Option<String>);
 
@@ -118,15 +133,7 @@ impl ToolCallBursts {
             burst.repeat(call.at);
             return None;
         }
-        let event = PendingEvent::from(NewEvent {
-            company_id: call.company_id,
-            actor_user_id: Some(call.owner),
-            key_id: Some(call.key_id),
-            action: crate::activity::Action::KeyUsed,
-            target: format!("MCP tool {}", call.tool),
-            origin: call.origin,
-            at: call.at,
-        });
+        let event = call.event();
         let (ip, client) = event.source();
         let key = (call.key_id.to_owned(), call.tool.to_owned(), ip, client);
         if let Some(burst) = self.bursts.get_mut(&key) {
@@ -185,7 +192,7 @@ impl ActivityWriter {
     /// Adds one usage hit to the running tally the writer stores every [`PACE`]. Its memory is bounded by the
     /// keys, days, tools and (address, client) pairs seen in one [`PACE`].
     pub fn count(&self, hit: UsageHit) {
-        let mut pending = self.usage.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let mut pending = lock(&self.usage);
         pending.tally.add(hit);
         pending.hits += 1;
     }
@@ -194,7 +201,7 @@ impl ActivityWriter {
     /// any event (waiting only while the queue is full) when too many bursts are already waiting.
     pub async fn record_tool_call(&self, call: ToolCall<'_>) {
         let overflow = {
-            let mut pending = self.usage.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+            let mut pending = lock(&self.usage);
             pending.tally.add(UsageHit::ToolCall { key_id: call.key_id, tool: call.tool });
             pending.hits += 1;
             pending.bursts.add(&call)
@@ -227,6 +234,11 @@ impl ActivityWriter {
     }
 }
 
+/// The pending counts, even after a panic elsewhere while they were held (they are plain counters).
+fn lock(usage: &Mutex<PendingUsage>) -> std::sync::MutexGuard<'_, PendingUsage> {
+    usage.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
 async fn run(db: DatabaseConnection, mut inbox: mpsc::Receiver<Message>, stats: Arc<WriterStats>, usage: Arc<Mutex<PendingUsage>>) {
     let mut batch = Vec::with_capacity(MAX_BATCH);
     let mut disclosures = Vec::new();
@@ -234,7 +246,7 @@ async fn run(db: DatabaseConnection, mut inbox: mpsc::Receiver<Message>, stats: 
     let mut last_write = tokio::time::Instant::now() - PACE;
     let mut ticks = tokio::time::interval(PACE);
     ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-    let take_usage = || std::mem::take(&mut *usage.lock().unwrap_or_else(std::sync::PoisonError::into_inner));
+    let take_usage = || std::mem::take(&mut *lock(&usage));
     loop {
         let first = tokio::select! {
             message = inbox.recv() => match message {
@@ -367,18 +379,6 @@ mod tests {
         ToolCall { company_id: CompanyId(1), owner: UserId(7), key_id, tool, origin, at }
     }
 
-    fn event(call: &ToolCall<'_>) -> PendingEvent {
-        PendingEvent::from(NewEvent {
-            company_id: call.company_id,
-            actor_user_id: Some(call.owner),
-            key_id: Some(call.key_id),
-            action: crate::activity::Action::KeyUsed,
-            target: format!("MCP tool {}", call.tool),
-            origin: call.origin,
-            at: call.at,
-        })
-    }
-
     #[test]
     fn identical_calls_become_one_row_counting_them_at_the_last_ones_time() {
         let claude = Origin { ip: Some("10.0.0.1".into()), user_agent: Some("claude-code".into()) };
@@ -392,9 +392,9 @@ mod tests {
         let mut rows: Vec<PendingEvent> = bursts.into_events().collect();
         rows.sort_by_key(|row| format!("{row:?}"));
         let mut expected = vec![
-            event(&call("Key00001", "whoami", &claude, 3)).repeated(3, Utc.with_ymd_and_hms(2026, 12, 3, 10, 0, 3).unwrap()),
-            event(&call("Key00001", "list_visits", &claude, 4)),
-            event(&call("Key00001", "whoami", &codex, 5)),
+            call("Key00001", "whoami", &claude, 3).event().repeated(3, Utc.with_ymd_and_hms(2026, 12, 3, 10, 0, 3).unwrap()),
+            call("Key00001", "list_visits", &claude, 4).event(),
+            call("Key00001", "whoami", &codex, 5).event(),
         ];
         expected.sort_by_key(|row| format!("{row:?}"));
         assert_eq!(rows, expected);
@@ -418,7 +418,7 @@ mod tests {
             assert!(bursts.add(&call(key, "whoami", &origin, 1)).is_none());
         }
         let overflow = call(&keys[MAX_PENDING_BURSTS], "whoami", &origin, 2);
-        assert_eq!(bursts.add(&overflow), Some(event(&overflow)));
+        assert_eq!(bursts.add(&overflow), Some(overflow.event()));
         assert!(bursts.add(&call(&keys[0], "whoami", &origin, 3)).is_none(), "a repeat needs no room");
         assert_eq!(bursts.into_events().count(), MAX_PENDING_BURSTS);
     }

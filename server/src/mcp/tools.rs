@@ -313,7 +313,7 @@ impl ServerHandler for CaregateMcp {
             Err(Denied::UnknownTool) => return Err(ErrorData::invalid_params(format!("Unknown tool: {name}"), None)),
         }
         let response = answer_even_if_it_panics(name, self.tool_router.call(ToolCallContext::new(self, request, context))).await?;
-        self.record_disclosure(&principal, name, client, &response).await;
+        self.record_disclosure(&principal, tool, client, &response).await;
         Ok(response)
     }
 }
@@ -321,12 +321,12 @@ impl ServerHandler for CaregateMcp {
 impl CaregateMcp {
     /// Records which patients a successful result named (see [`Tool::disclosed_patients`]); refusals and
     /// results about no patient record nothing.
-    async fn record_disclosure(&self, principal: &KeyPrincipal, name: &str, client: Option<String>, response: &CallToolResponse) {
+    async fn record_disclosure(&self, principal: &KeyPrincipal, tool: Tool, client: Option<String>, response: &CallToolResponse) {
         let CallToolResponse::Complete(result) = response else { return };
         if result.is_error == Some(true) {
             return;
         }
-        let (Some(where_), Some(structured)) = (Tool::from_name(name).and_then(Tool::disclosed_patients), result.structured_content.as_ref()) else {
+        let (Some(where_), Some(structured)) = (tool.disclosed_patients(), result.structured_content.as_ref()) else {
             return;
         };
         let disclosure = NewDisclosure {
@@ -336,7 +336,7 @@ impl CaregateMcp {
             label: principal.label.clone(),
             connection: principal.credential == Credential::Connection,
             client,
-            tool: name.to_owned(),
+            tool: tool.name().to_owned(),
             at: Utc::now(),
             patients: where_.read(structured),
         };
