@@ -336,10 +336,13 @@ struct BudgetCount {
     unsent: u32,
 }
 
+/// Each key's count of the current window, by Key ID.
+type BudgetCounts = hashbrown::HashMap<String, BudgetCount, std::hash::RandomState>;
+
 /// Per-key request budgets: the company's requests per minute for each of its keys, counted locally and, on
 /// PostgreSQL, synced every [`BUDGET_SYNC_INTERVAL`] (see the module's documentation for the bound).
 pub struct Budgets {
-    counts: Mutex<HashMap<String, BudgetCount>>,
+    counts: Mutex<BudgetCounts>,
     shared: Option<DatabaseConnection>,
     /// One sync at a time: two would both send the same unsent counts.
     syncing: tokio::sync::Mutex<()>,
@@ -355,13 +358,13 @@ fn unix_now() -> Duration {
 impl Budgets {
     /// Counted in this process only.
     pub fn in_process() -> Self {
-        Budgets { counts: Mutex::new(HashMap::new()), shared: None, syncing: tokio::sync::Mutex::new(()) }
+        Budgets { counts: Mutex::new(BudgetCounts::default()), shared: None, syncing: tokio::sync::Mutex::new(()) }
     }
 
     /// Shared through `db` when it is PostgreSQL.
     pub fn for_database(db: &DatabaseConnection) -> Self {
         let shared = (db.get_database_backend() == DbBackend::Postgres).then(|| db.clone());
-        Budgets { counts: Mutex::new(HashMap::new()), shared, syncing: tokio::sync::Mutex::new(()) }
+        Budgets { counts: Mutex::new(BudgetCounts::default()), shared, syncing: tokio::sync::Mutex::new(()) }
     }
 
     /// Whether counts are shared (and [`Budgets::sync`] has work to do).
@@ -369,7 +372,7 @@ impl Budgets {
         self.shared.is_some()
     }
 
-    fn counts(&self) -> std::sync::MutexGuard<'_, HashMap<String, BudgetCount>> {
+    fn counts(&self) -> std::sync::MutexGuard<'_, BudgetCounts> {
         self.counts.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
@@ -387,7 +390,8 @@ impl Budgets {
                 counts.clear();
             }
         }
-        let count = counts.entry(key_id.to_owned()).or_default();
+        // Found by the borrowed ID: only a key's first request of the window copies it.
+        let count = counts.entry_ref(key_id).or_default();
         if count.minute != minute {
             *count = BudgetCount { minute, ..BudgetCount::default() };
         }

@@ -21,9 +21,9 @@ fn is_static_asset(path: &str) -> bool {
     !path.starts_with("/api/") && (path.starts_with("/pkg/") || path.rsplit('/').next().is_some_and(|last| last.contains('.')))
 }
 
-/// Adds the headers to every response of the service it wraps (`Router::layer(SecurityHeadersLayer)`). A plain
-/// tower layer rather than a `from_fn` middleware: it runs on every request, API calls included, and so adds
-/// no boxed future and no copy of the routes behind it per request.
+/// Adds the headers to every response of the service it wraps (the whole router, see
+/// `crate::startup::build_router`). A plain tower layer rather than a `from_fn` middleware: it runs on every
+/// request, API calls included, and so adds no boxed future and no copy of the routes behind it per request.
 #[derive(Clone, Copy, Debug, Default)]
 pub struct SecurityHeadersLayer;
 
@@ -68,6 +68,8 @@ where
 
 fn with_security_headers(mut response: Response, cacheable: bool) -> Response {
     let headers = response.headers_mut();
+    // Room for these five and the `content-length` axum adds next: the map grows once, not on each insertion.
+    headers.reserve(6);
     if !cacheable {
         headers.insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
     }

@@ -20,7 +20,7 @@ use app::{shell, App};
 
 use crate::config::Config;
 use crate::metrics::{self, PrometheusMetrics};
-use crate::{api, cross_site, guard, headers, health, oauth};
+use crate::{api, cross_site, guard, headers, health, oauth, panics};
 
 /// Connects to the database, applies migrations and assembles the state every request shares.
 pub async fn build_state(config: &Config) -> Result<AppState, String> {
@@ -91,14 +91,19 @@ async fn sync_limits(verifier: std::sync::Weak<Verifier>, db: domain::db::Databa
     }
 }
 
-/// The whole HTTP surface. Tests drive it with `tower::ServiceExt::oneshot`, no socket needed.
+/// The whole HTTP surface, as served: the router inside the layers every response passes (panics answered as
+/// 500s, then the security headers). Tests drive it with `tower::ServiceExt::oneshot`, no socket needed.
+pub type HttpApp = headers::SecurityHeaders<panics::CatchPanic<Router>>;
+
+/// Builds the [`HttpApp`].
 ///
-/// Two parts under the same outer layers (panics answered as 500s, security headers): the bearer-authenticated
-/// API, MCP and OAuth endpoints, which carry no cookies and serve no pages; and the app — pages, server
-/// functions, the disclosures download and the static files — behind the layers that guard pages, the OAuth
-/// consent request and cookie-carrying calls from other sites. Keeping the app's layers off the API's path
-/// saves every MCP call three pass-through middlewares.
-pub fn build_router(state: AppState) -> Router {
+/// The router has two parts: the bearer-authenticated API, MCP and OAuth endpoints, which carry no cookies and
+/// serve no pages; and the app — pages, server functions, the disclosures download and the static files —
+/// behind the layers that guard pages, the OAuth consent request and cookie-carrying calls from other sites.
+/// Keeping the app's layers off the API's path saves every MCP call three pass-through middlewares; wrapping the
+/// outer layers around the router once, rather than around each of its routes (`Router::layer`), saves every
+/// request two boxed routes.
+pub fn build_router(state: AppState) -> HttpApp {
     let routes = generate_route_list(App);
     let leptos_options = (*state.leptos_options).clone();
     let context_state = state.clone();
@@ -110,14 +115,13 @@ pub fn build_router(state: AppState) -> Router {
         .layer(middleware::from_fn_with_state(state.clone(), guard::page_guard))
         .layer(middleware::from_fn_with_state(state.clone(), oauth::authorization_request))
         .layer(middleware::from_fn_with_state(state.clone(), cross_site::refuse_cross_site));
-    Router::new()
+    let router = Router::new()
         .route("/healthz", get(health::live))
         .route("/readyz", get(health::ready))
         .merge(api::routes(&state))
         .merge(app)
-        .layer(tower_http::catch_panic::CatchPanicLayer::custom(answer_panic))
-        .layer(headers::SecurityHeadersLayer)
-        .with_state(state)
+        .with_state(state);
+    tower::ServiceBuilder::new().layer(headers::SecurityHeadersLayer).layer(panics::CatchPanicLayer).service(router)
 }
 
 /// `/metrics` on its own router, served only on `CAREGATE_METRICS_ADDR` (an internal address), never on the
@@ -126,27 +130,8 @@ pub fn build_metrics_router(state: AppState) -> Router {
     Router::new().route("/metrics", get(metrics::render)).with_state(state)
 }
 
-/// A handler that panicked still answers: a 500 with a trace id that is also in the log, never a dropped
-/// connection, and with the security headers (the panic layer sits inside them). (No input should panic a
-/// handler; this is the net under that rule.)
-fn answer_panic(panic: Box<dyn std::any::Any + Send + 'static>) -> http::Response<Body> {
-    let trace_id = api::new_trace_id();
-    tracing::error!(trace_id = %trace_id, panic = panic_message(panic.as_ref()), "a request handler panicked");
-    let body = serde_json::json!({ "code": "internal_error", "message": "Something went wrong on our side", "trace_id": trace_id });
-    http::Response::builder()
-        .status(http::StatusCode::INTERNAL_SERVER_ERROR)
-        .header(http::header::CONTENT_TYPE, "application/json")
-        .body(Body::from(body.to_string()))
-        .unwrap_or_default()
-}
-
 async fn server_fn_handler(State(state): State<AppState>, request: Request<Body>) -> impl IntoResponse {
     handle_server_fns_with_context(move || provide_context(state.clone()), request).await
-}
-
-/// The message a panic carried, for the log.
-pub fn panic_message(panic: &(dyn std::any::Any + Send)) -> &str {
-    panic.downcast_ref::<String>().map(String::as_str).or_else(|| panic.downcast_ref::<&str>().copied()).unwrap_or("(no message)")
 }
 
 /// Serves until Ctrl-C or SIGTERM, finishing requests in flight.
@@ -174,10 +159,8 @@ pub async fn serve(config: Config) -> Result<(), String> {
         tracing::warn!("CAREGATE_OAUTH_LOOPBACK_CLIENTS is set: OAuth client documents are fetched from loopback (tests only)");
     }
     tracing::info!("caregate is listening on http://{address} (public URL {})", config.public_url);
-    let served = axum::serve(listener, build_router(state).into_make_service_with_connect_info::<std::net::SocketAddr>())
-        .with_graceful_shutdown(shutdown_signal())
-        .await
-        .map_err(|err| format!("server error: {err}"));
+    let app = axum::ServiceExt::<Request<Body>>::into_make_service_with_connect_info::<std::net::SocketAddr>(build_router(state));
+    let served = axum::serve(listener, app).with_graceful_shutdown(shutdown_signal()).await.map_err(|err| format!("server error: {err}"));
     activity.flush().await;
     served
 }
@@ -199,24 +182,4 @@ async fn shutdown_signal() {
         () = terminate => {},
     }
     tracing::info!("shutting down");
-}
-
-#[cfg(test)]
-mod tests {
-    use tower::ServiceExt;
-
-    use super::*;
-
-    #[tokio::test]
-    async fn a_handler_that_panics_answers_500_with_a_trace_id_instead_of_dropping_the_connection() {
-        let router: Router = Router::new()
-            .route("/boom", get(|| async { panic!("a bug") as &'static str }))
-            .layer(tower_http::catch_panic::CatchPanicLayer::custom(answer_panic));
-        let response = router.oneshot(Request::get("/boom").body(Body::empty()).unwrap()).await.unwrap();
-        assert_eq!(response.status(), http::StatusCode::INTERNAL_SERVER_ERROR);
-        let body = axum::body::to_bytes(response.into_body(), 4096).await.unwrap();
-        let json: serde_json::Value = serde_json::from_slice(&body).unwrap();
-        assert_eq!(json["code"], "internal_error");
-        assert_eq!(json["trace_id"].as_str().map(str::len), Some(16));
-    }
 }

@@ -57,6 +57,37 @@ const PER_ADDRESS: Limit = Limit { scope: "key-ip", max: MAX_FAILURES_PER_IP, wi
 /// Warm entries kept per process; beyond it the cache starts over (a cold check costs one argon2 run).
 const MAX_WARM_ENTRIES: usize = 250_000;
 
+/// Hashes the warm map's keys, which are already HMAC digests under this process's secret key: uniform and
+/// unpredictable to anyone without it, so folding their words together serves as the hash (running SipHash over
+/// them again would buy nothing but time on every request).
+#[derive(Clone, Copy, Default)]
+struct DigestHasher;
+
+impl std::hash::BuildHasher for DigestHasher {
+    type Hasher = DigestPrefix;
+
+    fn build_hasher(&self) -> DigestPrefix {
+        DigestPrefix(0)
+    }
+}
+
+/// The hasher [`DigestHasher`] builds: a digest's 64-bit words, folded.
+struct DigestPrefix(u64);
+
+impl std::hash::Hasher for DigestPrefix {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        for chunk in bytes.chunks(8) {
+            let mut word = [0u8; 8];
+            word[..chunk.len()].copy_from_slice(chunk);
+            self.0 = self.0.rotate_left(5) ^ u64::from_le_bytes(word);
+        }
+    }
+}
+
 /// How a presented secret was checked.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Check {
@@ -110,8 +141,9 @@ impl From<store::KeyForCheck> for KeyCopy {
 pub struct Verifier {
     environment: TokenEnvironment,
     warm_enabled: bool,
-    hmac_key: [u8; 32],
-    warm: Mutex<HashMap<[u8; 32], String>>,
+    /// HMAC-SHA-256 under a key drawn at start, its key already absorbed (each digest clones it).
+    hmac: Hmac<Sha256>,
+    warm: Mutex<HashMap<[u8; 32], String, DigestHasher>>,
     failures: FailureBounds,
     /// Requests per key in the current minute.
     budgets: Budgets,
@@ -145,8 +177,8 @@ impl Verifier {
         Verifier {
             environment,
             warm_enabled,
-            hmac_key,
-            warm: Mutex::new(HashMap::new()),
+            hmac: <Hmac<Sha256> as Mac>::new_from_slice(&hmac_key).expect("HMAC takes any key length"),
+            warm: Mutex::new(HashMap::default()),
             failures,
             budgets,
             last_recorded: Mutex::new(HashMap::new()),
@@ -173,7 +205,7 @@ impl Verifier {
     }
 
     fn digest(&self, presented: &str) -> [u8; 32] {
-        let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(&self.hmac_key).expect("HMAC takes any key length");
+        let mut mac = self.hmac.clone();
         mac.update(presented.as_bytes());
         mac.finalize().into_bytes().into()
     }

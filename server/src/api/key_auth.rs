@@ -84,25 +84,34 @@ fn refusal(error: &KeyAuthError) -> ApiError {
     }
 }
 
-/// The layer. On success the handler finds the [`KeyPrincipal`] (in an `Arc`) and the [`Origin`] in the extensions.
-pub async fn require_api_key(State(state): State<AppState>, mut request: Request, next: Next) -> Response {
-    let origin = app::api::auth::origin_from(&state, request.headers(), request.extensions());
+/// The layer in front of `/api/v1/*`. On success the handler finds the [`KeyPrincipal`] (in an `Arc`) and the
+/// [`Origin`] in the extensions.
+pub async fn require_api_key(State(state): State<AppState>, request: Request, next: Next) -> Response {
+    match admit(&state, request).await {
+        Ok(request) => next.run(request).await,
+        Err(refusal) => refusal,
+    }
+}
+
+/// The key check itself, for the layer and for `/api/mcp`'s endpoint (which calls it directly, without a
+/// middleware's boxed futures): the request back with the [`KeyPrincipal`] and the [`Origin`] in its extensions,
+/// or the refusal to answer with. For `/api/mcp` it also refuses a connection's call outside its scopes.
+pub(crate) async fn admit(state: &AppState, mut request: Request) -> Result<Request, Response> {
+    let origin = app::api::auth::origin_from(state, request.headers(), request.extensions());
     let for_mcp = request.uri().path() == "/api/mcp";
-    match authenticate(&state, request.headers(), origin, for_mcp).await {
+    match authenticate(state, request.headers(), origin, for_mcp).await {
         Ok((principal, origin)) => {
-            request.extensions_mut().insert(principal);
-            request.extensions_mut().insert(origin);
+            let extensions = request.extensions_mut();
+            extensions.insert(principal);
+            extensions.insert(origin);
             if for_mcp {
-                request = match crate::mcp::refuse_missing_scope(&state.public_url, request).await {
-                    Ok(request) => request,
-                    Err(refusal) => return refusal,
-                };
+                return crate::mcp::refuse_missing_scope(&state.public_url, request).await;
             }
-            next.run(request).await
+            Ok(request)
         }
         Err(error) => {
             let throttled = error.status == StatusCode::TOO_MANY_REQUESTS;
-            refuse_after_reading_body(request, throttled, error.into_response()).await
+            Err(refuse_after_reading_body(request, throttled, error.into_response()).await)
         }
     }
 }

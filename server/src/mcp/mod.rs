@@ -3,12 +3,14 @@
 pub(crate) mod scopes;
 mod tools;
 
+use std::convert::Infallible;
 use std::sync::Arc;
+use std::task::{Context, Poll};
 
 use axum::body::Body;
 use axum::extract::Request;
 use axum::response::{IntoResponse, Response};
-use axum::routing::post;
+use axum::routing::post_service;
 use axum::Router;
 use domain::keys::principal::{Credential, KeyPrincipal};
 use domain::scope::Scope;
@@ -45,10 +47,39 @@ pub fn routes(state: &AppState) -> Router<AppState> {
         .with_allowed_origins(origins)
         .with_max_request_body_bytes(MAX_BODY_BYTES);
     let handler = CaregateMcp::new(state.clone());
-    let service = Arc::new(StreamableHttpService::new(move || Ok(handler.clone()), Arc::new(NeverSessionManager::default()), config));
-    // One shared service answers every request (`handle` takes `&self`); as a routed service, rmcp's would be
-    // copied twice per request, its settings (hosts, origins) with it.
-    Router::new().route("/api/mcp", post(move |request: Request| async move { service.handle(request).await }))
+    let transport = StreamableHttpService::new(move || Ok(handler.clone()), Arc::new(NeverSessionManager::default()), config);
+    Router::new().route("/api/mcp", post_service(Endpoint(Arc::new(EndpointParts { state: state.clone(), transport }))))
+}
+
+/// The endpoint: the API-key check ([`crate::api::admit`]), then rmcp's transport. A service of its own rather
+/// than a handler behind a `from_fn` layer: every MCP call passes here, and this way it costs one boxed future
+/// and one reference count, with the transport (its hosts and origins) shared, never copied.
+#[derive(Clone)]
+struct Endpoint(Arc<EndpointParts>);
+
+struct EndpointParts {
+    state: AppState,
+    transport: StreamableHttpService<CaregateMcp, NeverSessionManager>,
+}
+
+impl tower::Service<Request> for Endpoint {
+    type Response = Response;
+    type Error = Infallible;
+    type Future = futures_util::future::BoxFuture<'static, Result<Response, Infallible>>;
+
+    fn poll_ready(&mut self, _: &mut Context<'_>) -> Poll<Result<(), Infallible>> {
+        Poll::Ready(Ok(()))
+    }
+
+    fn call(&mut self, request: Request) -> Self::Future {
+        let parts = self.0.clone();
+        Box::pin(async move {
+            Ok(match crate::api::admit(&parts.state, request).await {
+                Ok(request) => parts.transport.handle(request).await.into_response(),
+                Err(refusal) => refusal,
+            })
+        })
+    }
 }
 
 /// An OAuth connection calling a tool outside its scopes gets the MCP spec's step-up answer: 403 with

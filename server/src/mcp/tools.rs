@@ -351,7 +351,7 @@ async fn answer_even_if_it_panics<T>(tool: &str, call: impl std::future::Future<
         Ok(result) => result,
         Err(panic) => {
             let trace_id = crate::api::new_trace_id();
-            tracing::error!(trace_id = %trace_id, tool, panic = crate::startup::panic_message(panic.as_ref()), "an MCP tool panicked");
+            tracing::error!(trace_id = %trace_id, tool, panic = crate::panics::panic_message(panic.as_ref()), "an MCP tool panicked");
             Err(ErrorData::internal_error(format!("internal error (trace id {trace_id})"), None))
         }
     }

@@ -22,7 +22,6 @@ use std::marker::PhantomData;
 use std::ops::Deref;
 
 use axum::body::Body;
-use axum::Router;
 use http::header::{ACCEPT, CONTENT_TYPE, COOKIE, SET_COOKIE};
 use http::{HeaderMap, Request, StatusCode};
 use http_body_util::BodyExt;
@@ -141,7 +140,7 @@ pub struct TestApp {
     pub state: AppState,
     /// The database the app runs on.
     pub database_url: String,
-    router: Router,
+    router: server::startup::HttpApp,
     _dir: Option<std::sync::Arc<TempDir>>,
 }
 
@@ -349,7 +348,7 @@ impl TestApp {
     pub async fn serve_on_loopback(&self) -> std::net::SocketAddr {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("a loopback port");
         let address = listener.local_addr().expect("its address");
-        let service = self.router.clone().into_make_service_with_connect_info::<std::net::SocketAddr>();
+        let service = axum::ServiceExt::<Request<Body>>::into_make_service_with_connect_info::<std::net::SocketAddr>(self.router.clone());
         tokio::spawn(async move { axum::serve(listener, service).await });
         address
     }
