@@ -2,7 +2,7 @@
 # caregate's benchmark (not part of the test suite). Builds the release server, seeds a fresh database, and
 # drives it with wrk from a separate process on loopback. Prints one table per backend.
 #   bench/run.sh [sqlite|postgres|all]      (default: all; PostgreSQL needs root or sudo for scripts/postgres.sh)
-# BENCH_SECONDS (default 10) sets each wrk run's length.
+# BENCH_SECONDS (default 10) sets each wrk run's length (rows 0, 2 and 2b: each row's, in BENCH_SLICES turns).
 # BENCH_POSTGRES_URL: a running PostgreSQL to use instead of scripts/postgres.sh (which also drops the test
 #   databases of earlier runs, so it must not run while a test suite does); a caregate_bench_* database is made in it.
 # BENCH_REVOKES (default 200) sets how many revoke calls row 6c times.
@@ -59,6 +59,30 @@ add_row() {
   LAST_REQUESTS="$(field requests "$line")"; LAST_NON2XX="$(field non2xx "$line")"; LAST_P95="$(field p95_ms "$line")"
   LAST_RATE="$(awk -v r="$LAST_REQUESTS" -v s="$(field seconds "$line")" 'BEGIN { printf "%.0f", r / s }')"
   row "$backend" "$name" "$LAST_RATE" "$(field p50_ms "$line")" "$(field p99_ms "$line")" "$LAST_NON2XX" "${3:-}"
+}
+
+# slices_line LINE...: one summary line for several wrk runs of one row: their requests, seconds, non-2xx and
+# socket errors added up; p50/p95/p99 of the run with the median p50.
+slices_line() {
+  local line requests=0 secs=0 non2xx=0 errors=0 middle
+  for line in "$@"; do
+    requests=$((requests + $(field requests "$line"))); non2xx=$((non2xx + $(field non2xx "$line")))
+    errors=$((errors + $(field socket_errors "$line")))
+    secs="$(awk -v a="$secs" -v b="$(field seconds "$line")" 'BEGIN { printf "%.3f", a + b }')"
+  done
+  middle="$(for line in "$@"; do echo "$(field p50_ms "$line") $line"; done | sort -n | awk -v n="$#" 'NR == int((n + 1) / 2) { $1 = ""; print }')"
+  echo "BENCH requests=$requests seconds=$secs non2xx=$non2xx socket_errors=$errors p50_ms=$(field p50_ms "$middle") p95_ms=$(field p95_ms "$middle") p99_ms=$(field p99_ms "$middle")"
+}
+
+# slice_ratios ROWS_ARRAY FLOOR_ARRAY: each slice's rate as a percentage of the floor slice run just before it.
+slice_ratios() {
+  local -n of_row="$1" of_floor_row="$2"
+  local i out=()
+  for i in "${!of_row[@]}"; do
+    out+=("$(awk -v r="$(field requests "${of_row[$i]}")" -v rs="$(field seconds "${of_row[$i]}")" \
+      -v f="$(field requests "${of_floor_row[$i]}")" -v fs="$(field seconds "${of_floor_row[$i]}")" 'BEGIN { printf "%.0f%%", 100 * (r / rs) / (f / fs) }')")
+  done
+  echo "${out[*]}"
 }
 
 # wrk_run NAME URL CONNECTIONS [NOTE]: runs wrk and adds a row.
@@ -160,26 +184,38 @@ bench_backend() {
 
   BENCH_METHOD=GET wrk_run "1 GET /healthz (floor)" http://127.0.0.1:3400/healthz 64
   export BENCH_METHOD=POST BENCH_BODY="$whoami" BENCH_AUTH="Bearer $root_key"
-  # 0: the transport's floor, measured now, beside row 2: a minimal rmcp server with caregate's transport
-  # settings, mimalloc and a constant-string bearer check (bench/floor), then stopped again.
+  # 0: the transport's floor, measured now, beside rows 2 and 2b: a minimal rmcp server with caregate's
+  # transport settings, mimalloc and a constant-string bearer check (bench/floor), stopped again after them.
   local floor_token; floor_token="$(od -An -tx1 -N16 /dev/urandom | tr -d ' \n')"
   start_floor 3500 "$floor_token"
-  BENCH_AUTH="Bearer $floor_token" warm_up http://127.0.0.1:3500/api/mcp
-  BENCH_AUTH="Bearer $floor_token" wrk_run "0 floor: minimal rmcp server, constant bearer check" http://127.0.0.1:3500/api/mcp 64
-  local floor_rate="$LAST_RATE" floor_target=90
+  local access_token; access_token="$(python3 bench/helpers.py oauth-token 3400 root@sunrise.test)"
+  local floor_target=90
   [ "$backend" = sqlite ] || floor_target=80
+  # The three rows are measured in turns — floor, key, token, floor, key, token… — in BENCH_SLICES slices each
+  # (default 5) of the row's BENCH_SECONDS, so that a change in the machine's load during the run weighs on all
+  # three alike and the ratios compare like with like. Each row adds up its slices' requests and seconds; its
+  # latencies are the median slice's.
+  BENCH_AUTH="Bearer $floor_token" warm_up http://127.0.0.1:3500/api/mcp
+  warm_up http://127.0.0.1:3400/api/mcp
+  BENCH_AUTH="Bearer $access_token" warm_up http://127.0.0.1:3400/api/mcp
+  local slices="${BENCH_SLICES:-5}" slice_seconds floor_lines=() key_lines=() token_lines=()
+  slice_seconds=$(( seconds / slices > 1 ? seconds / slices : 1 ))
+  for _ in $(seq 1 "$slices"); do
+    floor_lines+=("$(BENCH_AUTH="Bearer $floor_token" seconds="$slice_seconds" wrk_line 64 http://127.0.0.1:3500/api/mcp)")
+    key_lines+=("$(seconds="$slice_seconds" wrk_line 64 http://127.0.0.1:3400/api/mcp)")
+    token_lines+=("$(BENCH_AUTH="Bearer $access_token" seconds="$slice_seconds" wrk_line 64 http://127.0.0.1:3400/api/mcp)")
+  done
   kill "${pid_of[3500]}" 2>/dev/null || true
   wait "${pid_of[3500]}" 2>/dev/null || true
+  add_row "0 floor: minimal rmcp server, constant bearer check" "$(slices_line "${floor_lines[@]}")"
+  local floor_rate="$LAST_RATE"
   of_floor() { awk -v r="$LAST_RATE" -v f="$floor_rate" -v t="$floor_target" -v b="$backend" 'BEGIN { printf "%.0f%% of the floor (target >= %d%% on %s)", 100 * r / f, t, b }'; }
-  warm_up http://127.0.0.1:3400/api/mcp
-  wrk_run "2 MCP whoami, warm key" http://127.0.0.1:3400/api/mcp 64
-  note_row "$(of_floor)"
+  add_row "2 MCP whoami, warm key" "$(slices_line "${key_lines[@]}")"
+  note_row "$(of_floor); slices $(slice_ratios key_lines floor_lines)"
   warm_rate="$LAST_RATE"
-  local key_rate; key_rate="$(awk -v r="$LAST_REQUESTS" 'BEGIN { print r }')"
-  local access_token; access_token="$(python3 bench/helpers.py oauth-token 3400 root@sunrise.test)"
-  BENCH_AUTH="Bearer $access_token" warm_up http://127.0.0.1:3400/api/mcp
-  BENCH_AUTH="Bearer $access_token" wrk_run "2b MCP whoami, OAuth access token" http://127.0.0.1:3400/api/mcp 64
-  note_row "$(awk -v o="$LAST_REQUESTS" -v k="$key_rate" 'BEGIN { printf "%.0f%% of the key row", 100 * o / k }') (target >= 95%); $(of_floor)"
+  local key_rate="$LAST_RATE"
+  add_row "2b MCP whoami, OAuth access token" "$(slices_line "${token_lines[@]}")"
+  note_row "$(awk -v o="$LAST_RATE" -v k="$key_rate" 'BEGIN { printf "%.0f%% of the key row", 100 * o / k }') (target >= 95%); $(of_floor); slices $(slice_ratios token_lines floor_lines)"
   start_server 3401 "$url" CAREGATE_WARM_PATH=off
   wrk_run "3 MCP whoami, argon2 every time (baseline)" http://127.0.0.1:3401/api/mcp 64
   wrk_run "3b cold verification: one client, argon2 every request" http://127.0.0.1:3401/api/mcp 1

@@ -7,11 +7,13 @@
 //! node commits about ten times a second, not once per request). The two things every MCP call adds are not
 //! queued one by one: its usage hit goes into this process's running [`Tally`], and its feed event into its
 //! [`ToolCallBursts`] (one short lock for both, no copy of anything already there, no wake-up of the writer);
-//! the writer stores both every [`PACE`]. Nothing is dropped for being busy: when the queue is full, requests wait
+//! the writer stores both every [`PACE`]. Those pending counts are kept in [`SHARDS`] parts, one per thread
+//! that counts (in turn), so the server's worker threads do not pass one lock and one map back and forth
+//! between their cores on every request; the writer takes every part and adds them up. Nothing is dropped for being busy: when the queue is full, requests wait
 //! for room (backpressure), so memory stays bounded. [`ActivityWriter::flush`] waits until everything queued
 //! before it is stored; the server calls it at shutdown. Only a database that refuses the batch several times
 //! in a row loses it, and that is logged and counted.
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -60,9 +62,54 @@ struct PendingUsage {
     bursts: ToolCallBursts,
 }
 
-/// Distinct bursts waiting at most (one `INSERT` of them every [`PACE`]); beyond it a call's event is queued as
-/// any other, with the queue's backpressure.
+impl PendingUsage {
+    /// What the writer stores of these counts: the tally, how many hits it holds, and the bursts' feed events.
+    fn into_taken(self) -> TakenUsage {
+        TakenUsage { tally: self.tally, hits: self.hits, burst_events: self.bursts.into_events().collect() }
+    }
+}
+
+/// Every shard's pending counts, taken by the writer and added up. A burst whose calls were counted by two
+/// threads is two events here; [`store::fold_repeats`] makes them one row again.
+#[derive(Default)]
+struct TakenUsage {
+    tally: Tally,
+    hits: u64,
+    burst_events: Vec<PendingEvent>,
+}
+
+impl TakenUsage {
+    fn absorb(&mut self, shard: PendingUsage) {
+        let shard = shard.into_taken();
+        self.tally.absorb(shard.tally);
+        self.hits += shard.hits;
+        self.burst_events.extend(shard.burst_events);
+    }
+}
+
+/// Parts the pending counts are kept in.
+const SHARDS: usize = 4;
+
+/// One part of the pending counts, alone on its cache lines (two parts' locks never share one).
+#[repr(align(128))]
+#[derive(Default)]
+struct Shard(Mutex<PendingUsage>);
+
+/// The part the current thread counts into: the threads take parts in turn as they first count, so a
+/// server's few worker threads each have their own.
+fn this_threads_shard() -> usize {
+    static NEXT: AtomicUsize = AtomicUsize::new(0);
+    thread_local! {
+        static SHARD: usize = NEXT.fetch_add(1, Ordering::Relaxed) % SHARDS;
+    }
+    SHARD.with(|shard| *shard)
+}
+
+/// Distinct bursts waiting at most, over all shards (one `INSERT` of them every [`PACE`]); beyond it a call's
+/// event is queued as any other, with the queue's backpressure.
 const MAX_PENDING_BURSTS: usize = MAX_BATCH;
+/// Distinct bursts one shard keeps at most.
+const MAX_BURSTS_PER_SHARD: usize = MAX_PENDING_BURSTS / SHARDS;
 
 /// One MCP tool call, as the feed records it: attributed to the key's owner.
 pub struct ToolCall<'a> {
@@ -125,7 +172,7 @@ impl Burst {
 }
 
 impl ToolCallBursts {
-    /// Adds `call`; gives its event back when [`MAX_PENDING_BURSTS`] other bursts are waiting.
+    /// Adds `call`; gives its event back when [`MAX_BURSTS_PER_SHARD`] other bursts are waiting.
     fn add(&mut self, call: &ToolCall<'_>) -> Option<PendingEvent> {
         // Looked up as given first: an address and a client already clean are stored as given.
         let given = BurstProbe(call.key_id, call.tool, call.origin.ip.as_deref(), call.origin.user_agent.as_deref());
@@ -140,15 +187,11 @@ impl ToolCallBursts {
             burst.repeat(call.at);
             return None;
         }
-        if self.bursts.len() >= MAX_PENDING_BURSTS {
+        if self.bursts.len() >= MAX_BURSTS_PER_SHARD {
             return Some(event);
         }
         self.bursts.insert(key, Burst { first: event, calls: 1, last_at: call.at });
         None
-    }
-
-    fn is_empty(&self) -> bool {
-        self.bursts.is_empty()
     }
 
     fn into_events(self) -> impl Iterator<Item = PendingEvent> {
@@ -160,7 +203,7 @@ impl ToolCallBursts {
 #[derive(Clone)]
 pub struct ActivityWriter {
     queue: mpsc::Sender<Message>,
-    usage: Arc<Mutex<PendingUsage>>,
+    usage: Arc<[Shard; SHARDS]>,
     pub stats: Arc<WriterStats>,
     /// Whether disclosures are recorded; off only for the benchmark's comparison (`CAREGATE_DISCLOSURES=off`).
     disclosures: bool,
@@ -171,7 +214,7 @@ impl ActivityWriter {
     pub fn start(db: DatabaseConnection) -> ActivityWriter {
         let (queue, inbox) = mpsc::channel(QUEUE_CAPACITY);
         let stats = Arc::new(WriterStats::default());
-        let usage = Arc::new(Mutex::new(PendingUsage::default()));
+        let usage: Arc<[Shard; SHARDS]> = Arc::default();
         tokio::spawn(run(db, inbox, stats.clone(), usage.clone()));
         ActivityWriter { queue, usage, stats, disclosures: true }
     }
@@ -192,7 +235,7 @@ impl ActivityWriter {
     /// Adds one usage hit to the running tally the writer stores every [`PACE`]. Its memory is bounded by the
     /// keys, days, tools and (address, client) pairs seen in one [`PACE`].
     pub fn count(&self, hit: UsageHit) {
-        let mut pending = lock(&self.usage);
+        let mut pending = self.pending();
         pending.tally.add(hit);
         pending.hits += 1;
     }
@@ -201,7 +244,7 @@ impl ActivityWriter {
     /// any event (waiting only while the queue is full) when too many bursts are already waiting.
     pub async fn record_tool_call(&self, call: ToolCall<'_>) {
         let overflow = {
-            let mut pending = lock(&self.usage);
+            let mut pending = self.pending();
             pending.tally.add(UsageHit::ToolCall { key_id: call.key_id, tool: call.tool });
             pending.hits += 1;
             pending.bursts.add(&call)
@@ -212,6 +255,11 @@ impl ActivityWriter {
                 tracing::error!("the activity writer has stopped; an event was not recorded");
             }
         }
+    }
+
+    /// The current thread's part of the pending counts, locked.
+    fn pending(&self) -> std::sync::MutexGuard<'_, PendingUsage> {
+        lock(&self.usage[this_threads_shard()].0)
     }
 
     /// Queues one disclosure (unless recording them is off); waits only while the queue is full.
@@ -239,14 +287,20 @@ fn lock(usage: &Mutex<PendingUsage>) -> std::sync::MutexGuard<'_, PendingUsage> 
     usage.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
-async fn run(db: DatabaseConnection, mut inbox: mpsc::Receiver<Message>, stats: Arc<WriterStats>, usage: Arc<Mutex<PendingUsage>>) {
+async fn run(db: DatabaseConnection, mut inbox: mpsc::Receiver<Message>, stats: Arc<WriterStats>, usage: Arc<[Shard; SHARDS]>) {
     let mut batch = Vec::with_capacity(MAX_BATCH);
     let mut disclosures = Vec::new();
     let mut waiting = Vec::new();
     let mut last_write = tokio::time::Instant::now() - PACE;
     let mut ticks = tokio::time::interval(PACE);
     ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-    let take_usage = || std::mem::take(&mut *lock(&usage));
+    let take_usage = || {
+        let mut taken = TakenUsage::default();
+        for shard in usage.iter() {
+            taken.absorb(std::mem::take(&mut *lock(&shard.0)));
+        }
+        taken
+    };
     loop {
         let first = tokio::select! {
             message = inbox.recv() => match message {
@@ -254,8 +308,8 @@ async fn run(db: DatabaseConnection, mut inbox: mpsc::Receiver<Message>, stats: 
                 None => {
                     // Every sender is gone (shutdown): store what was counted last.
                     let pending = take_usage();
-                    if !pending.bursts.is_empty() {
-                        write(&db, pending.bursts.into_events().collect(), &stats).await;
+                    if !pending.burst_events.is_empty() {
+                        write(&db, store::fold_repeats(pending.burst_events), &stats).await;
                     }
                     if !pending.tally.is_empty() {
                         write_usage(&db, pending.tally, pending.hits, &stats).await;
@@ -283,7 +337,7 @@ async fn run(db: DatabaseConnection, mut inbox: mpsc::Receiver<Message>, stats: 
         }
         // The calls' bursts go in with the queued events (taken after them: a flush covers every call made before it).
         let pending = take_usage();
-        batch.extend(pending.bursts.into_events());
+        batch.extend(pending.burst_events);
         if !batch.is_empty() {
             last_write = tokio::time::Instant::now();
             write(&db, store::fold_repeats(std::mem::take(&mut batch)), &stats).await;
@@ -412,14 +466,44 @@ mod tests {
     #[test]
     fn past_the_bound_a_new_burst_is_handed_back_to_be_queued_and_repeats_still_add_up() {
         let origin = Origin::default();
-        let keys: Vec<String> = (0..=MAX_PENDING_BURSTS).map(|n| format!("Key{n:05}")).collect();
+        let keys: Vec<String> = (0..=MAX_BURSTS_PER_SHARD).map(|n| format!("Key{n:05}")).collect();
         let mut bursts = ToolCallBursts::default();
-        for key in &keys[..MAX_PENDING_BURSTS] {
+        for key in &keys[..MAX_BURSTS_PER_SHARD] {
             assert!(bursts.add(&call(key, "whoami", &origin, 1)).is_none());
         }
-        let overflow = call(&keys[MAX_PENDING_BURSTS], "whoami", &origin, 2);
+        let overflow = call(&keys[MAX_BURSTS_PER_SHARD], "whoami", &origin, 2);
         assert_eq!(bursts.add(&overflow), Some(overflow.event()));
         assert!(bursts.add(&call(&keys[0], "whoami", &origin, 3)).is_none(), "a repeat needs no room");
-        assert_eq!(bursts.into_events().count(), MAX_PENDING_BURSTS);
+        assert_eq!(bursts.into_events().count(), MAX_BURSTS_PER_SHARD);
+    }
+
+    #[test]
+    fn a_burst_counted_by_two_threads_is_stored_as_one_row_of_all_its_calls() {
+        let claude = Origin { ip: Some("10.0.0.1".into()), user_agent: Some("claude-code".into()) };
+        let mut shards = [PendingUsage::default(), PendingUsage::default()];
+        for second in 1..=4 {
+            let (call, shard) = (call("Key00001", "whoami", &claude, second), &mut shards[second as usize % 2]);
+            shard.tally.add(UsageHit::ToolCall { key_id: call.key_id, tool: call.tool });
+            shard.hits += 1;
+            assert!(shard.bursts.add(&call).is_none());
+        }
+        let mut taken = TakenUsage::default();
+        for shard in shards {
+            taken.absorb(shard);
+        }
+        assert_eq!(taken.hits, 4);
+        assert_eq!(taken.tally.tools[&("Key00001".to_owned(), "whoami".to_owned())], 4);
+        let rows = store::fold_repeats(taken.burst_events);
+        let last = Utc.with_ymd_and_hms(2026, 12, 3, 10, 0, 4).unwrap();
+        assert_eq!(rows, vec![call("Key00001", "whoami", &claude, 1).event().repeated(4, last)]);
+    }
+
+    #[test]
+    fn each_thread_keeps_to_one_shard() {
+        let here = this_threads_shard();
+        assert_eq!(this_threads_shard(), here);
+        assert!(here < SHARDS);
+        let elsewhere = std::thread::spawn(this_threads_shard).join().unwrap();
+        assert!(elsewhere < SHARDS);
     }
 }

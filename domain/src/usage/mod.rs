@@ -122,6 +122,28 @@ impl Tally {
     pub fn is_empty(&self) -> bool {
         self.days.is_empty() && self.tools.is_empty() && self.sources.is_empty()
     }
+
+    /// Adds another tally's counts to this one (the writer's parts, see [`ActivityWriter`]): requests and calls
+    /// add up, a source keeps its latest time, and the sources stay within [`MAX_PENDING_SOURCES`].
+    pub fn absorb(&mut self, other: Tally) {
+        if self.is_empty() {
+            *self = other;
+            return;
+        }
+        for (day, requests) in other.days {
+            *self.days.entry(day).or_default() += requests;
+        }
+        for (tool, calls) in other.tools {
+            *self.tools.entry(tool).or_default() += calls;
+        }
+        for (source, seen) in other.sources {
+            if let Some(latest) = self.sources.get_mut(&source) {
+                *latest = (*latest).max(seen);
+            } else if self.sources.len() < MAX_PENDING_SOURCES {
+                self.sources.insert(source, seen);
+            }
+        }
+    }
 }
 
 /// Counts an authenticated request of `key_id` (batched, see [`ActivityWriter`]).
@@ -169,6 +191,33 @@ mod tests {
         let latest = tally.sources[&("Key00001".to_owned(), "10.0.0.1".to_owned(), "claude-code".to_owned())];
         assert_eq!(latest, Utc.with_ymd_and_hms(2026, 12, 3, 11, 0, 0).unwrap());
         assert_eq!(tally.sources.len(), 3);
+    }
+
+    #[test]
+    fn two_tallies_add_up_to_the_tally_of_all_their_hits() {
+        let hits = [
+            request("Key00001", 9, "10.0.0.1", "claude-code"),
+            request("Key00001", 11, "10.0.0.1", "claude-code"),
+            request("Key00002", 10, "10.0.0.2", "codex"),
+            UsageHit::ToolCall { key_id: "Key00001", tool: "whoami" },
+            UsageHit::ToolCall { key_id: "Key00001", tool: "whoami" },
+            UsageHit::ToolCall { key_id: "Key00002", tool: "list_visits" },
+        ];
+        let mut whole = Tally::default();
+        let (mut first, mut second) = (Tally::default(), Tally::default());
+        for (n, hit) in hits.into_iter().enumerate() {
+            whole.add(hit);
+            if n % 2 == 0 {
+                first.add(hit)
+            } else {
+                second.add(hit)
+            }
+        }
+        first.absorb(second);
+        assert_eq!(first, whole);
+        let mut empty = Tally::default();
+        empty.absorb(first);
+        assert_eq!(empty, whole, "absorbed into an empty tally");
     }
 
     #[test]
