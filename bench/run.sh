@@ -74,7 +74,7 @@ slices_line() {
   echo "BENCH requests=$requests seconds=$secs non2xx=$non2xx socket_errors=$errors p50_ms=$(field p50_ms "$middle") p95_ms=$(field p95_ms "$middle") p99_ms=$(field p99_ms "$middle")"
 }
 
-# slice_ratios ROWS_ARRAY FLOOR_ARRAY: each slice's rate as a percentage of the floor slice run just before it.
+# slice_ratios ROWS_ARRAY FLOOR_ARRAY: each slice's rate as a percentage of the floor's slice of the same turn.
 slice_ratios() {
   local -n of_row="$1" of_floor_row="$2"
   local i out=()
@@ -199,6 +199,8 @@ bench_backend() {
   warm_up http://127.0.0.1:3400/api/mcp
   BENCH_AUTH="Bearer $access_token" warm_up http://127.0.0.1:3400/api/mcp
   local slices="${BENCH_SLICES:-5}" slice_seconds floor_lines=() key_lines=() token_lines=()
+  [[ "$slices" =~ ^[1-9][0-9]*$ && "$seconds" =~ ^[1-9][0-9]*$ ]] || { echo "BENCH_SLICES and BENCH_SECONDS must be whole numbers of at least 1" >&2; exit 1; }
+  # Whole seconds per slice (wrk's unit), at least one: 10 s in 5 slices is 5 × 2 s; 10 s in 3 is 3 × 3 s.
   slice_seconds=$(( seconds / slices > 1 ? seconds / slices : 1 ))
   for _ in $(seq 1 "$slices"); do
     floor_lines+=("$(BENCH_AUTH="Bearer $floor_token" seconds="$slice_seconds" wrk_line 64 http://127.0.0.1:3500/api/mcp)")

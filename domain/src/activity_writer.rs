@@ -95,8 +95,9 @@ const SHARDS: usize = 4;
 #[derive(Default)]
 struct Shard(Mutex<PendingUsage>);
 
-/// The part the current thread counts into: the threads take parts in turn as they first count, so a
-/// server's few worker threads each have their own.
+/// The part the current thread counts into: the threads take parts in turn as they first count, so up to
+/// [`SHARDS`] worker threads (one per core: this project's machines have two) each have their own; beyond, threads
+/// share parts, which costs speed, never counts.
 fn this_threads_shard() -> usize {
     static NEXT: AtomicUsize = AtomicUsize::new(0);
     thread_local! {
@@ -259,7 +260,7 @@ impl ActivityWriter {
 
     /// The current thread's part of the pending counts, locked.
     fn pending(&self) -> std::sync::MutexGuard<'_, PendingUsage> {
-        lock(&self.usage[this_threads_shard()].0)
+        pending_of(&self.usage)
     }
 
     /// Queues one disclosure (unless recording them is off); waits only while the queue is full.
@@ -282,6 +283,20 @@ impl ActivityWriter {
     }
 }
 
+/// The current thread's part of `shards`, locked.
+fn pending_of(shards: &[Shard; SHARDS]) -> std::sync::MutexGuard<'_, PendingUsage> {
+    lock(&shards[this_threads_shard()].0)
+}
+
+/// Every part's pending counts, taken (the parts are left empty) and added up.
+fn take_all(shards: &[Shard; SHARDS]) -> TakenUsage {
+    let mut taken = TakenUsage::default();
+    for shard in shards {
+        taken.absorb(std::mem::take(&mut *lock(&shard.0)));
+    }
+    taken
+}
+
 /// The pending counts, even after a panic elsewhere while they were held (they are plain counters).
 fn lock(usage: &Mutex<PendingUsage>) -> std::sync::MutexGuard<'_, PendingUsage> {
     usage.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
@@ -294,13 +309,7 @@ async fn run(db: DatabaseConnection, mut inbox: mpsc::Receiver<Message>, stats: 
     let mut last_write = tokio::time::Instant::now() - PACE;
     let mut ticks = tokio::time::interval(PACE);
     ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-    let take_usage = || {
-        let mut taken = TakenUsage::default();
-        for shard in usage.iter() {
-            taken.absorb(std::mem::take(&mut *lock(&shard.0)));
-        }
-        taken
-    };
+    let take_usage = || take_all(&usage);
     loop {
         let first = tokio::select! {
             message = inbox.recv() => match message {
@@ -499,11 +508,26 @@ mod tests {
     }
 
     #[test]
-    fn each_thread_keeps_to_one_shard() {
-        let here = this_threads_shard();
-        assert_eq!(this_threads_shard(), here);
-        assert!(here < SHARDS);
-        let elsewhere = std::thread::spawn(this_threads_shard).join().unwrap();
-        assert!(elsewhere < SHARDS);
+    fn hits_counted_on_many_threads_are_all_taken_once() {
+        let shards: Arc<[Shard; SHARDS]> = Arc::default();
+        let threads: Vec<_> = (0..8)
+            .map(|_| {
+                let shards = shards.clone();
+                std::thread::spawn(move || {
+                    for _ in 0..1_000 {
+                        let mut pending = pending_of(&shards);
+                        pending.tally.add(UsageHit::ToolCall { key_id: "Key00001", tool: "whoami" });
+                        pending.hits += 1;
+                    }
+                })
+            })
+            .collect();
+        for thread in threads {
+            thread.join().unwrap();
+        }
+        let taken = take_all(&shards);
+        assert_eq!(taken.hits, 8_000);
+        assert_eq!(taken.tally.tools[&("Key00001".to_owned(), "whoami".to_owned())], 8_000);
+        assert_eq!(take_all(&shards).hits, 0, "taken once");
     }
 }

@@ -22,7 +22,7 @@ fn is_static_asset(path: &str) -> bool {
 }
 
 /// Adds the headers to every response of the service it wraps (the whole router, see
-/// `crate::startup::build_router`). A plain tower layer rather than a `from_fn` middleware: it runs on every
+/// `crate::startup::build_app`). A plain tower layer rather than a `from_fn` middleware: it runs on every
 /// request, API calls included, and so adds no boxed future and no copy of the routes behind it per request.
 #[derive(Clone, Copy, Debug, Default)]
 pub struct SecurityHeadersLayer;
@@ -68,8 +68,8 @@ where
 
 fn with_security_headers(mut response: Response, cacheable: bool) -> Response {
     let headers = response.headers_mut();
-    // Room for these five and the `content-length` axum adds next: the map grows once, not on each insertion.
-    headers.reserve(6);
+    // Room for all five at once: the map grows once, not on each insertion.
+    headers.reserve(5);
     if !cacheable {
         headers.insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
     }

@@ -10,7 +10,7 @@ use axum::response::Response;
 use futures_util::future::{CatchUnwind, Either, FutureExt, Map, Ready};
 use http::Request;
 
-/// Wraps a service so that its panics are answered by [`answer_panic`]. (tower-http's layer does the same but
+/// Wraps a service so that its panics are answered as a 500 with a trace id. (tower-http's layer does the same but
 /// boxes every response's body once more; this one keeps axum's response as it is.)
 #[derive(Clone, Copy, Debug, Default)]
 pub struct CatchPanicLayer;

@@ -103,7 +103,7 @@ pub type HttpApp = headers::SecurityHeaders<panics::CatchPanic<Router>>;
 /// Keeping the app's layers off the API's path saves every MCP call three pass-through middlewares; wrapping the
 /// outer layers around the router once, rather than around each of its routes (`Router::layer`), saves every
 /// request two boxed routes.
-pub fn build_router(state: AppState) -> HttpApp {
+pub fn build_app(state: AppState) -> HttpApp {
     let routes = generate_route_list(App);
     let leptos_options = (*state.leptos_options).clone();
     let context_state = state.clone();
@@ -159,7 +159,7 @@ pub async fn serve(config: Config) -> Result<(), String> {
         tracing::warn!("CAREGATE_OAUTH_LOOPBACK_CLIENTS is set: OAuth client documents are fetched from loopback (tests only)");
     }
     tracing::info!("caregate is listening on http://{address} (public URL {})", config.public_url);
-    let app = axum::ServiceExt::<Request<Body>>::into_make_service_with_connect_info::<std::net::SocketAddr>(build_router(state));
+    let app = axum::ServiceExt::<Request<Body>>::into_make_service_with_connect_info::<std::net::SocketAddr>(build_app(state));
     let served = axum::serve(listener, app).with_graceful_shutdown(shutdown_signal()).await.map_err(|err| format!("server error: {err}"));
     activity.flush().await;
     served

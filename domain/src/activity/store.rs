@@ -86,7 +86,7 @@ pub(crate) fn fold_repeats(batch: Vec<PendingEvent>) -> Vec<PendingEvent> {
             let burst = (event.key_id.clone(), event.target.clone(), event.ip.clone(), event.user_agent.clone());
             if let Some(&index) = first_of.get(&burst) {
                 if folded[index].repeated_by(&event) {
-                    folded[index].repeats += event.repeats;
+                    folded[index].repeats = folded[index].repeats.saturating_add(event.repeats);
                     folded[index].created_at = folded[index].created_at.max(event.created_at);
                     continue;
                 }

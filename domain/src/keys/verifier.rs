@@ -64,17 +64,17 @@ const MAX_WARM_ENTRIES: usize = 250_000;
 struct DigestHasher;
 
 impl std::hash::BuildHasher for DigestHasher {
-    type Hasher = DigestPrefix;
+    type Hasher = FoldedDigest;
 
-    fn build_hasher(&self) -> DigestPrefix {
-        DigestPrefix(0)
+    fn build_hasher(&self) -> FoldedDigest {
+        FoldedDigest(0)
     }
 }
 
 /// The hasher [`DigestHasher`] builds: a digest's 64-bit words, folded.
-struct DigestPrefix(u64);
+struct FoldedDigest(u64);
 
-impl std::hash::Hasher for DigestPrefix {
+impl std::hash::Hasher for FoldedDigest {
     fn finish(&self) -> u64 {
         self.0
     }
@@ -425,6 +425,18 @@ mod tests {
         assert!(verifier.should_record_use("Key00001"));
         assert!(!verifier.should_record_use("Key00001"));
         assert!(verifier.should_record_use("Key00002"));
+    }
+
+    #[test]
+    fn digests_differing_in_any_word_hash_apart() {
+        use std::hash::BuildHasher;
+        let digest = [7u8; 32];
+        let hash = DigestHasher.hash_one(digest);
+        for word in 0..4 {
+            let mut other = digest;
+            other[word * 8] ^= 1;
+            assert_ne!(DigestHasher.hash_one(other), hash, "a change in word {word}");
+        }
     }
 
     #[test]

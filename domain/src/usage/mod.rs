@@ -28,7 +28,8 @@ const CLIENT_MAX: usize = 200;
 const IP_MAX: usize = 64;
 /// (key, address, client) sources one tally keeps at most between two writes: the client's name is the
 /// client's choice, so a flood of made-up names would otherwise grow it without bound. Requests and tool
-/// calls are still counted beyond it.
+/// calls are still counted beyond it. (The writer's parts each keep a tally, so up to four times this waits in
+/// memory; the parts added up keep this many.)
 const MAX_PENDING_SOURCES: usize = 10_000;
 
 /// One thing to count, borrowed from the request: adding a repeat of something already in the tally copies

@@ -1,4 +1,4 @@
-//! The API-key layer in front of `/api/v1/*` and `/api/mcp`: reads the key from `Authorization` (Bearer, or
+//! The API-key check of `/api/v1/me` (a layer) and `/api/mcp` (called by its endpoint): reads the key from `Authorization` (Bearer, or
 //! Basic `account-number:key` for clients that only do Basic) — or an OAuth access token of a connection
 //! (Bearer only, and only for `/api/mcp`, the resource it was issued for) — verifies it, checks
 //! `X-Organization-Id`, records Last Used, and hands the [`KeyPrincipal`] to the handler through the request's
@@ -84,7 +84,7 @@ fn refusal(error: &KeyAuthError) -> ApiError {
     }
 }
 
-/// The layer in front of `/api/v1/*`. On success the handler finds the [`KeyPrincipal`] (in an `Arc`) and the
+/// The layer in front of `/api/v1/me`. On success the handler finds the [`KeyPrincipal`] (in an `Arc`) and the
 /// [`Origin`] in the extensions.
 pub async fn require_api_key(State(state): State<AppState>, request: Request, next: Next) -> Response {
     match admit(&state, request).await {

@@ -19,7 +19,7 @@ pub use disclosures::csv as disclosures_csv;
 pub use error::{new_trace_id, ApiError};
 pub(crate) use key_auth::admit;
 
-/// `/api/v1/*` and `/api/mcp` behind the API-key layer, and the OAuth discovery paths.
+/// `/api/v1/me` behind the API-key layer and `/api/mcp` behind the same check, and the OAuth discovery paths.
 pub fn routes(state: &AppState) -> Router<AppState> {
     let keyed = Router::new()
         .route("/api/v1/me", get(me::me))

@@ -1,5 +1,6 @@
-//! The MCP endpoint: `POST /api/mcp`, Streamable HTTP with stateless JSON responses, served by rmcp behind
-//! the API-key layer. Tools see the [`domain::keys::service::KeyPrincipal`] the layer put in the request.
+//! The MCP endpoint: `POST /api/mcp`, Streamable HTTP with stateless JSON responses, served by rmcp after the
+//! API-key check ([`crate::api::admit`]). Tools see the [`domain::keys::service::KeyPrincipal`] the check put in
+//! the request.
 pub(crate) mod scopes;
 mod tools;
 
@@ -84,9 +85,9 @@ impl tower::Service<Request> for Endpoint {
 
 /// An OAuth connection calling a tool outside its scopes gets the MCP spec's step-up answer: 403 with
 /// `WWW-Authenticate: Bearer error="insufficient_scope", scope="…"`, so its client can ask the person for more.
-/// (An API key gets a tool error instead, as before: its holder cannot re-consent.) Called by the API-key layer
-/// for `/api/mcp` once it has put the principal in the request; only connections' bodies are read, up to the
-/// endpoint's limit, and the request comes back whole.
+/// (An API key gets a tool error instead, as before: its holder cannot re-consent.) Called by the API-key check
+/// ([`crate::api::admit`]) for `/api/mcp` once it has put the principal in the request; only connections' bodies
+/// are read, up to the endpoint's limit, and the request comes back whole.
 pub(crate) async fn refuse_missing_scope(public_url: &str, request: Request) -> Result<Request, Response> {
     // Only a connection that lacks a scope some tool needs can be refused here; the others pass unread.
     let may_lack_a_scope = request.extensions().get::<Arc<KeyPrincipal>>().is_some_and(|principal| {

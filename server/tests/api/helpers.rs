@@ -41,7 +41,7 @@ use domain::keys::principal::{KeyAuthError, KeyPrincipal};
 use domain::keys::token::TokenEnvironment;
 use domain::keys::verifier::Verifier;
 use server::config::Config;
-use server::startup::{build_router, build_state};
+use server::startup::{build_app, build_state};
 
 /// The environment variable naming a PostgreSQL server (any database on it) for the `postgres` tests.
 pub const POSTGRES_URL_VAR: &str = "CAREGATE_TEST_POSTGRES_URL";
@@ -140,7 +140,7 @@ pub struct TestApp {
     pub state: AppState,
     /// The database the app runs on.
     pub database_url: String,
-    router: server::startup::HttpApp,
+    app: server::startup::HttpApp,
     _dir: Option<std::sync::Arc<TempDir>>,
 }
 
@@ -323,7 +323,7 @@ async fn spawn_empty_app_with(backend: Backend, configure: impl FnOnce(&mut Conf
     let mut config = Config::for_tests(&database_url);
     configure(&mut config);
     let state = build_state(&config).await.expect("build state");
-    TestApp { router: build_router(state.clone()), state, database_url, _dir: dir.map(std::sync::Arc::new) }
+    TestApp { app: build_app(state.clone()), state, database_url, _dir: dir.map(std::sync::Arc::new) }
 }
 
 impl TestApp {
@@ -348,13 +348,13 @@ impl TestApp {
     pub async fn serve_on_loopback(&self) -> std::net::SocketAddr {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("a loopback port");
         let address = listener.local_addr().expect("its address");
-        let service = axum::ServiceExt::<Request<Body>>::into_make_service_with_connect_info::<std::net::SocketAddr>(self.router.clone());
+        let service = axum::ServiceExt::<Request<Body>>::into_make_service_with_connect_info::<std::net::SocketAddr>(self.app.clone());
         tokio::spawn(async move { axum::serve(listener, service).await });
         address
     }
 
     pub async fn send(&self, request: Request<Body>) -> TestResponse {
-        read(self.router.clone().oneshot(request).await.expect("router answers")).await
+        read(self.app.clone().oneshot(request).await.expect("the app answers")).await
     }
 
     /// `GET path`, optionally with a session cookie (`name=value`).
@@ -393,7 +393,7 @@ impl TestApp {
         (shared.verifier, shared.metrics) = server::startup::key_verification(shared.token_environment, true, &shared.activity, &shared.db);
         shared.password_attempts = std::sync::Arc::new(domain::throttle::PasswordAttempts::for_database(&shared.db));
         let state = AppState::new(shared);
-        TestApp { router: build_router(state.clone()), state, database_url: self.database_url.clone(), _dir: self._dir.clone() }
+        TestApp { app: build_app(state.clone()), state, database_url: self.database_url.clone(), _dir: self._dir.clone() }
     }
 
     /// `POST /api/mcp` as an MCP client sends it; `headers` replace the defaults of the same name.
