@@ -66,7 +66,7 @@ pub async fn resolve_session(state: &AppState, headers: &HeaderMap) -> Result<Op
 /// the activity feed and Last Used. This is the one place a request's client address is decided.
 pub fn origin_from(state: &AppState, headers: &HeaderMap, extensions: &http::Extensions) -> Origin {
     let peer = extensions.get::<axum::extract::ConnectInfo<std::net::SocketAddr>>().map(|info| info.0.ip());
-    let ip = state.trusted_proxies.client_ip(peer, headers).map(|ip| ip.to_string());
+    let ip = state.trusted_proxies.client_ip(peer, headers).map(domain::net::address_text);
     let user_agent = headers.get(http::header::USER_AGENT).and_then(|value| value.to_str().ok()).map(str::to_owned);
     Origin { ip, user_agent }
 }

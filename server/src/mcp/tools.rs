@@ -245,13 +245,17 @@ fn activity_event(event: domain::model::ActivityView) -> serde_json::Value {
     })
 }
 
-/// The key the API-key layer verified, shared with the request (a reference count, not a copy).
+/// The key the API-key check verified, shared with the request (a reference count, not a copy).
 fn principal_of(context: &RequestContext<RoleServer>) -> Result<Arc<KeyPrincipal>, ErrorData> {
+    principal_in(context).cloned()
+}
+
+/// The same key, borrowed from the request.
+fn principal_in(context: &RequestContext<RoleServer>) -> Result<&Arc<KeyPrincipal>, ErrorData> {
     context
         .extensions
         .get::<http::request::Parts>()
         .and_then(|parts| parts.extensions.get::<Arc<KeyPrincipal>>())
-        .cloned()
         .ok_or_else(|| ErrorData::internal_error("request reached MCP without a key", None))
 }
 
@@ -292,28 +296,32 @@ impl ServerHandler for CaregateMcp {
     }
 
     async fn call_tool(&self, request: CallToolRequestParams, context: RequestContext<RoleServer>) -> Result<CallToolResponse, ErrorData> {
-        let principal = principal_of(&context)?;
         let Some(tool) = Tool::from_name(&request.name).filter(|tool| self.tool_router.get(tool.name()).is_some()) else {
             return Err(ErrorData::invalid_params(format!("Unknown tool: {}", request.name), None));
         };
         let name = tool.name();
         self.state.metrics.tool_called(name);
-        // Stateless mode: each request stands alone, so the name a client gave at `initialize` is not known here.
-        let client = {
+        // The key is borrowed from the request until the tool takes the request; only a tool whose results are
+        // recorded as disclosures keeps it (and the client's name) for after.
+        let discloser = {
+            let principal = principal_in(&context)?;
             let origin = origin_of(&context);
-            principal::record_tool_call(&self.state.activity, &principal, name, origin, Utc::now()).await;
-            tool.disclosed_patients().and_then(|_| origin.user_agent.clone())
-        };
-        match permits(name, |scope| principal.allows(scope)) {
-            Ok(()) => {}
-            Err(Denied::MissingScope(scope)) => {
-                let message = format!("Insufficient scope. Required: {}", scope.as_str());
-                return Ok(CallToolResult::error(vec![ContentBlock::text(message)]).into());
+            principal::record_tool_call(&self.state.activity, principal, name, origin, Utc::now()).await;
+            match permits(name, |scope| principal.allows(scope)) {
+                Ok(()) => {}
+                Err(Denied::MissingScope(scope)) => {
+                    let message = format!("Insufficient scope. Required: {}", scope.as_str());
+                    return Ok(CallToolResult::error(vec![ContentBlock::text(message)]).into());
+                }
+                Err(Denied::UnknownTool) => return Err(ErrorData::invalid_params(format!("Unknown tool: {name}"), None)),
             }
-            Err(Denied::UnknownTool) => return Err(ErrorData::invalid_params(format!("Unknown tool: {name}"), None)),
-        }
+            // Stateless mode: each request stands alone, so the name a client gave at `initialize` is not known here.
+            tool.disclosed_patients().map(|_| (principal.clone(), origin.user_agent.clone()))
+        };
         let response = answer_even_if_it_panics(name, self.tool_router.call(ToolCallContext::new(self, request, context))).await?;
-        self.record_disclosure(&principal, tool, client, &response).await;
+        if let Some((principal, client)) = discloser {
+            self.record_disclosure(&principal, tool, client, &response).await;
+        }
         Ok(response)
     }
 }
