@@ -9,10 +9,10 @@
 //! [`ToolCallBursts`] (one short lock for both, no copy of anything already there, no wake-up of the writer);
 //! the writer stores both every [`PACE`]. Those pending counts are kept in [`SHARDS`] parts, one per thread
 //! that counts (in turn), so the server's worker threads do not pass one lock and one map back and forth
-//! between their cores on every request; the writer takes every part and adds them up. Nothing is dropped for being busy: when the queue is full, requests wait
-//! for room (backpressure), so memory stays bounded. [`ActivityWriter::flush`] waits until everything queued
-//! before it is stored; the server calls it at shutdown. Only a database that refuses the batch several times
-//! in a row loses it, and that is logged and counted.
+//! between their cores on every request; the writer takes every part and adds them up. Nothing is dropped for
+//! being busy: when the queue is full, requests wait for room (backpressure), so memory stays bounded.
+//! [`ActivityWriter::flush`] waits until everything queued before it is stored; the server calls it at shutdown.
+//! Only a database that refuses the batch several times in a row loses it, and that is logged and counted.
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -62,13 +62,6 @@ struct PendingUsage {
     bursts: ToolCallBursts,
 }
 
-impl PendingUsage {
-    /// What the writer stores of these counts: the tally, how many hits it holds, and the bursts' feed events.
-    fn into_taken(self) -> TakenUsage {
-        TakenUsage { tally: self.tally, hits: self.hits, burst_events: self.bursts.into_events().collect() }
-    }
-}
-
 /// Every shard's pending counts, taken by the writer and added up. A burst whose calls were counted by two
 /// threads is two events here; [`store::fold_repeats`] makes them one row again.
 #[derive(Default)]
@@ -80,10 +73,9 @@ struct TakenUsage {
 
 impl TakenUsage {
     fn absorb(&mut self, shard: PendingUsage) {
-        let shard = shard.into_taken();
         self.tally.absorb(shard.tally);
         self.hits += shard.hits;
-        self.burst_events.extend(shard.burst_events);
+        self.burst_events.extend(shard.bursts.into_events());
     }
 }
 
@@ -309,14 +301,13 @@ async fn run(db: DatabaseConnection, mut inbox: mpsc::Receiver<Message>, stats: 
     let mut last_write = tokio::time::Instant::now() - PACE;
     let mut ticks = tokio::time::interval(PACE);
     ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-    let take_usage = || take_all(&usage);
     loop {
         let first = tokio::select! {
             message = inbox.recv() => match message {
                 Some(message) => Some(message),
                 None => {
                     // Every sender is gone (shutdown): store what was counted last.
-                    let pending = take_usage();
+                    let pending = take_all(&usage);
                     if !pending.burst_events.is_empty() {
                         write(&db, store::fold_repeats(pending.burst_events), &stats).await;
                     }
@@ -345,7 +336,7 @@ async fn run(db: DatabaseConnection, mut inbox: mpsc::Receiver<Message>, stats: 
             }
         }
         // The calls' bursts go in with the queued events (taken after them: a flush covers every call made before it).
-        let pending = take_usage();
+        let pending = take_all(&usage);
         batch.extend(pending.burst_events);
         if !batch.is_empty() {
             last_write = tokio::time::Instant::now();

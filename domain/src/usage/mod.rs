@@ -102,11 +102,7 @@ impl Tally {
                     return;
                 }
                 let source = (key_id.to_owned(), ip.chars().take(IP_MAX).collect(), untrusted_text(client, CLIENT_MAX));
-                if let Some(seen) = self.sources.get_mut(&source) {
-                    *seen = (*seen).max(at);
-                } else if self.sources.len() < MAX_PENDING_SOURCES {
-                    self.sources.insert(source, at);
-                }
+                self.keep_source(source, at);
             }
             UsageHit::ToolCall { key_id, tool } => {
                 let tool = tool.char_indices().nth(TOOL_MAX).map_or(tool, |(end, _)| &tool[..end]);
@@ -138,11 +134,16 @@ impl Tally {
             *self.tools.entry(tool).or_default() += calls;
         }
         for (source, seen) in other.sources {
-            if let Some(latest) = self.sources.get_mut(&source) {
-                *latest = (*latest).max(seen);
-            } else if self.sources.len() < MAX_PENDING_SOURCES {
-                self.sources.insert(source, seen);
-            }
+            self.keep_source(source, seen);
+        }
+    }
+
+    /// Keeps `source`'s latest time: a new source only while fewer than [`MAX_PENDING_SOURCES`] are kept.
+    fn keep_source(&mut self, source: (String, String, String), seen: DateTime<Utc>) {
+        if let Some(latest) = self.sources.get_mut(&source) {
+            *latest = (*latest).max(seen);
+        } else if self.sources.len() < MAX_PENDING_SOURCES {
+            self.sources.insert(source, seen);
         }
     }
 }
