@@ -147,7 +147,7 @@ impl hashbrown::Equivalent<BurstKey> for BurstProbe<'_> {
 /// its calls and whose time is its last call's (as [`store::fold_repeats`] folds queued events).
 #[derive(Default)]
 struct ToolCallBursts {
-    bursts: hashbrown::HashMap<BurstKey, Burst, std::hash::RandomState>,
+    bursts: crate::fast_map::FastMap<BurstKey, Burst>,
 }
 
 /// A burst's first event, how many calls it holds and when the last came.

@@ -37,6 +37,8 @@ mod entity;
 #[cfg(feature = "server")]
 pub mod error;
 #[cfg(feature = "server")]
+mod fast_map;
+#[cfg(feature = "server")]
 pub mod hex;
 #[cfg(feature = "server")]
 pub mod invitations;

@@ -337,7 +337,7 @@ struct BudgetCount {
 }
 
 /// Each key's count of the current window, by Key ID.
-type BudgetCounts = hashbrown::HashMap<String, BudgetCount, std::hash::RandomState>;
+type BudgetCounts = crate::fast_map::FastMap<String, BudgetCount>;
 
 /// Per-key request budgets: the company's requests per minute for each of its keys, counted locally and, on
 /// PostgreSQL, synced every [`BUDGET_SYNC_INTERVAL`] (see the module's documentation for the bound).

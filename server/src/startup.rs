@@ -20,7 +20,7 @@ use app::{shell, App};
 
 use crate::config::Config;
 use crate::metrics::{self, PrometheusMetrics};
-use crate::{api, cross_site, guard, headers, health, oauth, panics};
+use crate::{api, cross_site, guard, headers, health, mcp, oauth, panics};
 
 /// Connects to the database, applies migrations and assembles the state every request shares.
 pub async fn build_state(config: &Config) -> Result<AppState, String> {
@@ -93,7 +93,7 @@ async fn sync_limits(verifier: std::sync::Weak<Verifier>, db: domain::db::Databa
 
 /// The whole HTTP surface, as served: the router inside the layers every response passes (panics answered as
 /// 500s, then the security headers). Tests drive it with `tower::ServiceExt::oneshot`, no socket needed.
-pub type HttpApp = headers::SecurityHeaders<panics::CatchPanic<Router>>;
+pub type HttpApp = headers::SecurityHeaders<panics::CatchPanic<mcp::McpFirst<Router>>>;
 
 /// Builds the [`HttpApp`].
 ///
@@ -102,7 +102,7 @@ pub type HttpApp = headers::SecurityHeaders<panics::CatchPanic<Router>>;
 /// behind the layers that guard pages, the OAuth consent request and cookie-carrying calls from other sites.
 /// Keeping the app's layers off the API's path saves every MCP call three pass-through middlewares; wrapping the
 /// outer layers around the router once, rather than around each of its routes (`Router::layer`), saves every
-/// request two boxed routes.
+/// request two boxed routes; and MCP calls reach their endpoint before the router ([`mcp::McpFirst`]).
 pub fn build_app(state: AppState) -> HttpApp {
     let routes = generate_route_list(App);
     let leptos_options = (*state.leptos_options).clone();
@@ -115,13 +115,14 @@ pub fn build_app(state: AppState) -> HttpApp {
         .layer(middleware::from_fn_with_state(state.clone(), guard::page_guard))
         .layer(middleware::from_fn_with_state(state.clone(), oauth::authorization_request))
         .layer(middleware::from_fn_with_state(state.clone(), cross_site::refuse_cross_site));
+    let endpoint = mcp::Endpoint::new(&state);
     let router = Router::new()
         .route("/healthz", get(health::live))
         .route("/readyz", get(health::ready))
-        .merge(api::routes(&state))
+        .merge(api::routes(&state, &endpoint))
         .merge(app)
         .with_state(state);
-    tower::ServiceBuilder::new().layer(headers::SecurityHeadersLayer).layer(panics::CatchPanicLayer).service(router)
+    tower::ServiceBuilder::new().layer(headers::SecurityHeadersLayer).layer(panics::CatchPanicLayer).service(mcp::McpFirst::new(endpoint, router))
 }
 
 /// `/metrics` on its own router, served only on `CAREGATE_METRICS_ADDR` (an internal address), never on the

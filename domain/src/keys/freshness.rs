@@ -8,7 +8,6 @@
 //! has aged out on every process: no process accepts the credential after the call that changed it returned.
 //! A process that cannot read the database (lost connection, paused, overloaded) does not fall back to what it
 //! has once that is older than [`STALENESS`]: it refuses (503) until a read succeeds again.
-use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -35,6 +34,11 @@ pub const MAX_ENTRIES: usize = 250_000;
 /// From this many copies on, stale ones are dropped at most once per [`STALENESS`], so the cache holds about
 /// the credentials used in the last quarter second, not every one ever seen.
 const PRUNE_FROM: usize = 1_024;
+/// From this age on, the next request that uses a copy reads it again for the others ([`FreshCache::get_or_read`]),
+/// while they go on using the copy until it is [`STALENESS`] old: a credential in steady use is re-read about
+/// every 150 ms by one request and never found stale, instead of every request in flight reading it at once
+/// each time its copy runs out.
+pub const REFRESH_AFTER: Duration = Duration::from_millis(150);
 
 /// What this process read about credentials, by name (a Key ID, an access token's ID), each with the moment
 /// its read started; a copy is used only while younger than [`STALENESS`].
@@ -43,13 +47,32 @@ pub struct FreshCache<V> {
 }
 
 struct Entries<V> {
-    copies: HashMap<String, (Instant, Arc<V>)>,
+    copies: crate::fast_map::FastMap<String, Kept<V>>,
     pruned_at: Instant,
+}
+
+/// One copy: when its read started, the value, and whether a request has taken on reading it again. (A claim
+/// needs no expiry: it is made past [`REFRESH_AFTER`], so if its request is dropped mid-read the copy runs out
+/// [`STALENESS`] after its read and the next request reads and keeps a new one, unclaimed.)
+struct Kept<V> {
+    read_started: Instant,
+    value: Arc<V>,
+    refresh_claimed: bool,
+}
+
+/// What [`FreshCache::lookup`] found under a name.
+enum Lookup<V> {
+    /// A copy to use as it is.
+    Fresh(Arc<V>),
+    /// A copy still usable but past [`REFRESH_AFTER`], which this caller (alone) is to read again.
+    Due,
+    /// Nothing usable: the caller must read.
+    Missing,
 }
 
 impl<V> Default for FreshCache<V> {
     fn default() -> Self {
-        FreshCache { entries: Mutex::new(Entries { copies: HashMap::new(), pruned_at: Instant::now() }) }
+        FreshCache { entries: Mutex::new(Entries { copies: Default::default(), pruned_at: Instant::now() }) }
     }
 }
 
@@ -65,8 +88,34 @@ impl<V> FreshCache<V> {
 
     fn get_at(&self, name: &str, now: Instant) -> Option<Arc<V>> {
         let entries = self.entries();
-        let (read_started, value) = entries.copies.get(name)?;
-        (now.saturating_duration_since(*read_started) < STALENESS).then(|| value.clone())
+        let copy = entries.copies.get(name)?;
+        (now.saturating_duration_since(copy.read_started) < STALENESS).then(|| copy.value.clone())
+    }
+
+    /// The copy of `name` if usable, telling the first caller after [`REFRESH_AFTER`] to read it again.
+    fn lookup_at(&self, name: &str, now: Instant) -> Lookup<V> {
+        let mut entries = self.entries();
+        let Some(copy) = entries.copies.get_mut(name) else { return Lookup::Missing };
+        let age = now.saturating_duration_since(copy.read_started);
+        if age >= STALENESS {
+            return Lookup::Missing;
+        }
+        if age >= REFRESH_AFTER && !copy.refresh_claimed {
+            copy.refresh_claimed = true;
+            return Lookup::Due;
+        }
+        Lookup::Fresh(copy.value.clone())
+    }
+
+    /// Gives up a claim to refresh `name` (the read failed), so the next caller tries again.
+    fn release_claim(&self, name: &str) {
+        if let Some(copy) = self.entries().copies.get_mut(name) {
+            copy.refresh_claimed = false;
+        }
+    }
+
+    fn remove(&self, name: &str) {
+        self.entries().copies.remove(name);
     }
 
     /// Keeps `value`, read by a query that started at `read_started`.
@@ -75,7 +124,7 @@ impl<V> FreshCache<V> {
         let now = Instant::now();
         let full = entries.copies.len() >= MAX_ENTRIES && !entries.copies.contains_key(name);
         if full || (entries.copies.len() >= PRUNE_FROM && now.saturating_duration_since(entries.pruned_at) >= STALENESS) {
-            entries.copies.retain(|_, (read, _)| now.saturating_duration_since(*read) < STALENESS);
+            entries.copies.retain(|_, kept| now.saturating_duration_since(kept.read_started) < STALENESS);
             entries.pruned_at = now;
             if entries.copies.len() >= MAX_ENTRIES {
                 entries.copies.clear();
@@ -83,10 +132,43 @@ impl<V> FreshCache<V> {
         }
         match entries.copies.get_mut(name) {
             // A slower read that started earlier does not replace a newer copy.
-            Some((kept_started, _)) if *kept_started > read_started => {}
+            Some(kept) if kept.read_started > read_started => {}
             _ => {
-                entries.copies.insert(name.to_owned(), (read_started, value));
+                entries.copies.insert(name.to_owned(), Kept { read_started, value, refresh_claimed: false });
             }
+        }
+    }
+
+    /// The copy of `name` to decide on: the kept one while younger than [`REFRESH_AFTER`]; else read by `read`
+    /// ([`read_fresh`]), turned into a copy by `into_copy` and kept. One request refreshes a copy past
+    /// [`REFRESH_AFTER`] while the others use it; if that read fails, the refreshing request too uses the copy
+    /// while it is younger than [`STALENESS`], and the next request tries again. `Ok(None)`: the read found no row
+    /// (nothing is kept for it).
+    pub async fn get_or_read<R, F, Fut>(&self, name: &str, read: F, into_copy: impl FnOnce(R) -> V) -> Result<Option<Arc<V>>, DomainError>
+    where
+        F: Fn() -> Fut,
+        Fut: std::future::Future<Output = Result<Option<R>, DomainError>>,
+    {
+        let refreshing = match self.lookup_at(name, Instant::now()) {
+            Lookup::Fresh(copy) => return Ok(Some(copy)),
+            Lookup::Due => true,
+            Lookup::Missing => false,
+        };
+        match read_fresh(read).await {
+            Ok((Some(row), read_started)) => {
+                let copy = Arc::new(into_copy(row));
+                self.put(name, read_started, copy.clone());
+                Ok(Some(copy))
+            }
+            Ok((None, _)) => {
+                self.remove(name);
+                Ok(None)
+            }
+            Err(err) if refreshing => {
+                self.release_claim(name);
+                self.get(name).map(Some).ok_or(err)
+            }
+            Err(err) => Err(err),
         }
     }
 
@@ -157,13 +239,73 @@ mod tests {
         {
             let mut entries = cache.entries();
             for n in 0..MAX_ENTRIES {
-                entries.copies.insert(format!("K{n}"), (long_ago, Arc::new(n)));
+                entries.copies.insert(format!("K{n}"), Kept { read_started: long_ago, value: Arc::new(n), refresh_claimed: false });
             }
             entries.pruned_at = Instant::now();
         }
         cache.put("fresh", Instant::now(), Arc::new(0));
         assert_eq!(cache.len(), 1, "the stale copies made room");
         assert!(cache.get("fresh").is_some());
+    }
+
+    #[test]
+    fn past_the_refresh_age_one_caller_reads_again_while_the_others_use_the_copy() {
+        let cache = FreshCache::default();
+        let started = Instant::now();
+        cache.put("Key00001", started, Arc::new(1));
+        assert!(matches!(cache.lookup_at("Key00001", started + REFRESH_AFTER / 2), Lookup::Fresh(_)));
+        assert!(matches!(cache.lookup_at("Key00001", started + REFRESH_AFTER), Lookup::Due), "the first caller refreshes");
+        assert!(matches!(cache.lookup_at("Key00001", started + REFRESH_AFTER), Lookup::Fresh(_)), "the others use the copy");
+        assert!(matches!(cache.lookup_at("Key00001", started + STALENESS), Lookup::Missing), "nobody uses it past the bound");
+        cache.put("Key00001", started + REFRESH_AFTER, Arc::new(2));
+        assert!(matches!(cache.lookup_at("Key00001", started + STALENESS), Lookup::Fresh(copy) if *copy == 2));
+    }
+
+    /// A read that counts its calls and answers `answer`.
+    fn counted_read(
+        reads: &std::sync::atomic::AtomicUsize,
+        answer: Result<Option<i32>, ()>,
+    ) -> impl Fn() -> std::future::Ready<Result<Option<i32>, DomainError>> + '_ {
+        move || {
+            reads.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            std::future::ready(answer.map_err(|()| unavailable()))
+        }
+    }
+
+    #[tokio::test]
+    async fn a_fresh_copy_is_used_without_a_read_and_one_past_the_refresh_age_is_read_again() {
+        let reads = std::sync::atomic::AtomicUsize::new(0);
+        let cache = FreshCache::default();
+        cache.put("Key00001", Instant::now(), Arc::new(1));
+        let copy = cache.get_or_read("Key00001", counted_read(&reads, Ok(Some(2))), |row| row).await.unwrap();
+        assert_eq!((copy.as_deref(), reads.load(std::sync::atomic::Ordering::SeqCst)), (Some(&1), 0));
+        cache.put("Key00002", Instant::now() - REFRESH_AFTER, Arc::new(1));
+        let copy = cache.get_or_read("Key00002", counted_read(&reads, Ok(Some(2))), |row| row).await.unwrap();
+        assert_eq!((copy.as_deref(), reads.load(std::sync::atomic::Ordering::SeqCst)), (Some(&2), 1));
+        assert_eq!(cache.get("Key00002").as_deref(), Some(&2), "the new copy is kept for the others");
+    }
+
+    #[tokio::test]
+    async fn a_failed_refresh_keeps_the_usable_copy_and_the_next_request_tries_again() {
+        let reads = std::sync::atomic::AtomicUsize::new(0);
+        let cache = FreshCache::default();
+        cache.put("Key00001", Instant::now() - REFRESH_AFTER, Arc::new(1));
+        for attempt in 1..=2 {
+            let copy = cache.get_or_read("Key00001", counted_read(&reads, Err(())), |row| row).await.unwrap();
+            assert_eq!((copy.as_deref(), reads.load(std::sync::atomic::Ordering::SeqCst)), (Some(&1), attempt));
+        }
+        cache.put("Key00002", Instant::now() - STALENESS, Arc::new(1));
+        let failed = cache.get_or_read("Key00002", counted_read(&reads, Err(())), |row| row).await;
+        assert!(failed.is_err_and(|err| err.is_unavailable()), "a copy past the bound is never the fallback");
+    }
+
+    #[tokio::test]
+    async fn a_row_gone_at_the_refresh_drops_the_copy() {
+        let reads = std::sync::atomic::AtomicUsize::new(0);
+        let cache = FreshCache::default();
+        cache.put("Key00001", Instant::now() - REFRESH_AFTER, Arc::new(1));
+        assert!(cache.get_or_read("Key00001", counted_read(&reads, Ok(None)), |row| row).await.unwrap().is_none());
+        assert!(cache.is_empty());
     }
 
     #[tokio::test]

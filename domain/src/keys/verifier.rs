@@ -4,11 +4,11 @@
 //!   the token under a per-process random key (never the token) and skips argon2 for it afterwards.
 //! * **Bounded staleness, not a read per request**: what a check needs besides the secret — the key's row with
 //!   its owner and company (or an access token's row with its connection) — is read in one indexed query and
-//!   kept for at most [`freshness::STALENESS`]; every change that takes access away waits that long before it
-//!   returns ([`freshness::settle`]), so no process accepts a credential after the call that revoked, expired,
-//!   deactivated, demoted or re-scoped it has returned. Expiry is decided against the clock on every request.
-//!   A copy too old to use whose refresh fails refuses the request (503): a process cut off from the database
-//!   fails closed.
+//!   kept for at most [`freshness::STALENESS`] (one request re-reads a copy in steady use before it runs
+//!   out); every change that takes access away waits that long before it returns ([`freshness::settle`]), so
+//!   no process accepts a credential after the call that revoked, expired, deactivated, demoted or re-scoped
+//!   it has returned. Expiry is decided against the clock on every request. A copy too old to use whose
+//!   refresh fails refuses the request (503): a process cut off from the database fails closed.
 //! * **Attack bounds**: malformed tokens never reach the database, and no presented token reaches argon2 before
 //!   its Key ID is found. Wrong secrets are counted per Key ID and per client IP (counted before argon2 runs
 //!   and refunded when the secret matches, so concurrent attempts cannot race past the bound); unknown Key IDs
@@ -39,7 +39,7 @@ use rand::RngCore;
 use sha2::Sha256;
 
 use crate::keys::allowlist::IpAllowlist;
-use crate::keys::freshness::{self, FreshCache};
+use crate::keys::freshness;
 use crate::keys::policy::KeyStatus;
 use crate::keys::principal::{Credential, KeyAuthError, KeyPrincipal};
 use crate::keys::store;
@@ -150,9 +150,9 @@ pub struct Verifier {
     /// When this process last wrote each key's Last Used.
     last_recorded: Mutex<HashMap<String, Instant>>,
     /// Keys' rows with their owner and company, by Key ID, each at most [`freshness::STALENESS`] old when used.
-    keys: FreshCache<KeyCopy>,
+    keys: freshness::FreshCache<KeyCopy>,
     /// OAuth access tokens' rows with their connection, by token ID, as fresh.
-    access_tokens: FreshCache<AccessCopy>,
+    access_tokens: freshness::FreshCache<AccessCopy>,
     observer: Arc<dyn VerifierObserver>,
 }
 
@@ -182,8 +182,8 @@ impl Verifier {
             failures,
             budgets,
             last_recorded: Mutex::new(HashMap::new()),
-            keys: FreshCache::default(),
-            access_tokens: FreshCache::default(),
+            keys: freshness::FreshCache::default(),
+            access_tokens: freshness::FreshCache::default(),
             observer: Arc::new(()),
         }
     }
@@ -300,20 +300,14 @@ impl Verifier {
         self.finish(&key, Credential::Key, key_id, ip, now)
     }
 
-    /// The key's row with its owner and company, read less than [`freshness::STALENESS`] ago. An unknown Key ID
-    /// counts as a failure against the client's address, like a wrong secret, so probing for Key IDs is bounded
-    /// too (and nothing is kept for it).
+    /// The key's row with its owner and company, read less than [`freshness::STALENESS`] ago (re-read past
+    /// [`freshness::REFRESH_AFTER`] by one request while the others use the copy).
+    /// An unknown Key ID counts as a failure against the client's address, like a wrong secret, so probing for
+    /// Key IDs is bounded too (and nothing is kept for it).
     async fn find(&self, db: &DatabaseConnection, key_id: &KeyId, ip: Option<&str>) -> Result<Arc<KeyCopy>, KeyAuthError> {
-        if let Some(key) = self.keys.get(key_id.as_str()) {
-            return Ok(key);
-        }
-        let (found, read_started) = freshness::read_fresh(|| store::find_for_check(db, key_id.as_str())).await.map_err(KeyAuthError::Internal)?;
-        match found {
-            Some(key) => {
-                let key = Arc::new(KeyCopy::from(key));
-                self.keys.put(key_id.as_str(), read_started, key.clone());
-                Ok(key)
-            }
+        let found = self.keys.get_or_read(key_id.as_str(), || store::find_for_check(db, key_id.as_str()), KeyCopy::from).await;
+        match found.map_err(KeyAuthError::Internal)? {
+            Some(key) => Ok(key),
             None => {
                 self.failures.attempt_ip(ip).await.map_err(KeyAuthError::Internal)?.ok();
                 Err(KeyAuthError::Invalid { known: None })
@@ -380,18 +374,9 @@ impl Verifier {
             .ok_or(KeyAuthError::Malformed(token::MalformedToken::Prefix))?;
         // The lookup is cheap (no argon2), so it comes first: a working token is never refused because others
         // guessed from its address; only a miss is counted, and over the bound answered 429.
-        let found = match self.access_tokens.get(&parsed.token_id) {
-            Some(access) => Some(access),
-            None => {
-                let read = || crate::oauth::find_access_for_check(db, &parsed.token_id);
-                let (found, read_started) = freshness::read_fresh(read).await.map_err(KeyAuthError::Internal)?;
-                let found = found.map(|access| Arc::new(AccessCopy { connection: KeyCopy::from(access.connection()), access }));
-                if let Some(access) = &found {
-                    self.access_tokens.put(&parsed.token_id, read_started, access.clone());
-                }
-                found
-            }
-        };
+        let read = || crate::oauth::find_access_for_check(db, &parsed.token_id);
+        let into_copy = |access: crate::oauth::AccessForCheck| AccessCopy { connection: KeyCopy::from(access.connection()), access };
+        let found = self.access_tokens.get_or_read(&parsed.token_id, read, into_copy).await.map_err(KeyAuthError::Internal)?;
         let Some(copy) = found.filter(|copy| {
             copy.access.token_kind == crate::oauth::TokenKind::Access
                 && crate::oauth::constant_time_eq(copy.access.token_secret_hash.as_bytes(), parsed.digest.as_bytes())

@@ -43,7 +43,7 @@ pub enum UsageHit<'a> {
 }
 
 /// A map of the tally, keyed by text it owns and looked up by borrowed text (see the probes below).
-type Counts<K, V> = hashbrown::HashMap<K, V, std::hash::RandomState>;
+type Counts<K, V> = crate::fast_map::FastMap<K, V>;
 
 /// The hits of one batch, added up: what the store writes.
 #[derive(Debug, Default, PartialEq, Eq)]

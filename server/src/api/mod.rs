@@ -20,12 +20,12 @@ pub use error::{new_trace_id, ApiError};
 pub(crate) use key_auth::admit;
 
 /// `/api/v1/me` behind the API-key layer and `/api/mcp` behind the same check, and the OAuth discovery paths.
-pub fn routes(state: &AppState) -> Router<AppState> {
+pub fn routes(state: &AppState, mcp: &crate::mcp::Endpoint) -> Router<AppState> {
     let keyed = Router::new()
         .route("/api/v1/me", get(me::me))
         .route_layer(middleware::from_fn_with_state(state.clone(), key_auth::require_api_key))
         // `/api/mcp` runs the same key check, called by its endpoint rather than layered (see `crate::mcp`).
-        .merge(crate::mcp::routes(state));
+        .merge(crate::mcp::routes(mcp));
     let leak_reports =
         Router::new().route("/api/v1/credentials/revoke", post(leaks::revoke)).layer(Extension(leaks::ReportCounts::for_database(&state.db)));
     let mut router = keyed.merge(leak_reports).merge(crate::oauth::routes()).route("/.well-known/{*path}", any(no_oauth));

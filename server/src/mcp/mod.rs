@@ -37,26 +37,34 @@ fn allowed_hosts_and_origins(public_url: &str) -> (Vec<String>, Vec<String>) {
     (hosts, vec![origin])
 }
 
-/// `POST /api/mcp` (other methods answer 405).
-pub fn routes(state: &AppState) -> Router<AppState> {
-    let (hosts, origins) = allowed_hosts_and_origins(&state.public_url);
-    let config = StreamableHttpServerConfig::default()
-        .with_legacy_session_mode(false)
-        .with_json_response(true)
-        .with_sse_keep_alive(None)
-        .with_allowed_hosts(hosts)
-        .with_allowed_origins(origins)
-        .with_max_request_body_bytes(MAX_BODY_BYTES);
-    let handler = CaregateMcp::new(state.clone());
-    let transport = StreamableHttpService::new(move || Ok(handler.clone()), Arc::new(NeverSessionManager::default()), config);
-    Router::new().route("/api/mcp", post_service(Endpoint(Arc::new(EndpointParts { state: state.clone(), transport }))))
+/// `/api/mcp` in the router: `POST` to `endpoint`, other methods 405. ([`McpFirst`] sends the `POST`s there
+/// before the router is asked.)
+pub fn routes(endpoint: &Endpoint) -> Router<AppState> {
+    Router::new().route("/api/mcp", post_service(endpoint.clone()))
 }
 
 /// The endpoint: the API-key check ([`crate::api::admit`]), then rmcp's transport. A service of its own rather
 /// than a handler behind a `from_fn` layer: every MCP call passes here, and this way it costs one boxed future
 /// and one reference count, with the transport (its hosts and origins) shared, never copied.
 #[derive(Clone)]
-struct Endpoint(Arc<EndpointParts>);
+pub struct Endpoint(Arc<EndpointParts>);
+
+impl Endpoint {
+    /// The endpoint for `state`'s public URL, with caregate's transport settings.
+    pub fn new(state: &AppState) -> Self {
+        let (hosts, origins) = allowed_hosts_and_origins(&state.public_url);
+        let config = StreamableHttpServerConfig::default()
+            .with_legacy_session_mode(false)
+            .with_json_response(true)
+            .with_sse_keep_alive(None)
+            .with_allowed_hosts(hosts)
+            .with_allowed_origins(origins)
+            .with_max_request_body_bytes(MAX_BODY_BYTES);
+        let handler = CaregateMcp::new(state.clone());
+        let transport = StreamableHttpService::new(move || Ok(handler.clone()), Arc::new(NeverSessionManager::default()), config);
+        Endpoint(Arc::new(EndpointParts { state: state.clone(), transport }))
+    }
+}
 
 struct EndpointParts {
     state: AppState,
@@ -80,6 +88,45 @@ impl tower::Service<Request> for Endpoint {
                 Err(refusal) => refusal,
             })
         })
+    }
+}
+
+/// `POST /api/mcp` straight to the [`Endpoint`], everything else to `rest` (the router, which has the same
+/// endpoint at the same path for the other methods' 405s). Every MCP call skips the router's path lookup and
+/// the route bookkeeping it does for a handler that needs none of it.
+#[derive(Clone)]
+pub struct McpFirst<S, E = Endpoint> {
+    endpoint: E,
+    rest: S,
+}
+
+impl<S, E> McpFirst<S, E> {
+    pub fn new(endpoint: E, rest: S) -> Self {
+        McpFirst { endpoint, rest }
+    }
+}
+
+impl<S, E> tower::Service<Request> for McpFirst<S, E>
+where
+    S: tower::Service<Request, Response = Response, Error = Infallible>,
+    E: tower::Service<Request, Response = Response, Error = Infallible>,
+{
+    type Response = Response;
+    type Error = Infallible;
+    type Future = futures_util::future::Either<E::Future, S::Future>;
+
+    /// Both are always ready (the endpoint and axum's router); the router is asked, as it was before.
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Infallible>> {
+        self.rest.poll_ready(cx)
+    }
+
+    fn call(&mut self, request: Request) -> Self::Future {
+        use futures_util::future::Either;
+        if request.method() == http::Method::POST && request.uri().path() == "/api/mcp" {
+            Either::Left(self.endpoint.call(request))
+        } else {
+            Either::Right(self.rest.call(request))
+        }
     }
 }
 
@@ -147,5 +194,21 @@ mod tests {
         let (hosts, origins) = allowed_hosts_and_origins("http://127.0.0.1:3100");
         assert!(hosts.contains(&"127.0.0.1:3100".to_owned()) && hosts.contains(&"127.0.0.1".to_owned()));
         assert_eq!(origins, vec!["http://127.0.0.1:3100".to_owned()]);
+    }
+
+    #[tokio::test]
+    async fn only_a_post_to_the_mcp_path_skips_the_router() {
+        use tower::ServiceExt;
+        let answering = |name: &'static str| tower::service_fn(move |_: Request| async move { Ok::<_, Infallible>(name.into_response()) });
+        let served_by = |method: &str, uri: &str| {
+            let service = McpFirst::new(answering("endpoint"), answering("router"));
+            let request = Request::builder().method(method).uri(uri).body(Body::empty()).unwrap();
+            async move { axum::body::to_bytes(service.oneshot(request).await.unwrap().into_body(), 64).await.unwrap() }
+        };
+        assert_eq!(served_by("POST", "/api/mcp").await, "endpoint");
+        assert_eq!(served_by("POST", "/api/mcp?x=1").await, "endpoint", "a query does not change the path");
+        for (method, uri) in [("GET", "/api/mcp"), ("DELETE", "/api/mcp"), ("POST", "/api/mcp/"), ("POST", "/api/mcpx"), ("POST", "/api/v1/me")] {
+            assert_eq!(served_by(method, uri).await, "router", "{method} {uri}");
+        }
     }
 }
