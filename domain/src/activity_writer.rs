@@ -243,7 +243,9 @@ impl ActivityWriter {
             pending.bursts.add(&call)
         };
         if let Some(event) = overflow {
-            if self.queue.send(Message::Event(event)).await.is_err() {
+            // Boxed: waiting on the queue is a future of about a kilobyte, and every MCP call's future would carry
+            // it (rmcp moves that future into a task of its own per request) for the rare call that overflows.
+            if Box::pin(self.queue.send(Message::Event(event))).await.is_err() {
                 self.stats.lost.fetch_add(1, Ordering::Relaxed);
                 tracing::error!("the activity writer has stopped; an event was not recorded");
             }

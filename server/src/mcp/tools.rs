@@ -281,7 +281,8 @@ impl ServerHandler for CaregateMcp {
         if let Ok(principal) = principal_of(&context) {
             let mut origin = origin_of(&context).clone();
             origin.user_agent = Some(format!("{} {}", request.client_info.name, request.client_info.version));
-            if let Err(err) = service::record_use(&self.state.db, &principal.key_id, &origin, Utc::now()).await {
+            // Boxed, as a database write is a large future and rmcp sizes every request's task by its largest method.
+            if let Err(err) = Box::pin(service::record_use(&self.state.db, &principal.key_id, &origin, Utc::now())).await {
                 tracing::warn!(error = %err, "could not record the MCP client's name");
             }
         }
@@ -320,7 +321,9 @@ impl ServerHandler for CaregateMcp {
         };
         let response = answer_even_if_it_panics(name, self.tool_router.call(ToolCallContext::new(self, request, context))).await?;
         if let Some((principal, client)) = discloser {
-            self.record_disclosure(&principal, tool, client, &response).await;
+            // Boxed: recording waits on the writer's queue, a future larger than the rest of the call, and rmcp
+            // moves this call's future into a task of its own on every request, whichever tool it is.
+            Box::pin(self.record_disclosure(&principal, tool, client, &response)).await;
         }
         Ok(response)
     }
