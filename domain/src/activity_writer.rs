@@ -147,7 +147,7 @@ impl hashbrown::Equivalent<BurstKey> for BurstProbe<'_> {
 /// its calls and whose time is its last call's (as [`store::fold_repeats`] folds queued events).
 #[derive(Default)]
 struct ToolCallBursts {
-    bursts: crate::fast_map::FastMap<BurstKey, Burst>,
+    bursts: crate::fast_map::GuardedMap<BurstKey, Burst>,
 }
 
 /// A burst's first event, how many calls it holds and when the last came.

@@ -60,15 +60,20 @@ struct Kept<V> {
     refresh_claimed: bool,
 }
 
-/// What [`FreshCache::lookup`] found under a name.
+/// What [`FreshCache::lookup_at`] found under a name.
 enum Lookup<V> {
     /// A copy to use as it is.
     Fresh(Arc<V>),
-    /// A copy still usable but past [`REFRESH_AFTER`], which this caller (alone) is to read again.
-    Due,
+    /// A copy still usable but past [`REFRESH_AFTER`], which this caller (alone) is to read again; with the
+    /// moment the copy's own read started (its claim is given back by it).
+    Due { copy_read_started: Instant },
     /// Nothing usable: the caller must read.
     Missing,
 }
+
+/// How long before its copy runs out a refreshing request stops waiting for its read and decides on the copy:
+/// room for the timer's wake-up and the lookup after it.
+const REFRESH_MARGIN: Duration = Duration::from_millis(10);
 
 impl<V> Default for FreshCache<V> {
     fn default() -> Self {
@@ -102,15 +107,18 @@ impl<V> FreshCache<V> {
         }
         if age >= REFRESH_AFTER && !copy.refresh_claimed {
             copy.refresh_claimed = true;
-            return Lookup::Due;
+            return Lookup::Due { copy_read_started: copy.read_started };
         }
         Lookup::Fresh(copy.value.clone())
     }
 
-    /// Gives up a claim to refresh `name` (the read failed), so the next caller tries again.
-    fn release_claim(&self, name: &str) {
+    /// Gives up the claim to refresh the copy of `name` read at `copy_read_started` (its read failed or was
+    /// late), so the next caller tries again. A newer copy kept meanwhile has a claim of its own, left alone.
+    fn release_claim(&self, name: &str, copy_read_started: Instant) {
         if let Some(copy) = self.entries().copies.get_mut(name) {
-            copy.refresh_claimed = false;
+            if copy.read_started == copy_read_started {
+                copy.refresh_claimed = false;
+            }
         }
     }
 
@@ -140,35 +148,65 @@ impl<V> FreshCache<V> {
     }
 
     /// The copy of `name` to decide on: the kept one while younger than [`REFRESH_AFTER`]; else read by `read`
-    /// ([`read_fresh`]), turned into a copy by `into_copy` and kept. One request refreshes a copy past
-    /// [`REFRESH_AFTER`] while the others use it; if that read fails, the refreshing request too uses the copy
-    /// while it is younger than [`STALENESS`], and the next request tries again. `Ok(None)`: the read found no row
-    /// (nothing is kept for it).
+    /// ([`read_fresh`]), turned into a copy by `into_copy` and kept. `Ok(None)`: the read found no row (nothing is
+    /// kept for it).
+    ///
+    /// Past [`REFRESH_AFTER`], one request reads the copy again while the others use it. That request waits for
+    /// its read only while the copy is still usable (up to [`REFRESH_MARGIN`] before it is [`STALENESS`] old): if
+    /// the read fails or has not answered by then, it decides on the copy as the others do and the next request
+    /// tries again. A read that fails falls back on a copy another request kept meanwhile, if it is still usable.
     pub async fn get_or_read<R, F, Fut>(&self, name: &str, read: F, into_copy: impl FnOnce(R) -> V) -> Result<Option<Arc<V>>, DomainError>
     where
         F: Fn() -> Fut,
         Fut: std::future::Future<Output = Result<Option<R>, DomainError>>,
     {
-        let refreshing = match self.lookup_at(name, Instant::now()) {
+        let now = Instant::now();
+        let copy_read_started = match self.lookup_at(name, now) {
             Lookup::Fresh(copy) => return Ok(Some(copy)),
-            Lookup::Due => true,
-            Lookup::Missing => false,
+            Lookup::Due { copy_read_started } => copy_read_started,
+            Lookup::Missing => return self.read_and_keep(name, read, into_copy).await,
         };
+        let usable_for = STALENESS.saturating_sub(now.saturating_duration_since(copy_read_started)).saturating_sub(REFRESH_MARGIN);
+        let read_started = Instant::now();
+        match tokio::time::timeout(usable_for, read()).await {
+            // Answered within the copy's life, so well within its own.
+            Ok(Ok(found)) => Ok(self.keep(name, found, read_started, into_copy)),
+            Ok(Err(_)) | Err(_) => {
+                self.release_claim(name, copy_read_started);
+                match self.get(name) {
+                    Some(copy) => Ok(Some(copy)),
+                    // The timer woke after the copy ran out: read as if there had been none.
+                    None => self.read_and_keep(name, read, into_copy).await,
+                }
+            }
+        }
+    }
+
+    /// Reads `name` with [`read_fresh`] and keeps what it found; if the read fails, a copy another request kept
+    /// meanwhile is used while it is usable.
+    async fn read_and_keep<R, F, Fut>(&self, name: &str, read: F, into_copy: impl FnOnce(R) -> V) -> Result<Option<Arc<V>>, DomainError>
+    where
+        F: Fn() -> Fut,
+        Fut: std::future::Future<Output = Result<Option<R>, DomainError>>,
+    {
         match read_fresh(read).await {
-            Ok((Some(row), read_started)) => {
+            Ok((found, read_started)) => Ok(self.keep(name, found, read_started, into_copy)),
+            Err(err) => self.get(name).map(Some).ok_or(err),
+        }
+    }
+
+    /// Keeps what a read that started at `read_started` found under `name` (or forgets `name` if it found no row).
+    fn keep<R>(&self, name: &str, found: Option<R>, read_started: Instant, into_copy: impl FnOnce(R) -> V) -> Option<Arc<V>> {
+        match found {
+            Some(row) => {
                 let copy = Arc::new(into_copy(row));
                 self.put(name, read_started, copy.clone());
-                Ok(Some(copy))
+                Some(copy)
             }
-            Ok((None, _)) => {
+            None => {
                 self.remove(name);
-                Ok(None)
+                None
             }
-            Err(err) if refreshing => {
-                self.release_claim(name);
-                self.get(name).map(Some).ok_or(err)
-            }
-            Err(err) => Err(err),
         }
     }
 
@@ -254,7 +292,7 @@ mod tests {
         let started = Instant::now();
         cache.put("Key00001", started, Arc::new(1));
         assert!(matches!(cache.lookup_at("Key00001", started + REFRESH_AFTER / 2), Lookup::Fresh(_)));
-        assert!(matches!(cache.lookup_at("Key00001", started + REFRESH_AFTER), Lookup::Due), "the first caller refreshes");
+        assert!(matches!(cache.lookup_at("Key00001", started + REFRESH_AFTER), Lookup::Due { .. }), "the first caller refreshes");
         assert!(matches!(cache.lookup_at("Key00001", started + REFRESH_AFTER), Lookup::Fresh(_)), "the others use the copy");
         assert!(matches!(cache.lookup_at("Key00001", started + STALENESS), Lookup::Missing), "nobody uses it past the bound");
         cache.put("Key00001", started + REFRESH_AFTER, Arc::new(2));
@@ -297,6 +335,47 @@ mod tests {
         cache.put("Key00002", Instant::now() - STALENESS, Arc::new(1));
         let failed = cache.get_or_read("Key00002", counted_read(&reads, Err(())), |row| row).await;
         assert!(failed.is_err_and(|err| err.is_unavailable()), "a copy past the bound is never the fallback");
+    }
+
+    #[test]
+    fn a_claim_is_given_back_only_for_the_copy_it_was_made_on() {
+        let cache = FreshCache::default();
+        let first = Instant::now();
+        cache.put("Key00001", first, Arc::new(1));
+        assert!(matches!(cache.lookup_at("Key00001", first + REFRESH_AFTER), Lookup::Due { copy_read_started } if copy_read_started == first));
+        let second = first + REFRESH_AFTER;
+        cache.put("Key00001", second, Arc::new(2));
+        assert!(matches!(cache.lookup_at("Key00001", second + REFRESH_AFTER), Lookup::Due { .. }), "the newer copy's refresh is claimed");
+        cache.release_claim("Key00001", first);
+        assert!(matches!(cache.lookup_at("Key00001", second + REFRESH_AFTER), Lookup::Fresh(_)), "an old claim's release leaves it claimed");
+        cache.release_claim("Key00001", second);
+        assert!(matches!(cache.lookup_at("Key00001", second + REFRESH_AFTER), Lookup::Due { .. }));
+    }
+
+    #[tokio::test]
+    async fn a_refresh_that_does_not_answer_while_the_copy_is_usable_is_given_up_for_the_copy() {
+        let cache = FreshCache::<i32>::default();
+        let copy_read_started = Instant::now() - REFRESH_AFTER;
+        cache.put("Key00001", copy_read_started, Arc::new(1));
+        let hanging = || std::future::pending::<Result<Option<i32>, DomainError>>();
+        let copy = cache.get_or_read("Key00001", hanging, |row| row).await.unwrap();
+        assert_eq!(copy.as_deref(), Some(&1), "the request is decided on the copy it could use");
+        assert!(copy_read_started.elapsed() < STALENESS, "and decided while the copy was usable");
+        assert!(matches!(cache.lookup_at("Key00001", Instant::now()), Lookup::Due { .. }), "the next request tries again");
+    }
+
+    #[tokio::test]
+    async fn a_failed_read_uses_a_copy_another_request_kept_meanwhile() {
+        let cache = FreshCache::default();
+        let failed_after_another_kept_one = || {
+            cache.put("Key00001", Instant::now(), Arc::new(9));
+            std::future::ready(Err::<Option<i32>, _>(unavailable()))
+        };
+        let copy = cache.get_or_read("Key00001", failed_after_another_kept_one, |row| row).await.unwrap();
+        assert_eq!(copy.as_deref(), Some(&9));
+        let nothing_kept = FreshCache::<i32>::default();
+        let failed = nothing_kept.get_or_read("Key00001", || std::future::ready(Err(unavailable())), |row| row).await;
+        assert!(failed.is_err_and(|err| err.is_unavailable()), "with no usable copy a failed read is an error");
     }
 
     #[tokio::test]

@@ -42,7 +42,8 @@ pub enum UsageHit<'a> {
     ToolCall { key_id: &'a str, tool: &'a str },
 }
 
-/// A map of the tally, keyed by text it owns and looked up by borrowed text (see the probes below).
+/// A map of the tally keyed by a key and facts of ours, keyed by text it owns and looked up by borrowed text
+/// (see the probes below).
 type Counts<K, V> = crate::fast_map::FastMap<K, V>;
 
 /// The hits of one batch, added up: what the store writes.
@@ -51,7 +52,7 @@ pub(crate) struct Tally {
     pub days: Counts<(String, NaiveDate), i64>,
     pub tools: Counts<(String, String), i64>,
     /// (key, address or "", client or "") → last seen.
-    pub sources: Counts<(String, String, String), DateTime<Utc>>,
+    pub sources: crate::fast_map::GuardedMap<(String, String, String), DateTime<Utc>>,
 }
 
 /// A borrowed `(key, day)`: hashes as the owned tuple does (a `str` hashes as its `String`), so it finds it.

@@ -115,9 +115,15 @@ where
     type Error = Infallible;
     type Future = futures_util::future::Either<E::Future, S::Future>;
 
-    /// Both are always ready (the endpoint and axum's router); the router is asked, as it was before.
+    /// Ready when both are (the next request may go to either); the endpoint and axum's router always are.
     fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Infallible>> {
-        self.rest.poll_ready(cx)
+        let endpoint = self.endpoint.poll_ready(cx)?;
+        let rest = self.rest.poll_ready(cx)?;
+        if endpoint.is_ready() && rest.is_ready() {
+            Poll::Ready(Ok(()))
+        } else {
+            Poll::Pending
+        }
     }
 
     fn call(&mut self, request: Request) -> Self::Future {
