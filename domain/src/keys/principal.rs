@@ -1,5 +1,7 @@
 //! What verifying a presented API key yields: the [`KeyPrincipal`] a key acts as, or the [`KeyAuthError`] it was
 //! refused with; and recording both on the activity feed (batched, off the request path).
+use std::sync::OnceLock;
+
 use chrono::{DateTime, Utc};
 
 use crate::activity::{Action, NewEvent, Origin};
@@ -65,6 +67,9 @@ pub struct KeyPrincipal {
     /// Granted scopes ∩ what the owner's current role allows.
     pub scopes: Vec<Scope>,
     pub expires_at: Option<DateTime<Utc>>,
+    /// [`KeyPrincipal::description`], built by its first caller. A principal stands for one copy of its key's
+    /// row ([`crate::keys::freshness::STALENESS`] at most) and nothing in it changes, so neither does this.
+    pub(crate) described: OnceLock<serde_json::Value>,
 }
 
 impl KeyAuthError {
@@ -85,6 +90,24 @@ impl KeyPrincipal {
     /// Whether the key may currently use `scope`.
     pub fn allows(&self, scope: Scope) -> bool {
         self.scopes.contains(&scope)
+    }
+
+    /// Who the key acts for and what it may do, as JSON: the user, their company, and the key's Key ID, label,
+    /// scopes and expiry (the answer of `/api/v1/me` and of the MCP `whoami` tool). Built once per principal.
+    pub fn description(&self) -> &serde_json::Value {
+        self.described.get_or_init(|| {
+            let user = &self.user;
+            serde_json::json!({
+                "user": { "id": user.id, "name": user.name, "email": user.email, "role": user.role },
+                "company": { "id": user.company_id, "name": user.company_name, "account_number": user.company_account },
+                "key": {
+                    "key_id": self.key_id.as_str(),
+                    "label": self.label,
+                    "scopes": self.scopes,
+                    "expires_at": self.expires_at,
+                },
+            })
+        })
     }
 }
 
@@ -117,4 +140,50 @@ pub async fn record_tool_call(writer: &ActivityWriter, principal: &KeyPrincipal,
             at: now,
         })
         .await;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{CompanyId, UserId};
+    use crate::Role;
+
+    fn principal() -> KeyPrincipal {
+        KeyPrincipal {
+            user: CurrentUser {
+                id: UserId(7),
+                name: "Rosa Martinez".to_owned(),
+                email: "root@sunrise.test".to_owned(),
+                role: Role::Root,
+                company_id: CompanyId(3),
+                company_name: "Sunrise Home Care".to_owned(),
+                company_account: 74_844_299,
+            },
+            key_id: KeyId::parse("Ab3dE6gH").unwrap(),
+            label: "laptop".to_owned(),
+            credential: Credential::Key,
+            scopes: vec![Scope::ReadVisits, Scope::ReadProfile],
+            expires_at: Some("2027-03-03T10:00:00Z".parse().unwrap()),
+            described: OnceLock::new(),
+        }
+    }
+
+    #[test]
+    fn the_description_names_the_user_the_company_and_the_key() {
+        let described = principal().description().clone();
+        assert_eq!(
+            described,
+            serde_json::json!({
+                "user": { "id": 7, "name": "Rosa Martinez", "email": "root@sunrise.test", "role": "root" },
+                "company": { "id": 3, "name": "Sunrise Home Care", "account_number": 74_844_299 },
+                "key": { "key_id": "Ab3dE6gH", "label": "laptop", "scopes": ["read:visits", "read:profile"], "expires_at": "2027-03-03T10:00:00Z" },
+            })
+        );
+    }
+
+    #[test]
+    fn the_description_is_built_once_per_principal() {
+        let principal = principal();
+        assert!(std::ptr::eq(principal.description(), principal.description()));
+    }
 }

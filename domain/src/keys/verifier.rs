@@ -147,8 +147,8 @@ pub struct Verifier {
     failures: FailureBounds,
     /// Requests per key in the current minute.
     budgets: Budgets,
-    /// When this process last wrote each key's Last Used.
-    last_recorded: Mutex<HashMap<String, Instant>>,
+    /// When this process last wrote each key's Last Used (by Key ID, verified first: see [`crate::fast_map`]).
+    last_recorded: Mutex<crate::fast_map::FastMap<String, Instant>>,
     /// Keys' rows with their owner and company, by Key ID, each at most [`freshness::STALENESS`] old when used.
     keys: freshness::FreshCache<KeyCopy>,
     /// OAuth access tokens' rows with their connection, by token ID, as fresh.
@@ -181,7 +181,7 @@ impl Verifier {
             warm: Mutex::new(HashMap::default()),
             failures,
             budgets,
-            last_recorded: Mutex::new(HashMap::new()),
+            last_recorded: Mutex::new(Default::default()),
             keys: freshness::FreshCache::default(),
             access_tokens: freshness::FreshCache::default(),
             observer: Arc::new(()),
@@ -352,7 +352,15 @@ impl Verifier {
         let principal = copy.principal.get_or_init(|| {
             key.owner().map(|user| {
                 let scopes = Scope::effective(&Scope::split(&key.scopes), user.role);
-                Arc::new(KeyPrincipal { user, key_id: key_id.clone(), label: key.label.clone(), credential, scopes, expires_at: key.expires_at })
+                Arc::new(KeyPrincipal {
+                    user,
+                    key_id: key_id.clone(),
+                    label: key.label.clone(),
+                    credential,
+                    scopes,
+                    expires_at: key.expires_at,
+                    described: OnceLock::new(),
+                })
             })
         });
         principal.clone().ok_or(KeyAuthError::InactiveUser { key_id, company_id })
