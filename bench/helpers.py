@@ -216,6 +216,26 @@ async def drive_async(port: int, path: str, tokens: list, connections: int, sour
     )
 
 
+def calls(port: int, token: str, count: int) -> None:
+    """`count` MCP `whoami` calls in a row over one keep-alive connection (the instruction-count rows: the same
+    requests for every server); fails unless every answer is 200."""
+    body = json.dumps({"jsonrpc": "2.0", "id": 1, "method": "tools/call", "params": {"name": "whoami", "arguments": {}}})
+    headers = {
+        "Authorization": f"Bearer {token}",
+        "Content-Type": "application/json",
+        "Accept": "application/json, text/event-stream",
+        "MCP-Protocol-Version": "2025-06-18",
+    }
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+    for _ in range(count):
+        connection.request("POST", "/api/mcp", body, headers)
+        response = connection.getresponse()
+        response.read()
+        if response.status != 200:
+            raise SystemExit(f"whoami answered {response.status}")
+    connection.close()
+
+
 def drive(port: int, path: str, token_file: str, connections: int, source: str) -> None:
     with open(token_file) as lines:
         tokens = [line.strip() for line in lines if line.strip()]
@@ -235,6 +255,8 @@ if __name__ == "__main__":
         warm_keys_sqlite(sys.argv[2], int(sys.argv[3]), sys.argv[4])
     elif sys.argv[1] == "warm-keys-postgres":
         warm_keys_postgres(int(sys.argv[2]), sys.argv[3])
+    elif sys.argv[1] == "calls":
+        calls(int(sys.argv[2]), sys.argv[3], int(sys.argv[4]))
     elif sys.argv[1] == "drive":
         drive(int(sys.argv[2]), sys.argv[3], sys.argv[4], int(sys.argv[5]), sys.argv[6] if len(sys.argv) > 6 else "127.0.0.1")
     else:

@@ -2,6 +2,8 @@
 # caregate's benchmark (not part of the test suite). Builds the release server, seeds a fresh database, and
 # drives it with wrk from a separate process on loopback. Prints one table per backend.
 #   bench/run.sh [sqlite|postgres|all]      (default: all; PostgreSQL needs root or sudo for scripts/postgres.sh)
+#   bench/run.sh instructions               (the warm path's instructions per call beside the floor's, under
+#                                            valgrind: bench/instructions.sh; BENCH_CALLS, BENCH_BUILD as below)
 # BENCH_SECONDS (default 10) sets each wrk run's length (rows 0, 2 and 2b: each row's, in BENCH_SLICES turns).
 # BENCH_POSTGRES_URL: a running PostgreSQL to use instead of scripts/postgres.sh (which also drops the test
 #   databases of earlier runs, so it must not run while a test suite does); a caregate_bench_* database is made in it.
@@ -14,6 +16,7 @@ export CAREGATE_SECRET_KEY="${CAREGATE_SECRET_KEY:-$(od -An -tx1 -N32 /dev/urand
 root="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$root"
 which_backends="${1:-all}"
+[ "$which_backends" != instructions ] || exec bench/instructions.sh
 seconds="${BENCH_SECONDS:-10}"
 scripts/setup.sh run
 command -v wrk >/dev/null || { sudo_cmd=""; [ "$(id -u)" -eq 0 ] || sudo_cmd=sudo; $sudo_cmd apt-get install -y -qq wrk >/dev/null; }
