@@ -180,10 +180,4 @@ mod tests {
             })
         );
     }
-
-    #[test]
-    fn the_description_is_built_once_per_principal() {
-        let principal = principal();
-        assert!(std::ptr::eq(principal.description(), principal.description()));
-    }
 }
